@@ -1,0 +1,73 @@
+//! Exit codes shared by every tool, and the errors that carry their own code.
+
+/// Success, or a query whose answer is "nothing to report".
+pub const SUCCESS: u8 = 0;
+/// A negative answer from a query tool: changes found, findings above a threshold, over quota.
+pub const NEGATIVE: u8 = 1;
+/// An error or a usage mistake. Nothing was destroyed or half-written.
+pub const ERROR: u8 = 2;
+/// Another run holds the lock (`EX_TEMPFAIL`): try again later.
+pub const LOCKED: u8 = 75;
+/// Interrupted by the user (Ctrl-C, Esc in a picker).
+pub const INTERRUPTED: u8 = 130;
+
+/// How a tool's `run` ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Success,
+    /// Exit 1: the query's answer is negative.
+    Negative,
+    /// Any other exit code the tool documents (e.g. 2 for a critical threshold, 130 for Esc).
+    Code(u8),
+}
+
+impl Outcome {
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Success => SUCCESS,
+            Outcome::Negative => NEGATIVE,
+            Outcome::Code(c) => c,
+        }
+    }
+
+    /// `Negative` when `found` is true, `Success` otherwise: diff(1)'s convention.
+    pub fn negative_if(found: bool) -> Outcome {
+        if found { Outcome::Negative } else { Outcome::Success }
+    }
+}
+
+/// An error that decides the process's exit code itself.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ExitError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl ExitError {
+    pub fn new(code: u8, message: impl Into<String>) -> ExitError {
+        ExitError { code, message: message.into() }
+    }
+}
+
+/// The exit code for an error chain: the first cause that knows its code wins, otherwise 2.
+pub fn code_of(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<ExitError>() {
+            return e.code;
+        }
+        if cause.downcast_ref::<crate::lock::LockHeld>().is_some() {
+            return LOCKED;
+        }
+    }
+    ERROR
+}
+
+/// True when the error is a write to a closed pipe (`strata-snapshot list | head -1`).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,21 @@
+//! Domain-free plumbing shared by every strata tool.
+//!
+//! A tool crate exposes a [`cli::Tool`]: a pure `command()` that builds its `clap::Command` and a
+//! `run()` that does the work against a [`cli::Ctx`]. The binaries, the `strata` dispatcher, the man
+//! page and completion generator and the tests all reuse the same `Tool`.
+
+pub mod cli;
+pub mod clock;
+pub mod doc;
+pub mod exit;
+pub mod input;
+pub mod lock;
+pub mod output;
+pub mod parse;
+pub mod runner;
+pub mod sanitize;
+pub mod shell;
+
+pub use cli::{Ctx, Tool};
+pub use exit::Outcome;
+pub use output::Record;

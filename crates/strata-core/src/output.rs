@@ -1,0 +1,283 @@
+//! Writing records. One serde struct feeds every format: NDJSON (one object per line), CSV (a
+//! header from the record's fields), a table for people, or plain (the record's key field only).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::sanitize::for_terminal;
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// A table on a terminal, NDJSON otherwise.
+    Auto,
+    /// Newline-delimited JSON: one record per line.
+    Json,
+    /// CSV with a header line.
+    Csv,
+    /// Aligned columns for people.
+    Table,
+    /// The record's key field alone, one per line (a name, a path, a host alias).
+    Plain,
+}
+
+/// The format once `auto` has been decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Table,
+    Plain,
+}
+
+impl FormatArg {
+    pub fn resolve(self, stdout_is_terminal: bool) -> Format {
+        match self {
+            FormatArg::Auto if stdout_is_terminal => Format::Table,
+            FormatArg::Auto | FormatArg::Json => Format::Json,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Table => Format::Table,
+            FormatArg::Plain => Format::Plain,
+        }
+    }
+}
+
+/// A record on stdout. `Serialize` gives its fields; the rest has defaults.
+pub trait Record: Serialize {
+    /// The field printed by `--format plain`.
+    const KEY: &'static str;
+
+    /// The columns of the table view, already formatted for people. `None`: every field, as is.
+    fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
+        None
+    }
+}
+
+/// Where records go. Streams NDJSON, CSV and plain; buffers a table to align its columns.
+pub struct Sink {
+    out: Box<dyn Write>,
+    format: Format,
+    color: bool,
+    csv_header: Option<Vec<String>>,
+    table: Vec<(Vec<String>, Vec<Vec<String>>)>,
+    written: u64,
+}
+
+impl Sink {
+    pub fn new(out: Box<dyn Write>, format: Format, color: bool) -> Sink {
+        Sink { out, format, color, csv_header: None, table: Vec::new(), written: 0 }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// How many records were written so far.
+    pub fn count(&self) -> u64 {
+        self.written
+    }
+
+    pub fn write<R: Record>(&mut self, record: &R) -> io::Result<()> {
+        self.written += 1;
+        match self.format {
+            Format::Json => {
+                serde_json::to_writer(&mut self.out, record).map_err(io::Error::other)?;
+                self.out.write_all(b"\n")
+            }
+            Format::Plain => {
+                let v = to_object(record)?;
+                let s = v.iter().find(|(k, _)| k.as_str() == R::KEY).map(|(_, v)| cell(v)).unwrap_or_default();
+                self.out.write_all(s.as_bytes())?;
+                self.out.write_all(b"\n")
+            }
+            Format::Csv => {
+                let v = to_object(record)?;
+                let header: Vec<String> = v.iter().map(|(k, _)| k.clone()).collect();
+                let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+                if self.csv_header.as_ref() != Some(&header) {
+                    if self.csv_header.is_some() {
+                        w.write_record(None::<&[u8]>).ok();
+                    }
+                    w.write_record(&header).map_err(io::Error::other)?;
+                    self.csv_header = Some(header);
+                }
+                w.write_record(v.iter().map(|(_, v)| cell(v))).map_err(io::Error::other)?;
+                let bytes = w.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+                self.out.write_all(&bytes)
+            }
+            Format::Table => {
+                let row: Vec<(String, String)> = match record.table_row() {
+                    Some(cols) => cols.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                    None => to_object(record)?.into_iter().map(|(k, v)| (k, cell(&v))).collect(),
+                };
+                let header: Vec<String> = row.iter().map(|(k, _)| k.clone()).collect();
+                let cells: Vec<String> = row.into_iter().map(|(_, v)| for_terminal(&v).into_owned()).collect();
+                match self.table.last_mut() {
+                    Some((h, rows)) if *h == header => rows.push(cells),
+                    _ => self.table.push((header, vec![cells])),
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes raw text (a tool's own human view, e.g. a drop-in file). Goes through as is.
+    pub fn write_text(&mut self, text: &str) -> io::Result<()> {
+        self.out.write_all(text.as_bytes())
+    }
+
+    /// Renders a buffered table and flushes. Call once at the end; the main body does.
+    pub fn finish(&mut self) -> io::Result<()> {
+        let blocks = std::mem::take(&mut self.table);
+        for (i, (header, rows)) in blocks.iter().enumerate() {
+            if i > 0 {
+                self.out.write_all(b"\n")?;
+            }
+            render_table(&mut self.out, header, rows, self.color)?;
+        }
+        self.out.flush()
+    }
+}
+
+fn to_object<R: Serialize>(record: &R) -> io::Result<Vec<(String, Value)>> {
+    match serde_json::to_value(record).map_err(io::Error::other)? {
+        Value::Object(m) => Ok(m.into_iter().collect()),
+        other => Err(io::Error::other(format!("record is not an object: {other}"))),
+    }
+}
+
+/// A JSON value as one table or CSV cell.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(a) if a.iter().all(|x| x.is_string() || x.is_number()) => {
+            a.iter().map(cell).collect::<Vec<_>>().join(",")
+        }
+        other => other.to_string(),
+    }
+}
+
+fn render_table(out: &mut dyn Write, header: &[String], rows: &[Vec<String>], color: bool) -> io::Result<()> {
+    let width = |s: &str| s.chars().count();
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+    for row in rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(width(c));
+        }
+    }
+    let numeric: Vec<bool> = (0..header.len())
+        .map(|i| rows.iter().all(|r| r[i].is_empty() || looks_numeric(&r[i])) && rows.iter().any(|r| !r[i].is_empty()))
+        .collect();
+    let bold = anstyle::Style::new().bold();
+    let mut line = String::new();
+    for (i, h) in header.iter().enumerate() {
+        let h = h.to_uppercase();
+        pad(&mut line, &h, widths[i], numeric[i], i + 1 == header.len());
+    }
+    if color {
+        writeln!(out, "{}{}{}", bold.render(), line.trim_end(), bold.render_reset())?;
+    } else {
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    for row in rows {
+        line.clear();
+        for (i, c) in row.iter().enumerate() {
+            pad(&mut line, c, widths[i], numeric[i], i + 1 == row.len());
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+fn pad(line: &mut String, s: &str, width: usize, right: bool, last: bool) {
+    let fill = width.saturating_sub(s.chars().count());
+    if right {
+        line.extend(std::iter::repeat_n(' ', fill));
+        line.push_str(s);
+    } else {
+        line.push_str(s);
+        if !last {
+            line.extend(std::iter::repeat_n(' ', fill));
+        }
+    }
+    if !last {
+        line.push_str("  ");
+    }
+}
+
+fn looks_numeric(s: &str) -> bool {
+    let s = s.trim_end_matches(['K', 'M', 'G', 'T', 'P', 'E', '%', 'x']);
+    !s.is_empty() && s.parse::<f64>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Serialize)]
+    struct Snap {
+        r#type: &'static str,
+        snapshot: String,
+        used_bytes: u64,
+        tags: Vec<String>,
+        guid: Option<String>,
+    }
+    impl Record for Snap {
+        const KEY: &'static str = "snapshot";
+    }
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn render(format: Format) -> String {
+        let buf = Buf::default();
+        let mut sink = Sink::new(Box::new(buf.clone()), format, false);
+        for (name, used) in [("tank/a@1", 0), ("tank/my data@\x1b[2J", 123456)] {
+            let r = Snap { r#type: "snapshot", snapshot: name.into(), used_bytes: used, tags: vec!["x".into(), "y".into()], guid: None };
+            sink.write(&r).unwrap();
+        }
+        sink.finish().unwrap();
+        String::from_utf8(buf.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn one_record_feeds_every_format() {
+        assert_eq!(
+            render(Format::Json),
+            "{\"type\":\"snapshot\",\"snapshot\":\"tank/a@1\",\"used_bytes\":0,\"tags\":[\"x\",\"y\"],\"guid\":null}\n\
+             {\"type\":\"snapshot\",\"snapshot\":\"tank/my data@\\u001b[2J\",\"used_bytes\":123456,\"tags\":[\"x\",\"y\"],\"guid\":null}\n"
+        );
+        assert_eq!(
+            render(Format::Csv),
+            "type,snapshot,used_bytes,tags,guid\nsnapshot,tank/a@1,0,\"x,y\",\nsnapshot,tank/my data@\x1b[2J,123456,\"x,y\",\n"
+        );
+        assert_eq!(
+            render(Format::Table),
+            "TYPE      SNAPSHOT              USED_BYTES  TAGS  GUID\n\
+             snapshot  tank/a@1                       0  x,y\n\
+             snapshot  tank/my data@\\x1b[2J      123456  x,y\n"
+        );
+        assert_eq!(render(Format::Plain), "tank/a@1\ntank/my data@\x1b[2J\n");
+    }
+
+    #[test]
+    fn auto_is_a_table_only_on_a_terminal() {
+        assert_eq!(FormatArg::Auto.resolve(true), Format::Table);
+        assert_eq!(FormatArg::Auto.resolve(false), Format::Json);
+    }
+}

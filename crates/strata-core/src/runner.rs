@@ -1,0 +1,367 @@
+//! The one seam through which strata runs other programs. A command is plain data: a program, an
+//! argv and whether it only reads or changes something. That gives `--dry-run` (mutating commands
+//! are shown, not run), golden argv tests and a fake for unit tests, with no shell anywhere.
+
+use std::cell::RefCell;
+use std::ffi::{OsStr, OsString};
+use std::io::{self, Read, Write};
+
+use crate::shell::display_argv;
+
+/// Whether a command only reads state or changes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Read,
+    Mutate,
+}
+
+/// A command as data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cmd {
+    pub program: OsString,
+    pub args: Vec<OsString>,
+    pub effect: Effect,
+}
+
+impl Cmd {
+    /// A command that only reads (`zfs list`, `zfs diff`, `zfs destroy -n`).
+    pub fn read(program: impl AsRef<OsStr>) -> Cmd {
+        Cmd { program: program.as_ref().to_owned(), args: Vec::new(), effect: Effect::Read }
+    }
+
+    /// A command that changes state (`zfs snapshot`, `zfs destroy`, `zfs set`).
+    pub fn mutate(program: impl AsRef<OsStr>) -> Cmd {
+        Cmd { program: program.as_ref().to_owned(), args: Vec::new(), effect: Effect::Mutate }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// The full argv, program first.
+    pub fn argv(&self) -> Vec<&OsStr> {
+        std::iter::once(self.program.as_os_str()).chain(self.args.iter().map(OsString::as_os_str)).collect()
+    }
+
+    /// The command as a person would type it (quoted where needed).
+    pub fn display(&self) -> String {
+        display_argv(&self.argv())
+    }
+}
+
+impl std::fmt::Display for Cmd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.display())
+    }
+}
+
+/// What a finished command left behind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Output {
+    /// The exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    pub fn ok(stdout: impl Into<Vec<u8>>) -> Output {
+        Output { code: Some(0), stdout: stdout.into(), stderr: Vec::new() }
+    }
+
+    pub fn failed(code: i32, stderr: impl Into<Vec<u8>>) -> Output {
+        Output { code: Some(code), stdout: Vec::new(), stderr: stderr.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot run `{cmd}`: {source}")]
+    Spawn { cmd: String, source: io::Error },
+    #[error("`{cmd}` failed ({}){}", describe_code(*.code), describe_stderr(stderr))]
+    Failed { cmd: String, code: Option<i32>, stderr: String },
+}
+
+fn describe_code(code: Option<i32>) -> String {
+    match code {
+        Some(c) => format!("exit code {c}"),
+        None => "killed by a signal".into(),
+    }
+}
+
+fn describe_stderr(stderr: &str) -> String {
+    let s = stderr.trim();
+    if s.is_empty() { String::new() } else { format!(": {s}") }
+}
+
+impl RunError {
+    pub fn failed(cmd: &Cmd, out: &Output) -> RunError {
+        RunError::Failed {
+            cmd: cmd.display(),
+            code: out.code,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The stderr of a failed command, for callers that explain known failures.
+    pub fn stderr(&self) -> &str {
+        match self {
+            RunError::Failed { stderr, .. } => stderr,
+            RunError::Spawn { .. } => "",
+        }
+    }
+}
+
+/// Runs commands. Implementations: [`SystemRunner`], [`DryRunner`], [`FakeRunner`].
+pub trait Runner {
+    /// Runs to the end and returns whatever happened, failure included.
+    fn output(&self, cmd: &Cmd) -> Result<Output, RunError>;
+
+    /// Streams stdout. At end of stream a non-zero exit becomes an error carrying stderr.
+    fn stream(&self, cmd: &Cmd) -> Result<Box<dyn Read>, RunError>;
+
+    /// True when mutating commands are only shown.
+    fn dry_run(&self) -> bool {
+        false
+    }
+
+    /// Runs to the end; a non-zero exit is an error that names the command and keeps stderr.
+    fn run(&self, cmd: &Cmd) -> Result<Output, RunError> {
+        let out = self.output(cmd)?;
+        if out.success() { Ok(out) } else { Err(RunError::failed(cmd, &out)) }
+    }
+}
+
+/// Runs real processes (through duct). Stdin is closed: a child never reads the user's input.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemRunner;
+
+fn expression(cmd: &Cmd) -> duct::Expression {
+    duct::cmd(&cmd.program, &cmd.args).stdin_null().unchecked()
+}
+
+impl Runner for SystemRunner {
+    fn output(&self, cmd: &Cmd) -> Result<Output, RunError> {
+        let out = expression(cmd)
+            .stdout_capture()
+            .stderr_capture()
+            .run()
+            .map_err(|source| RunError::Spawn { cmd: cmd.display(), source })?;
+        Ok(Output { code: out.status.code(), stdout: out.stdout, stderr: out.stderr })
+    }
+
+    fn stream(&self, cmd: &Cmd) -> Result<Box<dyn Read>, RunError> {
+        let handle = expression(cmd)
+            .stderr_capture()
+            .reader()
+            .map_err(|source| RunError::Spawn { cmd: cmd.display(), source })?;
+        Ok(Box::new(CheckedReader { handle, cmd: cmd.clone(), done: false }))
+    }
+}
+
+struct CheckedReader {
+    handle: duct::ReaderHandle,
+    cmd: Cmd,
+    done: bool,
+}
+
+impl Read for CheckedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.done {
+            return Ok(0);
+        }
+        let n = self.handle.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.done = true;
+            let out = loop {
+                if let Some(out) = self.handle.try_wait()? {
+                    break out;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            };
+            if !out.status.success() {
+                let out = Output { code: out.status.code(), stdout: Vec::new(), stderr: out.stderr.clone() };
+                return Err(io::Error::other(RunError::failed(&self.cmd, &out)));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// `--dry-run`: reading commands run for real (plans need real data); mutating ones are written
+/// to `shown` (stderr in the tools) as `dry-run: CMD` and succeed without running.
+pub struct DryRunner<R> {
+    inner: R,
+    shown: RefCell<Box<dyn Write>>,
+}
+
+impl<R: Runner> DryRunner<R> {
+    pub fn new(inner: R, shown: Box<dyn Write>) -> DryRunner<R> {
+        DryRunner { inner, shown: RefCell::new(shown) }
+    }
+}
+
+impl<R: Runner> Runner for DryRunner<R> {
+    fn output(&self, cmd: &Cmd) -> Result<Output, RunError> {
+        match cmd.effect {
+            Effect::Read => self.inner.output(cmd),
+            Effect::Mutate => {
+                let mut w = self.shown.borrow_mut();
+                writeln!(w, "dry-run: {}", cmd.display())
+                    .and_then(|()| w.flush())
+                    .map_err(|source| RunError::Spawn { cmd: cmd.display(), source })?;
+                Ok(Output::ok(Vec::new()))
+            }
+        }
+    }
+
+    fn stream(&self, cmd: &Cmd) -> Result<Box<dyn Read>, RunError> {
+        match cmd.effect {
+            Effect::Read => self.inner.stream(cmd),
+            Effect::Mutate => {
+                self.output(cmd)?;
+                Ok(Box::new(io::empty()))
+            }
+        }
+    }
+
+    fn dry_run(&self) -> bool {
+        true
+    }
+}
+
+/// A scripted runner for unit tests: answers each expected argv with a canned output (real `zfs`
+/// outputs from the lab's fixtures) and records every command it was asked to run.
+#[derive(Default)]
+pub struct FakeRunner {
+    answers: RefCell<Vec<(Vec<OsString>, Output)>>,
+    log: RefCell<Vec<Cmd>>,
+}
+
+impl FakeRunner {
+    pub fn new() -> FakeRunner {
+        FakeRunner::default()
+    }
+
+    /// Expects `argv` (program first) once more, answering with `out`.
+    pub fn expect<S: AsRef<OsStr>>(self, argv: &[S], out: Output) -> FakeRunner {
+        self.answers.borrow_mut().push((argv.iter().map(|a| a.as_ref().to_owned()).collect(), out));
+        self
+    }
+
+    /// Every command run so far, in order.
+    pub fn log(&self) -> Vec<Cmd> {
+        self.log.borrow().clone()
+    }
+
+    /// The argv of every command run so far, as strings.
+    pub fn argvs(&self) -> Vec<String> {
+        self.log.borrow().iter().map(Cmd::display).collect()
+    }
+}
+
+impl Runner for FakeRunner {
+    fn output(&self, cmd: &Cmd) -> Result<Output, RunError> {
+        self.log.borrow_mut().push(cmd.clone());
+        let argv: Vec<OsString> = cmd.argv().into_iter().map(OsStr::to_owned).collect();
+        let mut answers = self.answers.borrow_mut();
+        match answers.iter().position(|(a, _)| *a == argv) {
+            Some(i) => Ok(answers.remove(i).1),
+            None => Err(RunError::Spawn {
+                cmd: cmd.display(),
+                source: io::Error::new(io::ErrorKind::NotFound, "the fake runner did not expect this command"),
+            }),
+        }
+    }
+
+    fn stream(&self, cmd: &Cmd) -> Result<Box<dyn Read>, RunError> {
+        let out = self.output(cmd)?;
+        if out.success() {
+            Ok(Box::new(io::Cursor::new(out.stdout)))
+        } else {
+            let err = RunError::failed(cmd, &out);
+            Ok(Box::new(FailingReader(Some(io::Error::other(err)))))
+        }
+    }
+}
+
+struct FailingReader(Option<io::Error>);
+
+impl Read for FailingReader {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_runner_keeps_status_and_stderr() {
+        let r = SystemRunner;
+        let out = r.run(&Cmd::read("sh").args(["-c", "printf 'a b'"])).unwrap();
+        assert_eq!(out.stdout, b"a b");
+        let err = r.run(&Cmd::read("sh").args(["-c", "echo oops >&2; exit 3"])).unwrap_err();
+        assert_eq!(err.to_string(), "`sh -c 'echo oops >&2; exit 3'` failed (exit code 3): oops");
+        assert!(matches!(r.run(&Cmd::read("/nonexistent/prog")), Err(RunError::Spawn { .. })));
+    }
+
+    #[test]
+    fn stream_reports_failure_at_the_end() {
+        let mut s = SystemRunner.stream(&Cmd::read("sh").args(["-c", "echo line; echo bad >&2; exit 4"])).unwrap();
+        let mut buf = String::new();
+        let err = s.read_to_string(&mut buf).unwrap_err();
+        assert_eq!(buf, "line\n");
+        assert!(err.to_string().contains("exit code 4): bad"), "{err}");
+        let mut ok = SystemRunner.stream(&Cmd::read("echo").arg("x")).unwrap();
+        buf.clear();
+        ok.read_to_string(&mut buf).unwrap();
+        assert_eq!(buf, "x\n");
+    }
+
+    #[test]
+    fn dry_run_shows_mutations_and_runs_reads() {
+        let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct W(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for W {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let r = DryRunner::new(SystemRunner, Box::new(W(shown.clone())));
+        assert_eq!(r.run(&Cmd::read("echo").arg("hi")).unwrap().stdout, b"hi\n");
+        r.run(&Cmd::mutate("rm").args(["-rf", "/tmp/it's"])).unwrap();
+        assert_eq!(String::from_utf8(shown.lock().unwrap().clone()).unwrap(), "dry-run: rm -rf '/tmp/it'\\''s'\n");
+        assert!(r.dry_run());
+    }
+
+    #[test]
+    fn fake_runner_answers_and_logs() {
+        let f = FakeRunner::new().expect(&["zfs", "list"], Output::ok("x\n"));
+        assert_eq!(f.run(&Cmd::read("zfs").arg("list")).unwrap().stdout, b"x\n");
+        assert!(f.run(&Cmd::read("zfs").arg("list")).is_err());
+        assert_eq!(f.argvs(), vec!["zfs list", "zfs list"]);
+    }
+}

@@ -1,0 +1,1 @@
+//! (filled by the diff tool's work)

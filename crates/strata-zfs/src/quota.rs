@@ -1,0 +1,1 @@
+//! (filled by the quota tool's work)

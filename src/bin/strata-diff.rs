@@ -1,0 +1,1 @@
+fn main() { strata_core::cli::main(&strata_diff::TOOL) }

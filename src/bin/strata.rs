@@ -1,0 +1,1 @@
+fn main() { strata_cli::main() }

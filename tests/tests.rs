@@ -1,0 +1,13 @@
+//! Host tests of every binary: one test binary, a module per tool (cargo's own testsuite layout).
+//! Real-ZFS scenarios live in `tests/lab/` and run in the lab VM (`cargo xtask lab test`).
+
+mod util;
+
+mod core;
+mod diff;
+mod dispatcher;
+mod harden_check;
+mod prune;
+mod quota;
+mod snapshot;
+mod sshtui;
