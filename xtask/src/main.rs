@@ -1,1 +1,157 @@
-fn main() {}
+//! `cargo xtask`: the project's own automation.
+//!
+//! - `gen`: man pages (`man/*.1`) and shell completions (`completions/`) from the tools' commands;
+//! - `ci`: everything CI runs: test dependencies, format, lint, tests, generated files fresh, and the
+//!   real-ZFS lab;
+//! - `lab setup|test|shell|demo|capture`: the QEMU lab with a real OpenZFS kernel module;
+//! - `bench`: the benchmarks, each measured side by side with its reference.
+
+mod codegen;
+mod lab;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "strata's project automation")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Write man/*.1 and completions/ from the tools' clap commands.
+    Gen {
+        /// Only check that the committed files are up to date.
+        #[arg(long)]
+        check: bool,
+    },
+    /// The whole test suite: test dependencies, fmt, clippy, tests, generated files, real-ZFS lab.
+    Ci {
+        /// Skip the real-ZFS lab (quick local runs).
+        #[arg(long)]
+        no_lab: bool,
+    },
+    /// Install the packages the tests need (apt, as root).
+    Deps,
+    /// The real-ZFS lab.
+    Lab {
+        #[command(subcommand)]
+        cmd: lab::LabCmd,
+    },
+    /// Run the benchmarks (host ones, then the lab's `bench/` scenarios).
+    Bench {
+        /// Skip the lab benchmarks.
+        #[arg(long)]
+        no_lab: bool,
+    },
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("xtask: error: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+fn run() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Gen { check } => codegen::run(&root(), check),
+        Cmd::Ci { no_lab } => ci(no_lab),
+        Cmd::Deps => deps(),
+        Cmd::Lab { cmd } => lab::run(cmd),
+        Cmd::Bench { no_lab } => bench(no_lab),
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// Runs a command in the workspace root, echoing it; fails when it fails.
+pub fn sh(program: &str, args: &[&str]) -> Result<()> {
+    eprintln!("xtask: $ {program} {}", args.join(" "));
+    let status = Command::new(program).args(args).current_dir(root()).status().with_context(|| format!("cannot run {program}"))?;
+    if !status.success() {
+        bail!("`{program} {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Debian packages the tests use as references and tools, by the command that must exist.
+const TEST_DEPS: &[(&str, &str)] = &[
+    ("tmux", "tmux"),
+    ("ssh", "openssh-client"),
+    ("systemd-analyze", "systemd"),
+    ("nix-instantiate", "nix-bin"),
+    ("promtool", "prometheus"),
+    ("/usr/bin/borg", "borgbackup"),
+    ("man", "man-db"),
+];
+
+fn have(cmd: &str) -> bool {
+    if cmd.starts_with('/') {
+        return Path::new(cmd).exists();
+    }
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).any(|d| d.join(cmd).is_file())
+}
+
+fn deps() -> Result<()> {
+    let missing: Vec<&str> = TEST_DEPS.iter().filter(|(c, _)| !have(c)).map(|(_, p)| *p).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        bail!("the tests need these Debian packages: {}; install them as root (`sudo cargo xtask deps`)", missing.join(" "));
+    }
+    sh("apt-get", &["update", "-qq"])?;
+    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+    args.extend(&missing);
+    let status = Command::new("apt-get").args(&args).env("DEBIAN_FRONTEND", "noninteractive").status()?;
+    if !status.success() {
+        bail!("apt-get install {} failed", missing.join(" "));
+    }
+    Ok(())
+}
+
+fn ci(no_lab: bool) -> Result<()> {
+    let t0 = std::time::Instant::now();
+    deps()?;
+    sh("cargo", &["fmt", "--all", "--check"])?;
+    sh("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
+    sh("cargo", &["test", "--workspace", "--locked"])?;
+    codegen::run(&root(), true)?;
+    if !no_lab {
+        lab::run(lab::LabCmd::Setup)?;
+        lab::run(lab::LabCmd::Test { filters: vec![] })?;
+    }
+    eprintln!("xtask: ci passed in {:.0} s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn bench(no_lab: bool) -> Result<()> {
+    deps()?;
+    let root = root();
+    let mut crates: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(root.join("crates"))? {
+        let dir = entry?.path();
+        if dir.join("benches").is_dir() {
+            crates.push(dir.file_name().unwrap_or_default().to_string_lossy().into_owned());
+        }
+    }
+    crates.sort();
+    for c in &crates {
+        sh("cargo", &["bench", "-p", c])?;
+    }
+    if !no_lab {
+        lab::run(lab::LabCmd::Test { filters: vec!["bench/".into()] })?;
+    }
+    Ok(())
+}
