@@ -112,7 +112,7 @@ fn deps() -> Result<()> {
         bail!("the tests need these Debian packages: {}; install them as root (`sudo cargo xtask deps`)", missing.join(" "));
     }
     sh("apt-get", &["update", "-qq"])?;
-    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+    let mut args = vec!["install", "-y", "-q", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=300"];
     args.extend(&missing);
     let status = Command::new("apt-get").args(&args).env("DEBIAN_FRONTEND", "noninteractive").status()?;
     if !status.success() {
