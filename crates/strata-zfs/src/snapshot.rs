@@ -87,6 +87,12 @@ pub fn list_command(datasets: &[String], recursive: bool) -> Cmd {
     cmd
 }
 
+/// One `zfs list -H -p -t snapshot` call for the named snapshots (`DATASET@NAME`...), same columns
+/// as [`list_command`]. ZFS lists those that exist and exits 1 naming the others.
+pub fn list_names_command(snapshots: &[String]) -> Cmd {
+    zfs_read().args(["list", "-H", "-p", "-t", "snapshot", "-o"]).arg(LIST_PROPERTIES.join(",")).args(snapshots)
+}
+
 /// Parses the output of [`list_command`], sorted by dataset then createtxg.
 pub fn parse_list(output: &[u8]) -> Result<Vec<SnapshotRecord>, ParseError> {
     let mut v = Vec::new();
