@@ -1,14 +1,654 @@
-//! PLACEHOLDER: replaced by the tool's implementation.
+//! strata-harden-check: the exposure score of `systemd-analyze security` (systemd 252), computed
+//! offline from unit files under a root directory, and the drop-in that lowers it.
 
-use strata_core::doc::ManDoc;
+pub mod assess;
+pub mod context;
+pub mod load;
+pub mod parse;
+pub mod suggest;
+pub mod syscalls;
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{CommandFactory, FromArgMatches, Parser};
+use serde::Serialize;
+use strata_core::doc::{FieldDoc, ManDoc, RecordDoc};
+use strata_core::output::{Format, Record};
 use strata_core::{Ctx, Outcome, Tool};
 
-pub const TOOL: Tool = Tool { name: "strata-harden-check", command, run, doc: &ManDoc::EMPTY };
+use crate::load::{Root, Scope};
 
-pub fn command() -> clap::Command {
-    clap::Command::new("strata-harden-check")
+pub const TOOL: Tool = Tool {
+    name: "strata-harden-check",
+    command,
+    run,
+    doc: &DOC,
+};
+
+/// Score systemd services the way `systemd-analyze security` does, offline, and suggest the
+/// sandboxing drop-in that lowers the score.
+#[derive(Debug, Parser)]
+#[command(name = "strata-harden-check")]
+pub struct Cli {
+    #[command(flatten)]
+    common: strata_core::cli::CommonArgs,
+    #[command(flatten)]
+    mutate: strata_core::cli::MutateArgs,
+    /// The directory whose unit files are read (its /etc/systemd/system, /run/systemd/system,
+    /// /lib/systemd/system, /usr/lib/systemd/system, ...).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    root: PathBuf,
+    /// Read user units (/etc/systemd/user, /usr/lib/systemd/user, ...) instead of system units.
+    #[arg(long)]
+    user: bool,
+    /// Every .service unit under the root (templates are skipped).
+    #[arg(long, conflicts_with = "units")]
+    all: bool,
+    /// Exit 1 when any unit's exposure is above N (0.0 to 10.0).
+    #[arg(long, value_name = "N", value_parser = threshold)]
+    threshold: Option<f64>,
+    /// Print a drop-in that lowers each unit's exposure, with the exposure it predicts.
+    #[arg(long)]
+    suggest: bool,
+    /// With --suggest: install the drop-in as /etc/systemd/system/UNIT.d/50-strata-harden.conf
+    /// under --root.
+    #[arg(long, requires = "suggest")]
+    write: bool,
+    /// Service units (`foo` means `foo.service`; `foo@.service` is checked as `foo@i.service`).
+    #[arg(value_name = "UNIT", required_unless_present = "all")]
+    units: Vec<String>,
 }
 
-pub fn run(_: &clap::ArgMatches, _: &mut Ctx) -> anyhow::Result<Outcome> {
-    anyhow::bail!("not built yet")
+fn threshold(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("not a number: {s}"))?;
+    if (0.0..=10.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{s} is not between 0.0 and 10.0"))
+    }
+}
+
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// One check of one unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckRecord {
+    pub json_field: &'static str,
+    pub name: &'static str,
+    /// true: the setting is good; false: it is not; null: the check does not apply.
+    pub set: Option<bool>,
+    pub badness: Option<u64>,
+    pub weight: u64,
+    pub range: u64,
+    /// This check's share of the exposure, as systemd-analyze prints it (null when none).
+    pub exposure: Option<f64>,
+    pub description: Option<String>,
+}
+
+/// The assessment of one unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitRecord {
+    pub r#type: &'static str,
+    pub unit: String,
+    pub exposure: f64,
+    pub rating: &'static str,
+    pub fragment: String,
+    pub dropins: Vec<String>,
+    pub checks: Vec<CheckRecord>,
+    pub warnings: Vec<String>,
+}
+
+impl Record for UnitRecord {
+    const KEY: &'static str = "unit";
+    fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
+        Some(vec![
+            ("unit", self.unit.clone()),
+            ("exposure", format!("{:.1}", self.exposure)),
+            ("rating", self.rating.to_string()),
+        ])
+    }
+}
+
+/// A unit that could not be assessed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorRecord {
+    pub r#type: &'static str,
+    pub unit: String,
+    /// The file at fault, when one is.
+    pub file: Option<String>,
+    pub line: Option<u64>,
+    pub error: String,
+}
+
+impl Record for ErrorRecord {
+    const KEY: &'static str = "unit";
+}
+
+/// A suggested drop-in and what it predicts.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuggestionRecord {
+    pub r#type: &'static str,
+    pub unit: String,
+    pub exposure: f64,
+    pub predicted_exposure: f64,
+    pub predicted_rating: &'static str,
+    /// Where --write puts it, inside the root.
+    pub path: String,
+    pub written: bool,
+    pub dropin: String,
+}
+
+impl Record for SuggestionRecord {
+    const KEY: &'static str = "path";
+}
+
+pub static UNIT_DOC: RecordDoc = RecordDoc {
+    name: "unit",
+    about: "The exposure of one service unit, check by check, as systemd-analyze security computes it.",
+    fields: &[
+        FieldDoc {
+            name: "type",
+            ty: "string",
+            doc: "Always \"unit\".",
+        },
+        FieldDoc {
+            name: "unit",
+            ty: "string",
+            doc: "The unit name (a template is checked as its instance foo@i.service).",
+        },
+        FieldDoc {
+            name: "exposure",
+            ty: "number",
+            doc: "Overall exposure, 0.0 (best) to 10.0 (worst), one decimal.",
+        },
+        FieldDoc {
+            name: "rating",
+            ty: "string",
+            doc: "PERFECT, SAFE, OK, MEDIUM, EXPOSED, UNSAFE or DANGEROUS.",
+        },
+        FieldDoc {
+            name: "fragment",
+            ty: "string",
+            doc: "The unit file, as a path inside --root.",
+        },
+        FieldDoc {
+            name: "dropins",
+            ty: "array of strings",
+            doc: "Drop-in files applied, in order, as paths inside --root.",
+        },
+        FieldDoc {
+            name: "checks",
+            ty: "array of objects",
+            doc: "One object per check: json_field and name (spelled as systemd-analyze --json spells them), set (true, false, or null when the check does not apply), badness (null when it does not apply), weight, range, exposure (the check's share, or null) and description.",
+        },
+        FieldDoc {
+            name: "warnings",
+            ty: "array of strings",
+            doc: "Lines systemd would ignore with a warning (FILE:LINE: what).",
+        },
+    ],
+};
+
+pub static ERROR_DOC: RecordDoc = RecordDoc {
+    name: "error",
+    about: "A unit that could not be loaded (not found, masked, or a unit file systemd refuses).",
+    fields: &[
+        FieldDoc {
+            name: "type",
+            ty: "string",
+            doc: "Always \"error\".",
+        },
+        FieldDoc {
+            name: "unit",
+            ty: "string",
+            doc: "The unit name.",
+        },
+        FieldDoc {
+            name: "file",
+            ty: "string or null",
+            doc: "The file at fault, as a path inside --root.",
+        },
+        FieldDoc {
+            name: "line",
+            ty: "integer or null",
+            doc: "The line at fault.",
+        },
+        FieldDoc {
+            name: "error",
+            ty: "string",
+            doc: "What is wrong.",
+        },
+    ],
+};
+
+pub static SUGGESTION_DOC: RecordDoc = RecordDoc {
+    name: "suggestion",
+    about: "With --suggest: a sandboxing drop-in for the unit and the exposure it predicts.",
+    fields: &[
+        FieldDoc {
+            name: "type",
+            ty: "string",
+            doc: "Always \"suggestion\".",
+        },
+        FieldDoc {
+            name: "unit",
+            ty: "string",
+            doc: "The unit name.",
+        },
+        FieldDoc {
+            name: "exposure",
+            ty: "number",
+            doc: "The exposure now.",
+        },
+        FieldDoc {
+            name: "predicted_exposure",
+            ty: "number",
+            doc: "The exposure with the drop-in installed.",
+        },
+        FieldDoc {
+            name: "predicted_rating",
+            ty: "string",
+            doc: "The rating word of predicted_exposure.",
+        },
+        FieldDoc {
+            name: "path",
+            ty: "string",
+            doc: "Where --write installs it, inside --root.",
+        },
+        FieldDoc {
+            name: "written",
+            ty: "boolean",
+            doc: "True when --write installed it.",
+        },
+        FieldDoc {
+            name: "dropin",
+            ty: "string",
+            doc: "The drop-in's text.",
+        },
+    ],
+};
+
+pub static DOC: ManDoc = ManDoc {
+    examples: &[
+        (
+            "strata-harden-check redis-server",
+            "The exposure of redis-server.service on this machine, check by check.",
+        ),
+        (
+            "strata-harden-check --root ./image --all --threshold 5 --json",
+            "CI over a directory of unit files: exit 1 when any service scores above 5.0.",
+        ),
+        (
+            "strata-harden-check --suggest nginx",
+            "Print a drop-in that lowers nginx's exposure, with the exposure it predicts.",
+        ),
+        (
+            "strata-harden-check --suggest --write --root /mnt/new mariadb",
+            "Install that drop-in as /mnt/new/etc/systemd/system/mariadb.service.d/50-strata-harden.conf.",
+        ),
+    ],
+    exit_status: &[
+        (0, "Every unit was assessed and none is above --threshold."),
+        (1, "Some unit's exposure is above --threshold."),
+        (
+            2,
+            "A unit could not be assessed (its error record says why), or a usage error.",
+        ),
+    ],
+    environment: &[],
+    records: &[&UNIT_DOC, &ERROR_DOC, &SUGGESTION_DOC],
+};
+
+/// What assessing one unit gives.
+pub enum Assessment {
+    Unit(
+        UnitRecord,
+        Box<load::UnitFiles>,
+        Vec<(String, Vec<parse::Assignment>)>,
+    ),
+    Error(ErrorRecord),
+}
+
+const SECTIONS: &[&str] = &["Unit", "Service", "Install"];
+
+/// Reads and parses the unit's files; an error record names the file and line at fault.
+pub fn read_files(
+    root: &Root,
+    files: &load::UnitFiles,
+) -> Result<Vec<(String, Vec<parse::Assignment>)>, ErrorRecord> {
+    let mut out = Vec::new();
+    for p in std::iter::once(&files.fragment).chain(&files.dropins) {
+        let shown = p.display().to_string();
+        let err = |line: Option<u64>, error: String| ErrorRecord {
+            r#type: "error",
+            unit: files.name.clone(),
+            file: Some(shown.clone()),
+            line,
+            error,
+        };
+        let data = fs::read(load::host_path(&root.dir, p))
+            .map_err(|e| err(None, format!("cannot read {shown}: {e}")))?;
+        let parsed = parse::parse(&data, SECTIONS)
+            .map_err(|e| err(Some(e.line() as u64), format!("{shown}: {e}")))?;
+        let mut assignments = parsed.assignments;
+        for w in parsed.warnings {
+            assignments.push(parse::Assignment {
+                section: "\0warning".into(),
+                key: String::new(),
+                value: format!("{shown}: {w}"),
+                line: 0,
+            });
+        }
+        out.push((shown, assignments));
+    }
+    Ok(out)
+}
+
+/// Builds the unit record from parsed files.
+pub fn evaluate(
+    root: &Root,
+    files: &load::UnitFiles,
+    parsed: &[(String, Vec<parse::Assignment>)],
+) -> Result<UnitRecord, ErrorRecord> {
+    let fragment = files.fragment.display().to_string();
+    let names = context::Names {
+        name: &files.name,
+        fragment: &fragment,
+    };
+    let info = context::build(parsed, &names, root.scope);
+    if let Some(why) = context::verify(&info) {
+        return Err(ErrorRecord {
+            r#type: "error",
+            unit: files.name.clone(),
+            file: Some(fragment),
+            line: None,
+            error: why.to_string(),
+        });
+    }
+    let outcomes = assess::assess(&info);
+    let total = assess::exposure_tenths(&outcomes);
+    let ws = assess::weight_sum(&outcomes);
+    let checks = outcomes
+        .iter()
+        .map(|o| CheckRecord {
+            json_field: o.check.json_field,
+            name: o.check.name,
+            set: o.badness.map(|b| b == 0),
+            badness: o.badness,
+            weight: o.check.weight,
+            range: o.check.range,
+            exposure: assess::check_exposure_tenths(o, ws).map(|t| t as f64 / 10.0),
+            description: o.description.clone(),
+        })
+        .collect();
+    let mut warnings: Vec<String> = parsed
+        .iter()
+        .flat_map(|(_, a)| {
+            a.iter()
+                .filter(|a| a.section == "\0warning")
+                .map(|a| a.value.clone())
+        })
+        .collect();
+    warnings.extend(info.warnings.iter().cloned());
+    Ok(UnitRecord {
+        r#type: "unit",
+        unit: files.name.clone(),
+        exposure: total as f64 / 10.0,
+        rating: assess::rating(total),
+        fragment,
+        dropins: files
+            .dropins
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        checks,
+        warnings,
+    })
+}
+
+/// Assesses one unit under a root: never fails, a bad unit gives an error record.
+pub fn assess_unit(root: &Root, name: &str) -> Assessment {
+    let files = match root.unit(name) {
+        Ok(f) => f,
+        Err(e) => {
+            return Assessment::Error(ErrorRecord {
+                r#type: "error",
+                unit: name.to_string(),
+                file: None,
+                line: None,
+                error: e.to_string(),
+            });
+        }
+    };
+    let parsed = match read_files(root, &files) {
+        Ok(p) => p,
+        Err(e) => return Assessment::Error(e),
+    };
+    match evaluate(root, &files, &parsed) {
+        Ok(rec) => Assessment::Unit(rec, Box::new(files), parsed),
+        Err(e) => Assessment::Error(e),
+    }
+}
+
+/// `foo` -> `foo.service`.
+pub fn unit_name(arg: &str) -> String {
+    if load::split_name(arg).is_some() {
+        arg.to_string()
+    } else {
+        format!("{arg}.service")
+    }
+}
+
+/// The service names `--all` checks: every non-template .service name under the root.
+pub fn all_services(root: &Root) -> Vec<String> {
+    root.all_names
+        .iter()
+        .filter(|n| n.ends_with(".service") && !n.contains("@."))
+        .cloned()
+        .collect()
+}
+
+/// The table view of one unit, like systemd-analyze's.
+pub fn render_table(rec: &UnitRecord, color: bool) -> String {
+    let (green, red, bold, reset) = if color {
+        ("\x1b[0;1;32m", "\x1b[0;1;31m", "\x1b[0;1;39m", "\x1b[0m")
+    } else {
+        ("", "", "", "")
+    };
+    let clean = |s: &str| strata_core::sanitize::for_terminal(s).into_owned();
+    let name_w = rec
+        .checks
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let desc_w = rec
+        .checks
+        .iter()
+        .map(|c| c.description.as_deref().map_or(0, |d| d.chars().count()))
+        .max()
+        .unwrap_or(11)
+        .max(11);
+    let mut s = format!(
+        "  {:<name_w$} {:<desc_w$} EXPOSURE\n",
+        "NAME", "DESCRIPTION"
+    );
+    for c in &rec.checks {
+        let (mark, col) = match c.badness {
+            None => (" ", ""),
+            Some(0) => ("✓", green),
+            Some(_) => ("✗", red),
+        };
+        let exp = c.exposure.map(|e| format!("{e:>8.1}")).unwrap_or_default();
+        let line = format!(
+            "{col}{mark}{reset} {:<name_w$} {:<desc_w$} {exp}",
+            c.name,
+            clean(c.description.as_deref().unwrap_or("")),
+            reset = if col.is_empty() { "" } else { reset }
+        );
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "\n→ {bold}Overall exposure level for {}{reset}: {:.1} {}\n",
+        clean(&rec.unit),
+        rec.exposure,
+        rec.rating,
+        bold = bold,
+        reset = if color { reset } else { "" }
+    ));
+    s
+}
+
+pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
+    let cli = Cli::from_arg_matches(m)?;
+    let scope = if cli.user { Scope::User } else { Scope::System };
+    if !cli.root.is_dir() {
+        return Err(strata_core::exit::ExitError::new(
+            2,
+            format!("--root {}: not a directory", cli.root.display()),
+        )
+        .into());
+    }
+    let root = Root::open(&cli.root, scope)
+        .with_context(|| format!("reading the unit directories under {}", cli.root.display()))?;
+    let names: Vec<String> = if cli.all {
+        all_services(&root)
+    } else {
+        cli.units.iter().map(|u| unit_name(u)).collect()
+    };
+    let limit = cli.threshold.map(|t| (t * 10.0).round() as u64);
+    let (mut above, mut failed) = (false, false);
+    let table = ctx.out.format() == Format::Table;
+    let mut first = true;
+    for name in &names {
+        match assess_unit(&root, name) {
+            Assessment::Error(e) => {
+                failed = true;
+                if table {
+                    let mut err = std::io::stderr().lock();
+                    let _ = writeln!(
+                        err,
+                        "{}: {}: {}",
+                        ctx.tool,
+                        strata_core::sanitize::for_terminal(&e.unit),
+                        strata_core::sanitize::for_terminal(&e.error)
+                    );
+                } else {
+                    ctx.out.write(&e)?;
+                }
+            }
+            Assessment::Unit(rec, files, parsed) => {
+                let t = (rec.exposure * 10.0).round() as u64;
+                if limit.is_some_and(|l| t > l) {
+                    above = true;
+                }
+                if cli.suggest {
+                    let s = suggest::suggest(&root, &files, &parsed, &rec)?;
+                    let written = if cli.write && !cli.mutate.dry_run {
+                        write_dropin(&cli.root, &s.path, &s.text)
+                            .with_context(|| format!("installing {}", s.path))?;
+                        true
+                    } else {
+                        false
+                    };
+                    let srec = SuggestionRecord {
+                        r#type: "suggestion",
+                        unit: rec.unit.clone(),
+                        exposure: rec.exposure,
+                        predicted_exposure: s.predicted_tenths as f64 / 10.0,
+                        predicted_rating: assess::rating(s.predicted_tenths),
+                        path: s.path.clone(),
+                        written,
+                        dropin: s.text.clone(),
+                    };
+                    if matches!(ctx.out.format(), Format::Table | Format::Plain) {
+                        if !first {
+                            ctx.out.write_text("\n")?;
+                        }
+                        ctx.out.write_text(&format!("# {}\n", s.path))?;
+                        ctx.out.write_text(&s.text)?;
+                        if written {
+                            ctx.info(format_args!("installed {}", s.path));
+                        }
+                    } else {
+                        ctx.out.write(&srec)?;
+                    }
+                } else if table {
+                    if !first {
+                        ctx.out.write_text("\n")?;
+                    }
+                    ctx.out.write_text(&render_table(&rec, ctx.color))?;
+                } else {
+                    ctx.out.write(&rec)?;
+                }
+                first = false;
+            }
+        }
+    }
+    if failed {
+        return Ok(Outcome::Code(strata_core::exit::ERROR));
+    }
+    Ok(Outcome::negative_if(above))
+}
+
+/// Writes the drop-in atomically (a temporary file renamed into place).
+fn write_dropin(root: &Path, inside: &str, text: &str) -> anyhow::Result<()> {
+    let path = load::host_path(root, Path::new(inside));
+    let dir = path.parent().context("drop-in path has no directory")?;
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = dir.join(".50-strata-harden.conf.tmp");
+    fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    fs::rename(&tmp, &path).with_context(|| format!("renaming into {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_match_their_docs() {
+        let u = UnitRecord {
+            r#type: "unit",
+            unit: "a.service".into(),
+            exposure: 9.6,
+            rating: "UNSAFE",
+            fragment: "/etc/systemd/system/a.service".into(),
+            dropins: vec![],
+            checks: vec![],
+            warnings: vec![],
+        };
+        strata_core::doc::check_fields(&UNIT_DOC, &u);
+        let e = ErrorRecord {
+            r#type: "error",
+            unit: "a.service".into(),
+            file: None,
+            line: None,
+            error: "x".into(),
+        };
+        strata_core::doc::check_fields(&ERROR_DOC, &e);
+        let s = SuggestionRecord {
+            r#type: "suggestion",
+            unit: "a.service".into(),
+            exposure: 9.6,
+            predicted_exposure: 4.0,
+            predicted_rating: "OK",
+            path: "/etc/systemd/system/a.service.d/50-strata-harden.conf".into(),
+            written: false,
+            dropin: String::new(),
+        };
+        strata_core::doc::check_fields(&SUGGESTION_DOC, &s);
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        command().debug_assert();
+    }
 }

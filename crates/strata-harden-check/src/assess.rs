@@ -1,0 +1,1115 @@
+//! The checks of `systemd-analyze security` (systemd 252): names, JSON fields, weights, ranges,
+//! how each one scores a unit, and the exposure and rating computed from them.
+
+use crate::context::{self as ctx, SecurityInfo, cap};
+use crate::syscalls;
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    User,
+    SupplementaryGroups,
+    /// A boolean setting; `true` when setting it is good.
+    Flag(fn(&SecurityInfo) -> bool),
+    /// Delegate=: setting it is bad.
+    Delegate,
+    /// Only applies with DefaultDependencies=yes.
+    Boot(fn(&SecurityInfo) -> (u64, Option<&'static str>)),
+    Cap(u64),
+    UMask,
+    KeyringMode,
+    ProtectProc,
+    ProcSubset,
+    NotifyAccess,
+    RemoveIpc,
+    Namespace(u64),
+    Family(usize),
+    Archs,
+    Syscalls(&'static str),
+    IpAddress,
+    DeviceAllow,
+    Ambient,
+}
+
+/// One check of the assessment.
+#[derive(Debug, Clone, Copy)]
+pub struct Check {
+    pub name: &'static str,
+    pub json_field: &'static str,
+    pub weight: u64,
+    pub range: u64,
+    good: Option<&'static str>,
+    bad: Option<&'static str>,
+    na: Option<&'static str>,
+    kind: Kind,
+}
+
+const fn c(
+    name: &'static str,
+    json_field: &'static str,
+    weight: u64,
+    range: u64,
+    good: &'static str,
+    bad: &'static str,
+    kind: Kind,
+) -> Check {
+    Check {
+        name,
+        json_field,
+        weight,
+        range,
+        good: Some(good),
+        bad: Some(bad),
+        na: None,
+        kind,
+    }
+}
+
+const fn d(
+    name: &'static str,
+    json_field: &'static str,
+    weight: u64,
+    range: u64,
+    kind: Kind,
+) -> Check {
+    Check {
+        name,
+        json_field,
+        weight,
+        range,
+        good: None,
+        bad: None,
+        na: None,
+        kind,
+    }
+}
+
+fn protect_home(i: &SecurityInfo) -> (u64, Option<&'static str>) {
+    match i.protect_home.as_str() {
+        "yes" => (0, Some("Service has no access to home directories")),
+        "read-only" => (5, Some("Service has read-only access to home directories")),
+        "tmpfs" => (1, Some("Service has access to fake empty home directories")),
+        _ => (10, Some("Service has full access to home directories")),
+    }
+}
+
+fn protect_system(i: &SecurityInfo) -> (u64, Option<&'static str>) {
+    match i.protect_system.as_str() {
+        "yes" => (
+            5,
+            Some("Service has limited write access to the OS file hierarchy"),
+        ),
+        "full" => (
+            3,
+            Some("Service has very limited write access to the OS file hierarchy"),
+        ),
+        "strict" => (
+            0,
+            Some("Service has strict read-only access to the OS file hierarchy"),
+        ),
+        _ => (10, Some("Service has full access to the OS file hierarchy")),
+    }
+}
+
+fn private_tmp(i: &SecurityInfo) -> (u64, Option<&'static str>) {
+    (u64::from(!i.private_tmp), None)
+}
+
+fn root_dir(i: &SecurityInfo) -> (u64, Option<&'static str>) {
+    let root = |p: &Option<String>| {
+        p.as_deref()
+            .is_none_or(|p| p.is_empty() || p.trim_matches('/').is_empty())
+    };
+    (
+        u64::from(root(&i.root_directory) && root(&i.root_image)),
+        None,
+    )
+}
+
+/// The checks in systemd's table order.
+pub fn checks() -> &'static [Check] {
+    use Kind::*;
+    static CHECKS: std::sync::OnceLock<Vec<Check>> = std::sync::OnceLock::new();
+    CHECKS.get_or_init(|| {
+        vec![
+            Check {
+                bad: Some("Service runs as root user"),
+                ..d("User=/DynamicUser=", "UserOrDynamicUser", 2000, 10, User)
+            },
+            Check {
+                na: Some("Service runs as root, option does not matter"),
+                ..c(
+                    "SupplementaryGroups=",
+                    "SupplementaryGroups",
+                    200,
+                    1,
+                    "Service has no supplementary groups",
+                    "Service runs with supplementary groups",
+                    SupplementaryGroups,
+                )
+            },
+            c(
+                "PrivateDevices=",
+                "PrivateDevices",
+                1000,
+                1,
+                "Service has no access to hardware devices",
+                "Service potentially has access to hardware devices",
+                Flag(|i| i.private_devices),
+            ),
+            c(
+                "PrivateMounts=",
+                "PrivateMounts",
+                1000,
+                1,
+                "Service cannot install system mounts",
+                "Service may install system mounts",
+                Flag(|i| i.private_mounts),
+            ),
+            c(
+                "PrivateNetwork=",
+                "PrivateNetwork",
+                2500,
+                1,
+                "Service has no access to the host's network",
+                "Service has access to the host's network",
+                Flag(|i| i.private_network),
+            ),
+            c(
+                "PrivateTmp=",
+                "PrivateTmp",
+                1000,
+                1,
+                "Service has no access to other software's temporary files",
+                "Service has access to other software's temporary files",
+                Boot(private_tmp),
+            ),
+            c(
+                "PrivateUsers=",
+                "PrivateUsers",
+                1000,
+                1,
+                "Service does not have access to other users",
+                "Service has access to other users",
+                Flag(|i| i.private_users),
+            ),
+            c(
+                "ProtectControlGroups=",
+                "ProtectControlGroups",
+                1000,
+                1,
+                "Service cannot modify the control group file system",
+                "Service may modify the control group file system",
+                Flag(|i| i.protect_control_groups),
+            ),
+            c(
+                "ProtectKernelModules=",
+                "ProtectKernelModules",
+                1000,
+                1,
+                "Service cannot load or read kernel modules",
+                "Service may load or read kernel modules",
+                Flag(|i| i.protect_kernel_modules),
+            ),
+            c(
+                "ProtectKernelTunables=",
+                "ProtectKernelTunables",
+                1000,
+                1,
+                "Service cannot alter kernel tunables (/proc/sys, …)",
+                "Service may alter kernel tunables",
+                Flag(|i| i.protect_kernel_tunables),
+            ),
+            c(
+                "ProtectKernelLogs=",
+                "ProtectKernelLogs",
+                1000,
+                1,
+                "Service cannot read from or write to the kernel log ring buffer",
+                "Service may read from or write to the kernel log ring buffer",
+                Flag(|i| i.protect_kernel_logs),
+            ),
+            c(
+                "ProtectClock=",
+                "ProtectClock",
+                1000,
+                1,
+                "Service cannot write to the hardware clock or system clock",
+                "Service may write to the hardware clock or system clock",
+                Flag(|i| i.protect_clock),
+            ),
+            d("ProtectHome=", "ProtectHome", 1000, 10, Boot(protect_home)),
+            c(
+                "ProtectHostname=",
+                "ProtectHostname",
+                50,
+                1,
+                "Service cannot change system host/domainname",
+                "Service may change system host/domainname",
+                Flag(|i| i.protect_hostname),
+            ),
+            d(
+                "ProtectSystem=",
+                "ProtectSystem",
+                1000,
+                10,
+                Boot(protect_system),
+            ),
+            c(
+                "RootDirectory=/RootImage=",
+                "RootDirectoryOrRootImage",
+                200,
+                1,
+                "Service has its own root directory/image",
+                "Service runs within the host's root directory",
+                Boot(root_dir),
+            ),
+            c(
+                "LockPersonality=",
+                "LockPersonality",
+                100,
+                1,
+                "Service cannot change ABI personality",
+                "Service may change ABI personality",
+                Flag(|i| i.lock_personality),
+            ),
+            c(
+                "MemoryDenyWriteExecute=",
+                "MemoryDenyWriteExecute",
+                100,
+                1,
+                "Service cannot create writable executable memory mappings",
+                "Service may create writable executable memory mappings",
+                Flag(|i| i.memory_deny_write_execute),
+            ),
+            c(
+                "NoNewPrivileges=",
+                "NoNewPrivileges",
+                1000,
+                1,
+                "Service processes cannot acquire new privileges",
+                "Service processes may acquire new privileges",
+                Flag(|i| i.no_new_privileges),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_SYS_ADMIN",
+                "CapabilityBoundingSet_CAP_SYS_ADMIN",
+                1500,
+                1,
+                "Service has no administrator privileges",
+                "Service has administrator privileges",
+                Cap(cap("cap_sys_admin")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_SET(UID|GID|PCAP)",
+                "CapabilityBoundingSet_CAP_SET_UID_GID_PCAP",
+                1500,
+                1,
+                "Service cannot change UID/GID identities/capabilities",
+                "Service may change UID/GID identities/capabilities",
+                Cap(cap("cap_setuid") | cap("cap_setgid") | cap("cap_setpcap")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_SYS_PTRACE",
+                "CapabilityBoundingSet_CAP_SYS_PTRACE",
+                1500,
+                1,
+                "Service has no ptrace() debugging abilities",
+                "Service has ptrace() debugging abilities",
+                Cap(cap("cap_sys_ptrace")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_SYS_TIME",
+                "CapabilityBoundingSet_CAP_SYS_TIME",
+                1000,
+                1,
+                "Service processes cannot change the system clock",
+                "Service processes may change the system clock",
+                Cap(cap("cap_sys_time")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_NET_ADMIN",
+                "CapabilityBoundingSet_CAP_NET_ADMIN",
+                1000,
+                1,
+                "Service has no network configuration privileges",
+                "Service has network configuration privileges",
+                Cap(cap("cap_net_admin")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_SYS_RAWIO",
+                "CapabilityBoundingSet_CAP_SYS_RAWIO",
+                1000,
+                1,
+                "Service has no raw I/O access",
+                "Service has raw I/O access",
+                Cap(cap("cap_sys_rawio")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_SYS_MODULE",
+                "CapabilityBoundingSet_CAP_SYS_MODULE",
+                1000,
+                1,
+                "Service cannot load kernel modules",
+                "Service may load kernel modules",
+                Cap(cap("cap_sys_module")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_AUDIT_*",
+                "CapabilityBoundingSet_CAP_AUDIT",
+                500,
+                1,
+                "Service has no audit subsystem access",
+                "Service has audit subsystem access",
+                Cap(cap("cap_audit_control") | cap("cap_audit_read") | cap("cap_audit_write")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_SYSLOG",
+                "CapabilityBoundingSet_CAP_SYSLOG",
+                500,
+                1,
+                "Service has no access to kernel logging",
+                "Service has access to kernel logging",
+                Cap(cap("cap_syslog")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_SYS_(NICE|RESOURCE)",
+                "CapabilityBoundingSet_CAP_SYS_NICE_RESOURCE",
+                500,
+                1,
+                "Service has no privileges to change resource use parameters",
+                "Service has privileges to change resource use parameters",
+                Cap(cap("cap_sys_nice") | cap("cap_sys_resource")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_MKNOD",
+                "CapabilityBoundingSet_CAP_MKNOD",
+                500,
+                1,
+                "Service cannot create device nodes",
+                "Service may create device nodes",
+                Cap(cap("cap_mknod")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_(CHOWN|FSETID|SETFCAP)",
+                "CapabilityBoundingSet_CAP_CHOWN_FSETID_SETFCAP",
+                1000,
+                1,
+                "Service cannot change file ownership/access mode/capabilities",
+                "Service may change file ownership/access mode/capabilities unrestricted",
+                Cap(cap("cap_chown") | cap("cap_fsetid") | cap("cap_setfcap")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_(DAC_*|FOWNER|IPC_OWNER)",
+                "CapabilityBoundingSet_CAP_DAC_FOWNER_IPC_OWNER",
+                1000,
+                1,
+                "Service cannot override UNIX file/IPC permission checks",
+                "Service may override UNIX file/IPC permission checks",
+                Cap(cap("cap_dac_override")
+                    | cap("cap_dac_read_search")
+                    | cap("cap_fowner")
+                    | cap("cap_ipc_owner")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_KILL",
+                "CapabilityBoundingSet_CAP_KILL",
+                500,
+                1,
+                "Service cannot send UNIX signals to arbitrary processes",
+                "Service may send UNIX signals to arbitrary processes",
+                Cap(cap("cap_kill")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_NET_(BIND_SERVICE|BROADCAST|RAW)",
+                "CapabilityBoundingSet_CAP_NET_BIND_SERVICE_BROADCAST_RAW)",
+                500,
+                1,
+                "Service has no elevated networking privileges",
+                "Service has elevated networking privileges",
+                Cap(cap("cap_net_bind_service") | cap("cap_net_broadcast") | cap("cap_net_raw")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_SYS_BOOT",
+                "CapabilityBoundingSet_CAP_SYS_BOOT",
+                100,
+                1,
+                "Service cannot issue reboot()",
+                "Service may issue reboot()",
+                Cap(cap("cap_sys_boot")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_MAC_*",
+                "CapabilityBoundingSet_CAP_MAC",
+                100,
+                1,
+                "Service cannot adjust SMACK MAC",
+                "Service may adjust SMACK MAC",
+                Cap(cap("cap_mac_admin") | cap("cap_mac_override")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_LINUX_IMMUTABLE",
+                "CapabilityBoundingSet_CAP_LINUX_IMMUTABLE",
+                75,
+                1,
+                "Service cannot mark files immutable",
+                "Service may mark files immutable",
+                Cap(cap("cap_linux_immutable")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_IPC_LOCK",
+                "CapabilityBoundingSet_CAP_IPC_LOCK",
+                50,
+                1,
+                "Service cannot lock memory into RAM",
+                "Service may lock memory into RAM",
+                Cap(cap("cap_ipc_lock")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_SYS_CHROOT",
+                "CapabilityBoundingSet_CAP_SYS_CHROOT",
+                50,
+                1,
+                "Service cannot issue chroot()",
+                "Service may issue chroot()",
+                Cap(cap("cap_sys_chroot")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_BLOCK_SUSPEND",
+                "CapabilityBoundingSet_CAP_BLOCK_SUSPEND",
+                25,
+                1,
+                "Service cannot establish wake locks",
+                "Service may establish wake locks",
+                Cap(cap("cap_block_suspend")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_WAKE_ALARM",
+                "CapabilityBoundingSet_CAP_WAKE_ALARM",
+                25,
+                1,
+                "Service cannot program timers that wake up the system",
+                "Service may program timers that wake up the system",
+                Cap(cap("cap_wake_alarm")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_LEASE",
+                "CapabilityBoundingSet_CAP_LEASE",
+                25,
+                1,
+                "Service cannot create file leases",
+                "Service may create file leases",
+                Cap(cap("cap_lease")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_SYS_TTY_CONFIG",
+                "CapabilityBoundingSet_CAP_SYS_TTY_CONFIG",
+                25,
+                1,
+                "Service cannot issue vhangup()",
+                "Service may issue vhangup()",
+                Cap(cap("cap_sys_tty_config")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_SYS_PACCT",
+                "CapabilityBoundingSet_CAP_SYS_PACCT",
+                25,
+                1,
+                "Service cannot use acct()",
+                "Service may use acct()",
+                Cap(cap("cap_sys_pacct")),
+            ),
+            c(
+                "CapabilityBoundingSet=~CAP_BPF",
+                "CapabilityBoundingSet_CAP_BPF",
+                25,
+                1,
+                "Service may not load BPF programs",
+                "Service may load BPF programs",
+                Cap(cap("cap_bpf")),
+            ),
+            d("UMask=", "UMask", 100, 10, UMask),
+            c(
+                "KeyringMode=",
+                "KeyringMode",
+                1000,
+                1,
+                "Service doesn't share key material with other services",
+                "Service shares key material with other service",
+                KeyringMode,
+            ),
+            c(
+                "ProtectProc=",
+                "ProtectProc",
+                1000,
+                3,
+                "Service has restricted access to process tree (/proc hidepid=)",
+                "Service has full access to process tree (/proc hidepid=)",
+                ProtectProc,
+            ),
+            c(
+                "ProcSubset=",
+                "ProcSubset",
+                10,
+                1,
+                "Service has no access to non-process /proc files (/proc subset=)",
+                "Service has full access to non-process /proc files (/proc subset=)",
+                ProcSubset,
+            ),
+            c(
+                "NotifyAccess=",
+                "NotifyAccess",
+                1000,
+                1,
+                "Service child processes cannot alter service state",
+                "Service child processes may alter service state",
+                NotifyAccess,
+            ),
+            Check {
+                na: Some("Service runs as root, option does not apply"),
+                ..c(
+                    "RemoveIPC=",
+                    "RemoveIPC",
+                    100,
+                    1,
+                    "Service user cannot leave SysV IPC objects around",
+                    "Service user may leave SysV IPC objects around",
+                    RemoveIpc,
+                )
+            },
+            c(
+                "Delegate=",
+                "Delegate",
+                100,
+                1,
+                "Service does not maintain its own delegated control group subtree",
+                "Service maintains its own delegated control group subtree",
+                Delegate,
+            ),
+            c(
+                "RestrictRealtime=",
+                "RestrictRealtime",
+                500,
+                1,
+                "Service realtime scheduling access is restricted",
+                "Service may acquire realtime scheduling",
+                Flag(|i| i.restrict_realtime),
+            ),
+            c(
+                "RestrictSUIDSGID=",
+                "RestrictSUIDSGID",
+                1000,
+                1,
+                "SUID/SGID file creation by service is restricted",
+                "Service may create SUID/SGID files",
+                Flag(|i| i.restrict_suid_sgid),
+            ),
+            c(
+                "RestrictNamespaces=~user",
+                "RestrictNamespaces_user",
+                1500,
+                1,
+                "Service cannot create user namespaces",
+                "Service may create user namespaces",
+                Namespace(ctx::CLONE_NEWUSER),
+            ),
+            c(
+                "RestrictNamespaces=~mnt",
+                "RestrictNamespaces_mnt",
+                500,
+                1,
+                "Service cannot create file system namespaces",
+                "Service may create file system namespaces",
+                Namespace(ctx::CLONE_NEWNS),
+            ),
+            c(
+                "RestrictNamespaces=~ipc",
+                "RestrictNamespaces_ipc",
+                500,
+                1,
+                "Service cannot create IPC namespaces",
+                "Service may create IPC namespaces",
+                Namespace(ctx::CLONE_NEWIPC),
+            ),
+            c(
+                "RestrictNamespaces=~pid",
+                "RestrictNamespaces_pid",
+                500,
+                1,
+                "Service cannot create process namespaces",
+                "Service may create process namespaces",
+                Namespace(ctx::CLONE_NEWPID),
+            ),
+            c(
+                "RestrictNamespaces=~cgroup",
+                "RestrictNamespaces_cgroup",
+                500,
+                1,
+                "Service cannot create cgroup namespaces",
+                "Service may create cgroup namespaces",
+                Namespace(ctx::CLONE_NEWCGROUP),
+            ),
+            c(
+                "RestrictNamespaces=~net",
+                "RestrictNamespaces_net",
+                500,
+                1,
+                "Service cannot create network namespaces",
+                "Service may create network namespaces",
+                Namespace(ctx::CLONE_NEWNET),
+            ),
+            c(
+                "RestrictNamespaces=~uts",
+                "RestrictNamespaces_uts",
+                100,
+                1,
+                "Service cannot create hostname namespaces",
+                "Service may create hostname namespaces",
+                Namespace(ctx::CLONE_NEWUTS),
+            ),
+            c(
+                "RestrictAddressFamilies=~AF_(INET|INET6)",
+                "RestrictAddressFamilies_AF_INET_INET6",
+                1500,
+                1,
+                "Service cannot allocate Internet sockets",
+                "Service may allocate Internet sockets",
+                Family(0),
+            ),
+            c(
+                "RestrictAddressFamilies=~AF_UNIX",
+                "RestrictAddressFamilies_AF_UNIX",
+                25,
+                1,
+                "Service cannot allocate local sockets",
+                "Service may allocate local sockets",
+                Family(1),
+            ),
+            c(
+                "RestrictAddressFamilies=~AF_NETLINK",
+                "RestrictAddressFamilies_AF_NETLINK",
+                200,
+                1,
+                "Service cannot allocate netlink sockets",
+                "Service may allocate netlink sockets",
+                Family(2),
+            ),
+            c(
+                "RestrictAddressFamilies=~AF_PACKET",
+                "RestrictAddressFamilies_AF_PACKET",
+                1000,
+                1,
+                "Service cannot allocate packet sockets",
+                "Service may allocate packet sockets",
+                Family(3),
+            ),
+            c(
+                "RestrictAddressFamilies=~…",
+                "RestrictAddressFamilies_OTHER",
+                1250,
+                1,
+                "Service cannot allocate exotic sockets",
+                "Service may allocate exotic sockets",
+                Family(4),
+            ),
+            d(
+                "SystemCallArchitectures=",
+                "SystemCallArchitectures",
+                1000,
+                10,
+                Archs,
+            ),
+            d(
+                "SystemCallFilter=~@swap",
+                "SystemCallFilter_swap",
+                1000,
+                10,
+                Syscalls("@swap"),
+            ),
+            d(
+                "SystemCallFilter=~@obsolete",
+                "SystemCallFilter_obsolete",
+                250,
+                10,
+                Syscalls("@obsolete"),
+            ),
+            d(
+                "SystemCallFilter=~@clock",
+                "SystemCallFilter_clock",
+                1000,
+                10,
+                Syscalls("@clock"),
+            ),
+            d(
+                "SystemCallFilter=~@cpu-emulation",
+                "SystemCallFilter_cpu_emulation",
+                250,
+                10,
+                Syscalls("@cpu-emulation"),
+            ),
+            d(
+                "SystemCallFilter=~@debug",
+                "SystemCallFilter_debug",
+                1000,
+                10,
+                Syscalls("@debug"),
+            ),
+            d(
+                "SystemCallFilter=~@mount",
+                "SystemCallFilter_mount",
+                1000,
+                10,
+                Syscalls("@mount"),
+            ),
+            d(
+                "SystemCallFilter=~@module",
+                "SystemCallFilter_module",
+                1000,
+                10,
+                Syscalls("@module"),
+            ),
+            d(
+                "SystemCallFilter=~@raw-io",
+                "SystemCallFilter_raw_io",
+                1000,
+                10,
+                Syscalls("@raw-io"),
+            ),
+            d(
+                "SystemCallFilter=~@reboot",
+                "SystemCallFilter_reboot",
+                1000,
+                10,
+                Syscalls("@reboot"),
+            ),
+            d(
+                "SystemCallFilter=~@privileged",
+                "SystemCallFilter_privileged",
+                700,
+                10,
+                Syscalls("@privileged"),
+            ),
+            d(
+                "SystemCallFilter=~@resources",
+                "SystemCallFilter_resources",
+                700,
+                10,
+                Syscalls("@resources"),
+            ),
+            d("IPAddressDeny=", "IPAddressDeny", 1000, 10, IpAddress),
+            d("DeviceAllow=", "DeviceAllow", 1000, 10, DeviceAllow),
+            c(
+                "AmbientCapabilities=",
+                "AmbientCapabilities",
+                500,
+                1,
+                "Service process does not receive ambient capabilities",
+                "Service process receives ambient capabilities",
+                Ambient,
+            ),
+        ]
+    })
+}
+
+/// One check's result for one unit.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub check: &'static Check,
+    /// `None`: the check does not apply.
+    pub badness: Option<u64>,
+    pub description: Option<String>,
+}
+
+fn runs_privileged(i: &SecurityInfo) -> bool {
+    match i.user.as_deref() {
+        Some("0" | "root") => true,
+        _ if i.dynamic_user => false,
+        u => u.is_none_or(str::is_empty),
+    }
+}
+
+/// Finds a member of `group` whose presence in the filter makes the check bad.
+fn offending_syscall(i: &SecurityInfo, group: &str, depth: u8) -> Option<&'static str> {
+    let filter = i.syscall_filter.as_ref();
+    for m in syscalls::group(group).unwrap_or(&[]) {
+        if m.starts_with('@') {
+            if depth < 8
+                && let Some(o) = offending_syscall(i, m, depth + 1)
+            {
+                return Some(o);
+            }
+            continue;
+        }
+        let Some(id) = syscalls::resolve(m) else {
+            continue;
+        };
+        if filter.is_some_and(|f| f.contains(&id)) == i.syscall_allow_list {
+            return Some(m);
+        }
+    }
+    None
+}
+
+fn run(check: &Check, i: &SecurityInfo) -> (Option<u64>, Option<String>) {
+    use Kind::*;
+    let b = |v: bool| (Some(u64::from(v)), None);
+    match check.kind {
+        User => {
+            let user = i.user.as_deref();
+            if user == Some("nobody") {
+                (Some(9), Some("Service runs under as 'nobody' user, which should not be used for services".into()))
+            } else if i.dynamic_user && !matches!(user, Some("0" | "root")) {
+                (
+                    Some(0),
+                    Some("Service runs under a transient non-root user identity".into()),
+                )
+            } else if user.is_some_and(|u| !matches!(u, "0" | "root" | "")) {
+                (
+                    Some(0),
+                    Some("Service runs under a static non-root user identity".into()),
+                )
+            } else {
+                (Some(10), None)
+            }
+        }
+        SupplementaryGroups => {
+            if runs_privileged(i) {
+                (None, None)
+            } else {
+                b(!i.supplementary_groups.is_empty())
+            }
+        }
+        RemoveIpc => {
+            if runs_privileged(i) {
+                (None, None)
+            } else {
+                b(!i.remove_ipc)
+            }
+        }
+        Flag(f) => b(!f(i)),
+        Delegate => b(i.delegate),
+        Boot(f) => {
+            if !i.default_dependencies {
+                (
+                    None,
+                    Some("Service runs in special boot phase, option is not appropriate".into()),
+                )
+            } else {
+                let (v, desc) = f(i);
+                (Some(v), desc.map(str::to_string))
+            }
+        }
+        Cap(mask) => b(i.capability_bounding_set & mask != 0),
+        UMask => {
+            let m = i.umask;
+            let (v, desc) = if m & 0o002 == 0 {
+                (10, "Files created by service are world-writable by default")
+            } else if m & 0o004 == 0 {
+                (5, "Files created by service are world-readable by default")
+            } else if m & 0o020 == 0 {
+                (2, "Files created by service are group-writable by default")
+            } else if m & 0o040 == 0 {
+                (1, "Files created by service are group-readable by default")
+            } else {
+                (
+                    0,
+                    "Files created by service are accessible only by service's own user by default",
+                )
+            };
+            (Some(v), Some(desc.into()))
+        }
+        KeyringMode => b(i.keyring_mode != "private"),
+        ProtectProc => match i.protect_proc.as_str() {
+            "noaccess" => (Some(1), None),
+            "invisible" | "ptraceable" => (Some(0), None),
+            _ => (Some(3), None),
+        },
+        ProcSubset => b(i.proc_subset != "pid"),
+        NotifyAccess => b(i.notify_access.as_deref() == Some("all")),
+        Namespace(flag) => b(i.restrict_namespaces & flag != 0),
+        Family(idx) => b(!i.families_restricted()[idx]),
+        Archs => {
+            if i.syscall_archs.is_empty() {
+                (
+                    Some(10),
+                    Some("Service may execute system calls with all ABIs".into()),
+                )
+            } else if i.syscall_archs.contains("native") {
+                (
+                    Some(0),
+                    Some("Service may execute system calls only with native ABI".into()),
+                )
+            } else {
+                (
+                    Some(8),
+                    Some("Service may execute system calls with multiple ABIs".into()),
+                )
+            }
+        }
+        Syscalls(group) => {
+            if !i.syscall_allow_list && i.syscall_filter.as_ref().is_none_or(|f| f.is_empty()) {
+                return (
+                    Some(10),
+                    Some("Service does not filter system calls".into()),
+                );
+            }
+            let offender = offending_syscall(i, group, 0);
+            match (i.syscall_allow_list, offender) {
+                (true, Some(o)) => (
+                    Some(9),
+                    Some(format!(
+                        "System call allow list defined for service, and {group} is included (e.g. {o} is allowed)"
+                    )),
+                ),
+                (true, None) => (
+                    Some(0),
+                    Some(format!(
+                        "System call allow list defined for service, and {group} is not included"
+                    )),
+                ),
+                (false, Some(o)) => (
+                    Some(10),
+                    Some(format!(
+                        "System call deny list defined for service, and {group} is not included (e.g. {o} is allowed)"
+                    )),
+                ),
+                (false, None) => (
+                    Some(0),
+                    Some(format!(
+                        "System call deny list defined for service, and {group} is included"
+                    )),
+                ),
+            }
+        }
+        IpAddress => {
+            let (v, desc) = if i.ip_ingress_filters || i.ip_egress_filters {
+                (
+                    0,
+                    "Service defines custom ingress/egress IP filters with BPF programs",
+                )
+            } else if !i.ip_deny_all() {
+                (10, "Service does not define an IP address allow list")
+            } else if i.ip_allow_other() {
+                (
+                    5,
+                    "Service defines IP address allow list with non-localhost entries",
+                )
+            } else if i.ip_allow_localhost() {
+                (
+                    2,
+                    "Service defines IP address allow list with only localhost entries",
+                )
+            } else {
+                (0, "Service blocks all IP address ranges")
+            };
+            (Some(v), Some(desc.into()))
+        }
+        DeviceAllow => {
+            if i.device_policy == "strict" || i.device_policy == "closed" {
+                if i.device_allow.is_empty() {
+                    (Some(0), Some("Service has a minimal device ACL".into()))
+                } else {
+                    let list: Vec<String> = i
+                        .device_allow
+                        .iter()
+                        .map(|(p, m)| format!("{p}:{m}"))
+                        .collect();
+                    (
+                        Some(5),
+                        Some(format!(
+                            "Service has a device ACL with some special devices: {}",
+                            list.join(" ")
+                        )),
+                    )
+                }
+            } else {
+                (Some(10), Some("Service has no device ACL".into()))
+            }
+        }
+        Ambient => b(i.ambient_capabilities != 0),
+    }
+}
+
+/// Runs every check, in systemd's display order (description descending, then name).
+pub fn assess(i: &SecurityInfo) -> Vec<Outcome> {
+    let mut out: Vec<Outcome> = checks()
+        .iter()
+        .map(|check| {
+            let (badness, d) = run(check, i);
+            let description = d.or(match badness {
+                None => check.na.map(str::to_string),
+                Some(0) => check.good.map(str::to_string),
+                Some(b) if b == check.range => check.bad.map(str::to_string),
+                Some(_) => None,
+            });
+            Outcome {
+                check,
+                badness,
+                description,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.description
+            .as_deref()
+            .unwrap_or("")
+            .cmp(a.description.as_deref().unwrap_or(""))
+            .then(a.check.name.cmp(b.check.name))
+    });
+    out
+}
+
+/// The total exposure in tenths (0..=100), systemd's integer rounding.
+pub fn exposure_tenths(outcomes: &[Outcome]) -> u64 {
+    let (mut badness_sum, mut weight_sum) = (0u64, 0u64);
+    for o in outcomes {
+        if let Some(b) = o.badness {
+            badness_sum += (b * o.check.weight).div_ceil(o.check.range);
+            weight_sum += o.check.weight;
+        }
+    }
+    if weight_sum == 0 {
+        0
+    } else {
+        (badness_sum * 100).div_ceil(weight_sum)
+    }
+}
+
+/// Weight sum of the checks that apply (for a check's share of the exposure).
+pub fn weight_sum(outcomes: &[Outcome]) -> u64 {
+    outcomes
+        .iter()
+        .filter(|o| o.badness.is_some())
+        .map(|o| o.check.weight)
+        .sum()
+}
+
+/// A check's share of the exposure in tenths, as systemd prints it (`None` when nothing).
+pub fn check_exposure_tenths(o: &Outcome, weight_sum: u64) -> Option<u64> {
+    match o.badness {
+        None | Some(0) => None,
+        Some(b) if weight_sum > 0 => Some(
+            (b * o.check.weight * 100)
+                .div_ceil(o.check.range)
+                .div_ceil(weight_sum),
+        ),
+        Some(_) => None,
+    }
+}
+
+/// systemd's rating word for an exposure in tenths.
+pub fn rating(tenths: u64) -> &'static str {
+    match tenths {
+        100.. => "DANGEROUS",
+        90.. => "UNSAFE",
+        75.. => "EXPOSED",
+        50.. => "MEDIUM",
+        10.. => "OK",
+        1.. => "SAFE",
+        0 => "PERFECT",
+    }
+}
+
+/// `4.2` from 42.
+pub fn tenths(t: u64) -> String {
+    format!("{}.{}", t / 10, t % 10)
+}

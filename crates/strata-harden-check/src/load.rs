@@ -1,0 +1,414 @@
+//! Finding a unit's files under a root directory as systemd 252 does offline: the unit search
+//! path, aliases (symlinks), templates, masking, and drop-ins (`UNIT.d/`, the template's, the
+//! dash prefixes' `foo-.service.d/`, and the type's `service.d/`).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+/// Whose units: the system manager's or a user manager's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    System,
+    User,
+}
+
+/// The unit directories in priority order (highest first), as seen inside the root.
+pub fn search_paths(scope: Scope) -> &'static [&'static str] {
+    match scope {
+        Scope::System => &[
+            "/etc/systemd/system.control",
+            "/run/systemd/system.control",
+            "/run/systemd/transient",
+            "/run/systemd/generator.early",
+            "/etc/systemd/system",
+            "/etc/systemd/system.attached",
+            "/run/systemd/system",
+            "/run/systemd/system.attached",
+            "/run/systemd/generator",
+            "/usr/local/lib/systemd/system",
+            "/lib/systemd/system",
+            "/usr/lib/systemd/system",
+            "/run/systemd/generator.late",
+        ],
+        Scope::User => &[
+            "/etc/systemd/user",
+            "/run/systemd/user",
+            "/usr/local/lib/systemd/user",
+            "/usr/lib/systemd/user",
+        ],
+    }
+}
+
+/// Why a unit could not be found or loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("unit {0} not found")]
+    NotFound(String),
+    #[error("unit {0} is masked")]
+    Masked(String),
+    #[error("invalid unit name {0:?}")]
+    BadName(String),
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+    #[error("{path}: too many levels of symbolic links")]
+    Loop { path: String },
+}
+
+/// Where a name in the unit directories leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// A regular file (path inside the root).
+    File(PathBuf),
+    Masked,
+}
+
+/// A root directory with its unit directories scanned once.
+pub struct Root {
+    pub dir: PathBuf,
+    pub scope: Scope,
+    /// name -> what the highest-priority entry of that name leads to.
+    names: HashMap<String, Target>,
+    /// names in the order `--all` lists them.
+    pub all_names: Vec<String>,
+}
+
+/// The files that make up one unit.
+#[derive(Debug, Clone)]
+pub struct UnitFiles {
+    /// The name as asked (a template is instantiated as `foo@i.service`, like systemd-analyze).
+    pub name: String,
+    /// The main file, inside the root (e.g. `/lib/systemd/system/foo.service`).
+    pub fragment: PathBuf,
+    /// Drop-ins in the order they apply, inside the root.
+    pub dropins: Vec<PathBuf>,
+    /// All names of the unit (itself, its aliases).
+    pub names: Vec<String>,
+}
+
+/// Follows symlinks of `path` (inside the root) component by component, never leaving the root.
+/// Returns the resolved path inside the root, or `None` when it leads to `/dev/null`.
+pub fn chase(root: &Path, path: &Path) -> Result<Option<PathBuf>, LoadError> {
+    let mut pending: Vec<std::ffi::OsString> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_os_string()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect();
+    pending.reverse();
+    let mut cur = PathBuf::from("/");
+    let mut hops = 0;
+    while let Some(part) = pending.pop() {
+        if part == ".." {
+            cur.pop();
+            continue;
+        }
+        let next = cur.join(&part);
+        let host = host_path(root, &next);
+        match fs::symlink_metadata(&host) {
+            Ok(md) if md.file_type().is_symlink() => {
+                hops += 1;
+                if hops > 32 {
+                    return Err(LoadError::Loop {
+                        path: path.display().to_string(),
+                    });
+                }
+                let target = fs::read_link(&host).map_err(|e| io_err(&next, &e))?;
+                if target == Path::new("/dev/null") {
+                    return Ok(None);
+                }
+                let mut parts: Vec<std::ffi::OsString> = target
+                    .components()
+                    .filter_map(|c| match c {
+                        Component::Normal(s) => Some(s.to_os_string()),
+                        Component::ParentDir => Some("..".into()),
+                        _ => None,
+                    })
+                    .collect();
+                if target.is_absolute() {
+                    cur = PathBuf::from("/");
+                }
+                parts.reverse();
+                pending.extend(parts);
+            }
+            Ok(_) => cur = next,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                cur = next;
+                for p in pending.drain(..).rev() {
+                    cur.push(p);
+                }
+                return Ok(Some(cur));
+            }
+            Err(e) => return Err(io_err(&next, &e)),
+        }
+    }
+    if cur == Path::new("/dev/null") {
+        return Ok(None);
+    }
+    Ok(Some(cur))
+}
+
+/// The host path of a path inside the root.
+pub fn host_path(root: &Path, inside: &Path) -> PathBuf {
+    root.join(inside.strip_prefix("/").unwrap_or(inside))
+}
+
+fn io_err(p: &Path, e: &std::io::Error) -> LoadError {
+    LoadError::Io {
+        path: p.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// True for an empty regular file or a character device like /dev/null: systemd treats both as masks.
+fn null_or_empty(md: &fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    (md.is_file() && md.len() == 0) || md.file_type().is_char_device()
+}
+
+/// Unit types systemd knows (for `service.d/` and name checks).
+const UNIT_TYPES: &[&str] = &[
+    "service",
+    "socket",
+    "target",
+    "device",
+    "mount",
+    "automount",
+    "swap",
+    "timer",
+    "path",
+    "slice",
+    "scope",
+];
+
+/// Splits `foo@bar.service` into (`foo`, Some(`bar`), `service`).
+pub fn split_name(name: &str) -> Option<(&str, Option<&str>, &str)> {
+    let (stem, ty) = name.rsplit_once('.')?;
+    if !UNIT_TYPES.contains(&ty) || stem.is_empty() || name.len() > 255 {
+        return None;
+    }
+    let ok = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ":-_.\\".contains(c))
+    };
+    match stem.split_once('@') {
+        Some((prefix, inst)) => {
+            if prefix.is_empty()
+                || !ok(prefix)
+                || !(inst.is_empty()
+                    || inst
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ":-_.\\@".contains(c)))
+            {
+                return None;
+            }
+            Some((prefix, Some(inst), ty))
+        }
+        None => ok(stem).then_some((stem, None, ty)),
+    }
+}
+
+impl Root {
+    /// Scans the unit directories under `dir`.
+    pub fn open(dir: &Path, scope: Scope) -> Result<Root, LoadError> {
+        let mut names: HashMap<String, Target> = HashMap::new();
+        let mut listed: BTreeMap<String, ()> = BTreeMap::new();
+        for sp in search_paths(scope) {
+            let Some(real) = chase(dir, Path::new(sp))? else {
+                continue;
+            };
+            let host = host_path(dir, &real);
+            let Ok(rd) = fs::read_dir(&host) else {
+                continue;
+            };
+            let mut entries: Vec<String> = rd
+                .filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect();
+            entries.sort();
+            for name in entries {
+                if split_name(&name).is_none() || names.contains_key(&name) {
+                    continue;
+                }
+                let inside = Path::new(sp).join(&name);
+                let target = match chase(dir, &inside) {
+                    Ok(Some(p)) => match fs::metadata(host_path(dir, &p)) {
+                        Ok(md) if null_or_empty(&md) => Target::Masked,
+                        Ok(md) if md.is_file() => Target::File(p),
+                        _ => continue,
+                    },
+                    Ok(None) => Target::Masked,
+                    Err(_) => continue,
+                };
+                listed.insert(name.clone(), ());
+                names.insert(name, target);
+            }
+        }
+        let all_names = listed.into_keys().collect();
+        Ok(Root {
+            dir: dir.to_path_buf(),
+            scope,
+            names,
+            all_names,
+        })
+    }
+
+    /// Finds the files of `name` (a template is instantiated as `foo@i.service`).
+    pub fn unit(&self, name: &str) -> Result<UnitFiles, LoadError> {
+        let Some((prefix, inst, ty)) = split_name(name) else {
+            return Err(LoadError::BadName(name.to_string()));
+        };
+        let name = match inst {
+            Some("") => format!("{prefix}@i.{ty}"),
+            _ => name.to_string(),
+        };
+        let template = inst.map(|_| format!("{prefix}@.{ty}"));
+        let target = self
+            .names
+            .get(&name)
+            .or_else(|| template.as_ref().and_then(|t| self.names.get(t)));
+        let fragment = match target {
+            None => return Err(LoadError::NotFound(name)),
+            Some(Target::Masked) => return Err(LoadError::Masked(name)),
+            Some(Target::File(p)) => p.clone(),
+        };
+        // Every name leading to the same file is an alias whose drop-ins apply too.
+        let mut names: Vec<String> = vec![name.clone()];
+        if let Some(base) = fragment.file_name().and_then(|s| s.to_str()) {
+            let base = base.to_string();
+            if base != name
+                && template.as_deref() != Some(base.as_str())
+                && split_name(&base).is_some_and(|(_, _, t)| t == ty)
+            {
+                names.push(base);
+            }
+        }
+        let mut aliases: Vec<&String> = self
+            .names
+            .iter()
+            .filter(|(n, t)| {
+                matches!(t, Target::File(p) if *p == fragment)
+                    && !names.contains(n)
+                    && template.as_ref() != Some(*n)
+            })
+            .map(|(n, _)| n)
+            .collect();
+        aliases.sort();
+        names.extend(aliases.into_iter().cloned());
+        let dropins = self.dropins(&names, ty)?;
+        Ok(UnitFiles {
+            name,
+            fragment,
+            dropins,
+            names,
+        })
+    }
+
+    fn dropins(&self, names: &[String], ty: &str) -> Result<Vec<PathBuf>, LoadError> {
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for n in names {
+            for sp in search_paths(self.scope) {
+                find_dirs(Path::new(sp), n, &mut dirs);
+            }
+        }
+        for sp in search_paths(self.scope) {
+            dirs.push(Path::new(sp).join(format!("{ty}.d")));
+        }
+        let mut seen: HashSet<PathBuf> = HashSet::new();
+        let mut files: BTreeMap<String, Option<PathBuf>> = BTreeMap::new();
+        for d in dirs {
+            if !seen.insert(d.clone()) {
+                continue;
+            }
+            let Ok(Some(real)) = chase(&self.dir, &d) else {
+                continue;
+            };
+            let Ok(rd) = fs::read_dir(host_path(&self.dir, &real)) else {
+                continue;
+            };
+            for e in rd.filter_map(|e| e.ok()) {
+                let Ok(fname) = e.file_name().into_string() else {
+                    continue;
+                };
+                if !fname.ends_with(".conf") || files.contains_key(&fname) {
+                    continue;
+                }
+                let inside = d.join(&fname);
+                let entry = match chase(&self.dir, &inside)? {
+                    None => None,
+                    Some(p) => match fs::metadata(host_path(&self.dir, &p)) {
+                        Ok(md) if null_or_empty(&md) => None,
+                        Ok(md) if md.is_file() => Some(p),
+                        _ => continue,
+                    },
+                };
+                files.insert(fname, entry);
+            }
+        }
+        Ok(files.into_values().flatten().collect())
+    }
+}
+
+/// The drop-in directories of one name in one unit directory, like systemd's `unit_file_find_dirs`.
+fn find_dirs(dir: &Path, name: &str, out: &mut Vec<PathBuf>) {
+    out.push(dir.join(format!("{name}.d")));
+    let Some((prefix, inst, ty)) = split_name(name) else {
+        return;
+    };
+    if inst.is_some_and(|i| !i.is_empty()) {
+        find_dirs(dir, &format!("{prefix}@.{ty}"), out);
+    }
+    // foo-bar-baz.service -> foo-bar-.service -> foo-.service
+    let mut p = prefix.to_string();
+    let mut chopped = false;
+    loop {
+        let Some(dash) = p.rfind('-') else { return };
+        if dash == 0 {
+            return;
+        }
+        if dash + 1 != p.len() || chopped {
+            p.truncate(dash + 1);
+            break;
+        }
+        p.truncate(dash);
+        chopped = true;
+    }
+    find_dirs(dir, &format!("{p}.{ty}"), out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_dropin_dirs() {
+        let mut v = Vec::new();
+        find_dirs(
+            Path::new("/etc/systemd/system"),
+            "foo-bar-baz@x.service",
+            &mut v,
+        );
+        let v: Vec<String> = v.iter().map(|p| p.display().to_string()).collect();
+        assert_eq!(
+            v,
+            [
+                "/etc/systemd/system/foo-bar-baz@x.service.d",
+                "/etc/systemd/system/foo-bar-baz@.service.d",
+                "/etc/systemd/system/foo-bar-.service.d",
+                "/etc/systemd/system/foo-.service.d",
+                "/etc/systemd/system/foo-bar-.service.d",
+                "/etc/systemd/system/foo-.service.d",
+            ]
+        );
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(split_name("a@b.service"), Some(("a", Some("b"), "service")));
+        assert_eq!(split_name("a@.service"), Some(("a", Some(""), "service")));
+        assert_eq!(split_name("a.foo"), None);
+        assert_eq!(split_name("a b.service"), None);
+    }
+}
