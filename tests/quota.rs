@@ -173,7 +173,7 @@ fn set_is_one_zfs_set_call_and_dry_run_only_shows_it() {
         .env("PATH", zfs.bin.path())
         .assert()
         .code(0)
-        .stderr("dry-run: zfs set quota=200M reservation=50M tank/var/log\n");
+        .stderr("dry-run: zfs set reservation=50M quota=200M tank/var/log\n");
     assert_eq!(
         zfs.calls(),
         vec![format!("{LIST} tank/var/log tank/var")],

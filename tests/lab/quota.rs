@@ -250,8 +250,7 @@ fn set_seed_settings(lab: &Lab) -> Result<()> {
         "report shows the reservation",
     )?;
 
-    // Raising the quota above the current reservation and lowering it below: strata puts quota
-    // and reservation in the order in which ZFS accepts both.
+    // Quota and reservation raised together, then lowered together, in either order.
     lab.strata(BIN, &["set", &log, "reservation=300M", "quota=400M"])
         .ok()?;
     check_eq(

@@ -3,8 +3,8 @@
 //! ZFS applies the properties of one `zfs set` one after another and keeps those it applied
 //! when a later one fails, so everything ZFS would refuse is refused here before ZFS is touched:
 //! bad sizes and compression names (when the command line is read), a reservation above the
-//! quota, a quota below current usage, a reservation larger than the space there is. The quota
-//! and the reservation are also put in the order in which ZFS accepts both.
+//! quota, a quota below current usage, a reservation larger than the space there is. When ZFS
+//! still refuses, the error says which properties it kept.
 
 use std::fmt;
 
@@ -271,32 +271,6 @@ pub fn problems(
     out
 }
 
-/// The assignments in an order ZFS accepts one after another: the quota before the reservation
-/// when the new quota still covers the current reservation, after it otherwise (and the same for
-/// refquota and refreservation).
-pub fn ordered(assign: &[Assignment], cur: &Space) -> Vec<Assignment> {
-    let mut v = assign.to_vec();
-    for (quota_p, res_p, res_now) in [
-        (Prop::Quota, Prop::Reservation, cur.reservation),
-        (Prop::Refquota, Prop::Refreservation, cur.refreservation),
-    ] {
-        let (Some(qi), Some(ri)) = (
-            v.iter().position(|a| a.prop == quota_p),
-            v.iter().position(|a| a.prop == res_p),
-        ) else {
-            continue;
-        };
-        let quota_first = match v[qi].bytes() {
-            None => true,
-            Some(q) => q >= res_now.unwrap_or(0),
-        };
-        if quota_first != (qi < ri) {
-            v.swap(qi, ri);
-        }
-    }
-    v
-}
-
 fn parent_of(ds: &str) -> Option<&str> {
     ds.rsplit_once('/').map(|(p, _)| p)
 }
@@ -337,7 +311,8 @@ pub fn run(args: &SetArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         )
         .into());
     }
-    let props: Vec<(String, String)> = ordered(&args.assignments, cur)
+    let props: Vec<(String, String)> = args
+        .assignments
         .iter()
         .map(|a| (a.prop.to_string(), a.zfs_value()))
         .collect();
@@ -492,29 +467,6 @@ mod tests {
         let e = p(&["quota=1G", "quota=2G"], false);
         assert_eq!(e, vec!["quota is given twice (quota=1G and quota=2G)"]);
         assert!(p(&["quota=none", "reservation=100M"], false).is_empty());
-    }
-
-    #[test]
-    fn quota_and_reservation_in_an_order_zfs_accepts() {
-        let (log, _) = space(); // quota 64M, reservation 8M
-        let order = |args: &[&str]| -> Vec<String> {
-            ordered(&args.iter().map(|s| a(s)).collect::<Vec<_>>(), &log)
-                .iter()
-                .map(|a| a.prop.to_string())
-                .collect()
-        };
-        assert_eq!(
-            order(&["reservation=100M", "quota=200M"]),
-            ["quota", "reservation"]
-        );
-        assert_eq!(
-            order(&["quota=4M", "reservation=2M"]),
-            ["reservation", "quota"]
-        );
-        assert_eq!(
-            order(&["compression=lz4", "quota=200M", "reservation=1M"]),
-            ["compression", "quota", "reservation"]
-        );
     }
 
     fn expect_read(runner: FakeRunner) -> FakeRunner {

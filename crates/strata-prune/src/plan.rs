@@ -1,0 +1,598 @@
+//! `strata-prune plan`: one prune record per snapshot, keep or destroy, with the reasons.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use strata_core::doc::{FieldDoc, RecordDoc};
+use strata_core::output::Record;
+use strata_core::{Ctx, Outcome};
+use strata_zfs::name::SnapshotName;
+
+use crate::rules::{self, Rules};
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// Datasets whose snapshots are planned (listed with one zfs list call); without any, snapshot
+    /// records are read from standard input.
+    #[arg(value_name = "DATASET", value_parser = dataset_name)]
+    pub datasets: Vec<String>,
+    /// With DATASETs: include their descendants.
+    #[arg(short, long)]
+    pub recursive: bool,
+    /// Keep everything created within this time before now: a number and h, d, w, m (31 days) or y (365 days).
+    #[arg(long, value_name = "DURATION", value_parser = within, help_heading = "Keep rules")]
+    pub keep_within: Option<i64>,
+    /// Keep the newest snapshot of each of the last N seconds that have one (borg's --keep-last/--keep-secondly).
+    #[arg(long, value_name = "N", help_heading = "Keep rules")]
+    pub keep_last: Option<u64>,
+    /// Keep the newest snapshot of each of the last N hours that have one.
+    #[arg(long, value_name = "N", help_heading = "Keep rules")]
+    pub keep_hourly: Option<u64>,
+    /// Keep the newest snapshot of each of the last N days that have one.
+    #[arg(long, value_name = "N", help_heading = "Keep rules")]
+    pub keep_daily: Option<u64>,
+    /// Keep the newest snapshot of each of the last N ISO weeks that have one.
+    #[arg(long, value_name = "N", help_heading = "Keep rules")]
+    pub keep_weekly: Option<u64>,
+    /// Keep the newest snapshot of each of the last N months that have one.
+    #[arg(long, value_name = "N", help_heading = "Keep rules")]
+    pub keep_monthly: Option<u64>,
+    /// Keep the newest snapshot of each of the last N years that have one.
+    #[arg(long, value_name = "N", help_heading = "Keep rules")]
+    pub keep_yearly: Option<u64>,
+    /// The time --keep-within counts back from (RFC 3339); the clock by default.
+    #[arg(long, value_name = "RFC3339", value_parser = strata_core::parse::timestamp)]
+    pub now: Option<jiff::Timestamp>,
+    /// Own the snapshots whose whole name after '@' matches this regular expression ('.*' adopts
+    /// all), instead of those made by strata (strata:managed=on).
+    #[arg(long = "match", value_name = "REGEX")]
+    pub matches: Option<String>,
+    /// Snapshot records of a replication target (e.g. `strata snapshot list -r backup/tank`): the
+    /// newest snapshot of each dataset that the target also has (same guid) is kept.
+    #[arg(long, value_name = "FILE")]
+    pub protect: Option<PathBuf>,
+}
+
+fn dataset_name(s: &str) -> Result<String, String> {
+    strata_zfs::name::check_dataset(s).map_err(|e| e.to_string())?;
+    Ok(s.to_string())
+}
+
+/// `--keep-within`: `36h`, `7d`, `2w`, `1m` (31 days), `1y` (365 days), as borg reads it.
+pub fn within(s: &str) -> Result<i64, String> {
+    let err = || {
+        format!(
+            "invalid duration {s:?}: expected a whole number followed by h, d, w, m (31 days) or y (365 days), e.g. 7d"
+        )
+    };
+    let unit = s.chars().last().ok_or_else(err)?;
+    let hours: i64 = match unit {
+        'h' | 'H' => 1,
+        'd' => 24,
+        'w' => 24 * 7,
+        'm' => 24 * 31,
+        'y' => 24 * 365,
+        _ => return Err(err()),
+    };
+    let n: i64 = s[..s.len() - unit.len_utf8()].parse().map_err(|_| err())?;
+    if n <= 0 {
+        return Err(err());
+    }
+    n.checked_mul(hours * 3600).ok_or_else(err)
+}
+
+impl PlanArgs {
+    pub fn rules(&self) -> Rules {
+        Rules {
+            within_secs: self.keep_within,
+            last: self.keep_last.unwrap_or(0),
+            hourly: self.keep_hourly.unwrap_or(0),
+            daily: self.keep_daily.unwrap_or(0),
+            weekly: self.keep_weekly.unwrap_or(0),
+            monthly: self.keep_monthly.unwrap_or(0),
+            yearly: self.keep_yearly.unwrap_or(0),
+        }
+    }
+}
+
+/// The prune record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PruneRecord {
+    pub r#type: &'static str,
+    pub snapshot: String,
+    pub dataset: String,
+    #[serde(with = "strata_zfs::snapshot::rfc3339")]
+    pub created: jiff::Timestamp,
+    pub guid: Option<String>,
+    pub action: Action,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Keep,
+    Destroy,
+}
+
+pub static PRUNE_DOC: RecordDoc = RecordDoc {
+    name: "prune",
+    about: "What plan decided for one snapshot (read back by apply, which needs `snapshot`, `action` and, to re-check it, `guid`).",
+    fields: &[
+        FieldDoc {
+            name: "type",
+            ty: "string",
+            doc: "always \"prune\"",
+        },
+        FieldDoc {
+            name: "snapshot",
+            ty: "string",
+            doc: "full name, DATASET@NAME",
+        },
+        FieldDoc {
+            name: "dataset",
+            ty: "string",
+            doc: "the dataset part",
+        },
+        FieldDoc {
+            name: "created",
+            ty: "string",
+            doc: "ZFS creation time, RFC 3339 UTC",
+        },
+        FieldDoc {
+            name: "guid",
+            ty: "string|null",
+            doc: "the snapshot's GUID (decimal string), as read; apply destroys only a snapshot that still has it",
+        },
+        FieldDoc {
+            name: "action",
+            ty: "string",
+            doc: "\"keep\" or \"destroy\"",
+        },
+        FieldDoc {
+            name: "reasons",
+            ty: "array of strings",
+            doc: "why it is kept: the rule and its period (\"within\", \"last:2023-08-07T00:00:06Z\", \"hourly:2023-08-07T13\", \
+                  \"daily:2023-08-07\", \"weekly:2023-W32\", \"monthly:2023-08\", \"yearly:2023\"; \"daily[oldest]:...\" when \
+                  a rule ran short and kept the oldest), then the safety rules: \"hold\" (userrefs > 0), \"newest\" (the \
+                  dataset's newest snapshot), \"common-with-target\" (the newest snapshot shared with --protect), \
+                  \"not-managed\" (not owned: not made by strata, or not matching --match). Empty for destroy.",
+        },
+    ],
+};
+
+impl Record for PruneRecord {
+    const KEY: &'static str = "snapshot";
+
+    fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
+        Some(vec![
+            (
+                "action",
+                if self.action == Action::Keep {
+                    "keep".into()
+                } else {
+                    "destroy".into()
+                },
+            ),
+            ("snapshot", self.snapshot.clone()),
+            ("created", self.created.to_string()),
+            ("reasons", self.reasons.join(",")),
+        ])
+    }
+}
+
+/// One snapshot as the planner sees it (lean: a million of them fit in little memory).
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub snapshot: String,
+    /// Byte offset of '@' in `snapshot`.
+    pub at: u32,
+    pub created: i64,
+    pub createtxg: Option<u64>,
+    pub guid: Option<String>,
+    pub userrefs: u64,
+    pub managed: bool,
+}
+
+impl Item {
+    pub fn dataset(&self) -> &str {
+        &self.snapshot[..self.at as usize]
+    }
+
+    pub fn name(&self) -> &str {
+        &self.snapshot[self.at as usize + 1..]
+    }
+}
+
+/// The fields plan reads from a snapshot record; unknown fields are ignored.
+#[derive(Deserialize)]
+struct Input<'a> {
+    #[serde(borrow)]
+    snapshot: Cow<'a, str>,
+    #[serde(borrow)]
+    created: Cow<'a, str>,
+    #[serde(default, deserialize_with = "strata_zfs::snapshot::guid_string")]
+    guid: Option<String>,
+    #[serde(default)]
+    createtxg: Option<u64>,
+    #[serde(default)]
+    userrefs: Option<u64>,
+    #[serde(default)]
+    managed: Option<bool>,
+}
+
+/// Reads snapshot records (NDJSON), naming the source and line of a bad one.
+pub fn read_items<R: BufRead>(mut reader: R, source: &str) -> Result<Vec<Item>> {
+    let mut items = Vec::new();
+    let mut buf = String::new();
+    let mut line = 0usize;
+    loop {
+        buf.clear();
+        line += 1;
+        if reader
+            .read_line(&mut buf)
+            .with_context(|| format!("{source}: cannot read"))?
+            == 0
+        {
+            break;
+        }
+        let text = buf.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let bad = |m: String| anyhow::anyhow!("{source}: line {line}: {m}");
+        let r: Input = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let name = SnapshotName::parse(&r.snapshot).map_err(|e| bad(e.to_string()))?;
+        let created = strata_core::parse::timestamp(&r.created)
+            .map_err(|e| bad(format!("field created: {e}")))?;
+        items.push(Item {
+            at: name.dataset.len() as u32,
+            snapshot: r.snapshot.into_owned(),
+            created: created.as_second(),
+            createtxg: r.createtxg,
+            guid: r.guid,
+            userrefs: r.userrefs.unwrap_or(0),
+            managed: r.managed.unwrap_or(false),
+        });
+    }
+    Ok(items)
+}
+
+/// Items from snapshot records listed by ZFS.
+pub fn items_from_records(v: Vec<strata_zfs::snapshot::SnapshotRecord>) -> Vec<Item> {
+    v.into_iter()
+        .map(|r| Item {
+            at: r.dataset.len() as u32,
+            snapshot: r.snapshot,
+            created: r.created_unix,
+            createtxg: r.createtxg,
+            guid: r.guid,
+            userrefs: r.userrefs.unwrap_or(0),
+            managed: r.managed.unwrap_or(false),
+        })
+        .collect()
+}
+
+/// Which snapshots plan may destroy.
+pub enum Owner {
+    /// Made by strata (`managed`).
+    Managed,
+    /// The name after '@' matches.
+    Matching(regex::Regex),
+}
+
+impl Owner {
+    pub fn owns(&self, it: &Item) -> bool {
+        match self {
+            Owner::Managed => it.managed,
+            Owner::Matching(re) => re.is_match(it.name()),
+        }
+    }
+}
+
+/// The decision for one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub action: Action,
+    pub reasons: Vec<String>,
+}
+
+/// Plans every item. Returns the item indexes in output order (dataset, then oldest first) and
+/// each item's decision (indexed like `items`).
+pub fn plan(
+    items: &[Item],
+    rules: &Rules,
+    now: i64,
+    owner: &Owner,
+    protected_guids: &HashSet<&str>,
+) -> (Vec<usize>, Vec<Decision>) {
+    // Datasets by name, numbered in name order.
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let mut ds_of: Vec<u32> = Vec::with_capacity(items.len());
+    for it in items {
+        let n = ids.len() as u32;
+        ds_of.push(*ids.entry(it.dataset()).or_insert(n));
+    }
+    let mut names: Vec<(&str, u32)> = ids.into_iter().collect();
+    names.sort_unstable();
+    let mut rank = vec![0u32; names.len()];
+    for (r, (_, id)) in names.iter().enumerate() {
+        rank[*id as usize] = r as u32;
+    }
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_unstable_by_key(|&i| {
+        (
+            rank[ds_of[i] as usize],
+            items[i].created,
+            items[i].createtxg.unwrap_or(0),
+            i,
+        )
+    });
+
+    let mut decisions: Vec<Decision> = vec![
+        Decision {
+            action: Action::Keep,
+            reasons: Vec::new()
+        };
+        items.len()
+    ];
+    let mut start = 0;
+    let mut times: Vec<i64> = Vec::new();
+    let mut cand: Vec<usize> = Vec::new();
+    while start < order.len() {
+        let ds = ds_of[order[start]];
+        let mut end = start;
+        while end < order.len() && ds_of[order[end]] == ds {
+            end += 1;
+        }
+        let group = &order[start..end];
+        // Candidates newest first.
+        times.clear();
+        cand.clear();
+        for &i in group.iter().rev() {
+            if owner.owns(&items[i]) {
+                cand.push(i);
+                times.push(items[i].created);
+            }
+        }
+        let kept = rules::keep(&times, rules, now);
+        for (k, &i) in kept.iter().zip(&cand) {
+            let d = &mut decisions[i];
+            match k {
+                Some(k) => d.reasons.push(k.reason(items[i].created)),
+                None => d.action = Action::Destroy,
+            }
+        }
+        let newest = group[group.len() - 1];
+        let common = group.iter().rev().copied().find(|&i| {
+            items[i]
+                .guid
+                .as_deref()
+                .is_some_and(|g| protected_guids.contains(g))
+        });
+        for &i in group {
+            let it = &items[i];
+            let d = &mut decisions[i];
+            if it.userrefs > 0 {
+                d.reasons.push("hold".into());
+            }
+            if i == newest {
+                d.reasons.push("newest".into());
+            }
+            if Some(i) == common {
+                d.reasons.push("common-with-target".into());
+            }
+            if !owner.owns(it) {
+                d.reasons.push("not-managed".into());
+            }
+            if d.action == Action::Destroy && !d.reasons.is_empty() {
+                d.action = Action::Keep;
+            }
+        }
+        start = end;
+    }
+    (order, decisions)
+}
+
+/// The record for an item and its decision.
+pub fn record(it: &Item, d: Decision) -> Result<PruneRecord> {
+    Ok(PruneRecord {
+        r#type: "prune",
+        snapshot: it.snapshot.clone(),
+        dataset: it.dataset().to_string(),
+        created: jiff::Timestamp::from_second(it.created).context("creation time out of range")?,
+        guid: it.guid.clone(),
+        action: d.action,
+        reasons: d.reasons,
+    })
+}
+
+/// The guids of the snapshot records in a --protect file.
+fn protect_guids(path: &std::path::Path) -> Result<Vec<String>> {
+    let f = std::fs::File::open(path)
+        .with_context(|| format!("--protect: cannot open {}", path.display()))?;
+    let items = read_items(std::io::BufReader::new(f), &path.display().to_string())?;
+    Ok(items.into_iter().filter_map(|i| i.guid).collect())
+}
+
+pub fn run(args: &PlanArgs, ctx: &mut Ctx) -> Result<Outcome> {
+    let rules = args.rules();
+    if !rules.any() {
+        return Err(strata_core::exit::ExitError::new(
+            2,
+            "no keep rule given: use at least one of --keep-within, --keep-last, --keep-hourly, --keep-daily, --keep-weekly, --keep-monthly, --keep-yearly",
+        )
+        .into());
+    }
+    let owner = match &args.matches {
+        None => Owner::Managed,
+        Some(re) => Owner::Matching(
+            regex::Regex::new(&format!("^(?:{re})$"))
+                .with_context(|| format!("--match {re:?}: not a valid regular expression"))?,
+        ),
+    };
+    let protected = match &args.protect {
+        Some(p) => protect_guids(p)?,
+        None => Vec::new(),
+    };
+    let protected: HashSet<&str> = protected.iter().map(String::as_str).collect();
+    let items = if args.datasets.is_empty() {
+        let stdin = std::io::stdin();
+        if ctx.stdin_is_terminal {
+            anyhow::bail!(
+                "expected snapshot records on standard input (e.g. `strata snapshot list -r tank | strata prune plan ...`) or DATASET arguments"
+            );
+        }
+        read_items(stdin.lock(), "stdin")?
+    } else {
+        let cmd = strata_zfs::snapshot::list_command(&args.datasets, args.recursive);
+        let out = ctx.runner.run(&cmd)?;
+        items_from_records(strata_zfs::snapshot::parse_list(&out.stdout)?)
+    };
+    let now = args.now.unwrap_or_else(|| ctx.clock.now()).as_second();
+    let (order, mut decisions) = plan(&items, &rules, now, &owner, &protected);
+    for i in order {
+        let d = std::mem::replace(
+            &mut decisions[i],
+            Decision {
+                action: Action::Keep,
+                reasons: Vec::new(),
+            },
+        );
+        ctx.out.write(&record(&items[i], d)?)?;
+    }
+    Ok(Outcome::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(s: &str, created: i64, txg: u64, userrefs: u64, guid: &str) -> Item {
+        Item {
+            at: s.find('@').unwrap() as u32,
+            snapshot: s.into(),
+            created,
+            createtxg: Some(txg),
+            guid: Some(guid.into()),
+            userrefs,
+            managed: true,
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(within("36h"), Ok(36 * 3600));
+        assert_eq!(within("2w"), Ok(14 * 86400));
+        assert_eq!(within("1m"), Ok(31 * 86400));
+        assert_eq!(within("1y"), Ok(365 * 86400));
+        for bad in ["", "d", "0d", "-1d", "1.5d", "7x", "7"] {
+            assert!(within(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn safety_rules_keep_and_say_why() {
+        let items = vec![
+            item("t/a@1", 86400, 1, 1, "11"),
+            item("t/a@2", 2 * 86400, 2, 0, "12"),
+            item("t/a@3", 3 * 86400, 3, 0, "13"),
+            item("t/a@4", 3 * 86400 + 1, 4, 0, "14"),
+            Item {
+                managed: false,
+                ..item("t/a@5", 3 * 86400 + 2, 5, 0, "15")
+            },
+            item("t/b@1", 86400, 1, 0, "21"),
+        ];
+        let guids: HashSet<&str> = ["12", "21"].into_iter().collect();
+        let rules = Rules {
+            last: 1,
+            ..Rules::default()
+        };
+        let (order, d) = plan(&items, &rules, 0, &Owner::Managed, &guids);
+        assert_eq!(order, vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(
+            d[0],
+            Decision {
+                action: Action::Keep,
+                reasons: vec!["hold".into()]
+            }
+        );
+        assert_eq!(
+            d[1],
+            Decision {
+                action: Action::Keep,
+                reasons: vec!["common-with-target".into()]
+            }
+        );
+        assert_eq!(
+            d[2],
+            Decision {
+                action: Action::Destroy,
+                reasons: vec![]
+            }
+        );
+        assert_eq!(d[3].reasons, vec!["last:1970-01-04T00:00:01Z".to_string()]);
+        assert_eq!(
+            d[4].reasons,
+            vec!["newest".to_string(), "not-managed".to_string()]
+        );
+        assert_eq!(
+            d[5].reasons,
+            vec![
+                "last:1970-01-02T00:00:00Z".to_string(),
+                "newest".into(),
+                "common-with-target".into()
+            ]
+        );
+        let re = Owner::Matching(regex::Regex::new("^(?:[0-9])$").unwrap());
+        let (_, d) = plan(&items, &rules, 0, &re, &HashSet::new());
+        assert_eq!(
+            d[4].reasons,
+            vec!["last:1970-01-04T00:00:02Z".to_string(), "newest".into()]
+        );
+        assert_eq!(d[3].action, Action::Destroy);
+    }
+
+    #[test]
+    fn prune_record_is_documented() {
+        let it = item("tank/a@2023-08-08-00-00-06", 1691452806, 1, 0, "123");
+        let r = record(
+            &it,
+            Decision {
+                action: Action::Keep,
+                reasons: vec!["daily:2023-08-08".into()],
+            },
+        )
+        .unwrap();
+        strata_core::doc::check_fields(&PRUNE_DOC, &r);
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"type":"prune","snapshot":"tank/a@2023-08-08-00-00-06","dataset":"tank/a","created":"2023-08-08T00:00:06Z","guid":"123","action":"keep","reasons":["daily:2023-08-08"]}"#
+        );
+    }
+
+    #[test]
+    fn bad_input_names_the_line() {
+        let e = read_items(&b"{\"snapshot\":\"t/a@1\",\"created\":\"2023-08-08T00:00:06Z\"}\n{\"snapshot\":\"t/a\",\"created\":\"2023-08-08T00:00:06Z\"}\n"[..], "stdin").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("stdin: line 2: invalid snapshot name"),
+            "{e}"
+        );
+        let e = read_items(
+            &b"\n{\"snapshot\":\"t/a@1\",\"created\":\"yesterday\"}\n"[..],
+            "stdin",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with("stdin: line 2: field created"),
+            "{e}"
+        );
+    }
+}
