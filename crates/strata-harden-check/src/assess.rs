@@ -933,7 +933,7 @@ fn run(check: &Check, i: &SecurityInfo) -> (Option<u64>, Option<String>) {
                     Some(10),
                     Some("Service may execute system calls with all ABIs".into()),
                 )
-            } else if i.syscall_archs.contains("native") {
+            } else if i.syscall_archs.len() == 1 && i.syscall_archs.contains("native") {
                 (
                     Some(0),
                     Some("Service may execute system calls only with native ABI".into()),
@@ -1048,14 +1048,60 @@ pub fn assess(i: &SecurityInfo) -> Vec<Outcome> {
             }
         })
         .collect();
-    out.sort_by(|a, b| {
-        b.description
-            .as_deref()
-            .unwrap_or("")
-            .cmp(a.description.as_deref().unwrap_or(""))
-            .then(a.check.name.cmp(b.check.name))
-    });
+    let order = glibc_msort(out.len(), &|x, y| row_cmp(&out[x], x, &out[y], y));
+    let mut slots: Vec<Option<Outcome>> = out.into_iter().map(Some).collect();
+    out = order.into_iter().filter_map(|i| slots[i].take()).collect();
     out
+}
+
+/// systemd's details table order: description descending (a missing description compares by
+/// insertion order, as format-table's fallback does), then name, then insertion order.
+fn row_cmp(a: &Outcome, ai: usize, b: &Outcome, bi: usize) -> std::cmp::Ordering {
+    use std::cmp::Ordering::Equal;
+    let r = match (&a.description, &b.description) {
+        (Some(x), Some(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (None, None) => Equal,
+        _ => ai.cmp(&bi),
+    };
+    if r != Equal {
+        return r.reverse();
+    }
+    a.check
+        .name
+        .as_bytes()
+        .cmp(b.check.name.as_bytes())
+        .then(ai.cmp(&bi))
+}
+
+/// glibc's `qsort()` merge sort over indices 0..n: with a comparator that is not a total order
+/// (the fallback above) only the same algorithm gives the same order.
+fn glibc_msort(n: usize, cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) -> Vec<usize> {
+    fn sort(v: &mut [usize], cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) {
+        let n = v.len();
+        if n <= 1 {
+            return;
+        }
+        let n1 = n / 2;
+        sort(&mut v[..n1], cmp);
+        sort(&mut v[n1..], cmp);
+        let (mut i, mut j) = (0, n1);
+        let mut merged = Vec::with_capacity(n);
+        while i < n1 && j < n {
+            if cmp(v[i], v[j]) != std::cmp::Ordering::Greater {
+                merged.push(v[i]);
+                i += 1;
+            } else {
+                merged.push(v[j]);
+                j += 1;
+            }
+        }
+        merged.extend_from_slice(&v[i..n1]);
+        merged.extend_from_slice(&v[j..n]);
+        v.copy_from_slice(&merged);
+    }
+    let mut v: Vec<usize> = (0..n).collect();
+    sort(&mut v, cmp);
+    v
 }
 
 /// The total exposure in tenths (0..=100), systemd's integer rounding.

@@ -243,6 +243,8 @@ pub struct SecurityInfo {
 
     /// Warnings about values systemd ignores (file:line: what).
     pub warnings: Vec<String>,
+    /// A setting systemd treats as a fatal error (the unit does not load).
+    pub fatal: Option<String>,
 }
 
 impl SecurityInfo {
@@ -308,6 +310,7 @@ impl SecurityInfo {
             ip_ingress_filters: false,
             ip_egress_filters: false,
             warnings: Vec::new(),
+            fatal: None,
         }
     }
 
@@ -521,7 +524,6 @@ fn parse_ip(word: &str) -> Option<Vec<IpPrefix>> {
 fn syscall_filter_add(
     filter: &mut HashSet<u32>,
     name: &str,
-    errno: bool,
     invert: bool,
     allow_list: bool,
     depth: u8,
@@ -529,7 +531,7 @@ fn syscall_filter_add(
     if let Some(members) = name.strip_prefix('@').and(syscalls::group(name)) {
         if depth < 8 {
             for m in members {
-                syscall_filter_add(filter, m, errno, invert, allow_list, depth + 1);
+                syscall_filter_add(filter, m, invert, allow_list, depth + 1);
             }
         }
         return;
@@ -537,7 +539,7 @@ fn syscall_filter_add(
     let Some(id) = syscalls::resolve(name) else {
         return;
     };
-    if invert != allow_list || (invert && allow_list && errno) {
+    if invert != allow_list {
         filter.insert(id);
     } else {
         filter.remove(&id);
@@ -568,6 +570,11 @@ impl Ctx<'_> {
     fn warn(&mut self, msg: impl std::fmt::Display) {
         self.warnings
             .push(format!("{}:{}: {}: {msg}", self.file, self.line, self.key));
+    }
+    fn fatal(&mut self, slot: &mut Option<String>, msg: impl std::fmt::Display) {
+        if slot.is_none() {
+            *slot = Some(format!("{}:{}: {}: {msg}", self.file, self.line, self.key));
+        }
     }
     fn boolean(&mut self, v: &str, field: &mut bool) {
         match parse_bool(v) {
@@ -706,10 +713,14 @@ fn apply_service(
             } else {
                 match expand(v, names, scope) {
                     Some(u) if valid_user(&u) => c.user = Some(u),
-                    Some(u) => x.warn(format_args!(
-                        "invalid user name or numeric ID, ignoring: {u}"
-                    )),
-                    None => x.warn(format_args!("failed to resolve specifiers, ignoring: {v}")),
+                    Some(u) => x.fatal(
+                        &mut c.fatal,
+                        format_args!("invalid user name or numeric ID: {u}"),
+                    ),
+                    None => x.fatal(
+                        &mut c.fatal,
+                        format_args!("failed to resolve unit specifiers in {v}"),
+                    ),
                 }
             }
         }
@@ -721,7 +732,14 @@ fn apply_service(
             for w in words(v) {
                 match expand(&w, names, scope) {
                     Some(g) if valid_user(&g) => c.supplementary_groups.push(g),
-                    _ => x.warn(format_args!("invalid group, ignoring: {w}")),
+                    Some(g) => x.fatal(
+                        &mut c.fatal,
+                        format_args!("invalid group name or numeric ID: {g}"),
+                    ),
+                    None => x.fatal(
+                        &mut c.fatal,
+                        format_args!("failed to resolve unit specifiers in {w}"),
+                    ),
                 }
             }
         }
@@ -879,7 +897,7 @@ fn apply_service(
                 let mut f = HashSet::new();
                 c.syscall_allow_list = !invert;
                 if !invert {
-                    syscall_filter_add(&mut f, "@default", false, false, true, 0);
+                    syscall_filter_add(&mut f, "@default", false, true, 0);
                 }
                 c.syscall_filter = Some(f);
             }
@@ -896,7 +914,7 @@ fn apply_service(
                     continue;
                 }
                 if let Some(f) = c.syscall_filter.as_mut() {
-                    syscall_filter_add(f, &name, errno, invert, allow, 0);
+                    syscall_filter_add(f, &name, invert, allow, 0);
                 }
             }
         }
@@ -1021,7 +1039,7 @@ fn patch(c: &mut SecurityInfo, names: &Names<'_>) {
             add_device(&mut c.device_allow, "char-rtc", "r");
         }
         if c.encrypted_credentials {
-            add_device(&mut c.device_allow, "char-tpm", "rw");
+            add_device(&mut c.device_allow, "/dev/tpmrm0", "rw");
         }
     }
 }

@@ -361,6 +361,15 @@ pub fn evaluate(
         fragment: &fragment,
     };
     let info = context::build(parsed, &names, root.scope);
+    if let Some(why) = &info.fatal {
+        return Err(ErrorRecord {
+            r#type: "error",
+            unit: files.name.clone(),
+            file: Some(fragment),
+            line: None,
+            error: format!("fatal setting: {why}"),
+        });
+    }
     if let Some(why) = context::verify(&info) {
         return Err(ErrorRecord {
             r#type: "error",

@@ -215,6 +215,10 @@ impl Root {
     pub fn open(dir: &Path, scope: Scope) -> Result<Root, LoadError> {
         let mut names: HashMap<String, Target> = HashMap::new();
         let mut listed: BTreeMap<String, ()> = BTreeMap::new();
+        let in_dirs: Vec<PathBuf> = search_paths(scope)
+            .iter()
+            .filter_map(|sp| chase(dir, Path::new(sp)).ok().flatten())
+            .collect();
         for sp in search_paths(scope) {
             let Some(real) = chase(dir, Path::new(sp))? else {
                 continue;
@@ -234,6 +238,18 @@ impl Root {
                 }
                 let inside = Path::new(sp).join(&name);
                 let target = match chase(dir, &inside) {
+                    // A link to a file outside the unit directories ("linked unit"): systemd
+                    // keeps the link itself as the fragment and opens it as the host resolves it.
+                    Ok(Some(p))
+                        if p != inside
+                            && !in_dirs.iter().any(|d| p.parent() == Some(d.as_path())) =>
+                    {
+                        match fs::metadata(host_path(dir, &inside)) {
+                            Ok(md) if null_or_empty(&md) => Target::Masked,
+                            Ok(md) if md.is_file() => Target::File(inside),
+                            _ => continue,
+                        }
+                    }
                     Ok(Some(p)) => match fs::metadata(host_path(dir, &p)) {
                         Ok(md) if null_or_empty(&md) => Target::Masked,
                         Ok(md) if md.is_file() => Target::File(p),
