@@ -14,7 +14,11 @@ pub fn files() -> Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
     for (name, cmd, doc) in strata_cli::binaries() {
         out.push((format!("man/{name}.1"), man_page(cmd.clone(), doc)?));
-        for (shell, file) in [(Shell::Bash, format!("{name}.bash")), (Shell::Zsh, format!("_{name}")), (Shell::Fish, format!("{name}.fish"))] {
+        for (shell, file) in [
+            (Shell::Bash, format!("{name}.bash")),
+            (Shell::Zsh, format!("_{name}")),
+            (Shell::Fish, format!("{name}.fish")),
+        ] {
             let mut buf = Vec::new();
             let mut c = cmd.clone();
             clap_complete::generate(shell, &mut c, name, &mut buf);
@@ -43,29 +47,56 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
         }
     }
     if !stale.is_empty() {
-        bail!("generated files are stale, run `cargo xtask gen`: {}", stale.join(", "));
+        bail!(
+            "generated files are stale, run `cargo xtask gen`: {}",
+            stale.join(", ")
+        );
     }
     Ok(())
 }
 
 fn man_page(cmd: Command, doc: &ManDoc) -> Result<Vec<u8>> {
-    let man = clap_mangen::Man::new(cmd.clone()).date("").source(format!("strata {}", env!("CARGO_PKG_VERSION"))).manual("strata manual");
+    let man = clap_mangen::Man::new(cmd.clone())
+        .date("")
+        .source(format!("strata {}", env!("CARGO_PKG_VERSION")))
+        .manual("strata manual");
     let mut buf = Vec::new();
     man.render_title(&mut buf)?;
     man.render_name_section(&mut buf)?;
     man.render_synopsis_section(&mut buf)?;
     man.render_description_section(&mut buf)?;
     man.render_options_section(&mut buf)?;
-    if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
-        man.render_subcommands_section(&mut buf)?;
-        // Each subcommand's own options, so one page per binary says everything.
-        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+    let subs: Vec<&Command> = cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+        .collect();
+    if !subs.is_empty() {
+        // One page per binary: the subcommands and their own options are described here.
+        let mut r = Roff::new();
+        r.control("SH", ["SUBCOMMANDS"]);
+        for sub in &subs {
+            r.control("TP", []);
+            r.text([bold(format!("{} {}", cmd.get_name(), sub.get_name()))]);
+            if let Some(about) = sub.get_about() {
+                r.text([roman(about.to_string())]);
+            }
+        }
+        buf.extend(r.render().into_bytes());
+        for sub in subs {
             let mut r = Roff::new();
-            r.control("SH", [format!("{} {}", cmd.get_name(), sub.get_name()).to_uppercase().as_str()]);
+            r.control(
+                "SH",
+                [format!("{} {}", cmd.get_name(), sub.get_name())
+                    .to_uppercase()
+                    .as_str()],
+            );
             if let Some(about) = sub.get_long_about().or(sub.get_about()) {
                 r.text([roman(about.to_string())]);
             }
-            for arg in sub.get_arguments().filter(|a| !a.is_hide_set() && !a.is_global_set()) {
+            for arg in sub
+                .get_arguments()
+                .filter(|a| !a.is_hide_set() && !a.is_global_set())
+            {
                 let mut head = Vec::new();
                 if let Some(s) = arg.get_short() {
                     head.push(bold(format!("-{s}")));
@@ -77,9 +108,16 @@ fn man_page(cmd: Command, doc: &ManDoc) -> Result<Vec<u8>> {
                     head.push(bold(format!("--{l}")));
                 }
                 if arg.get_long().is_none() && arg.get_short().is_none() {
-                    head.push(italic(arg.get_id().as_str().to_uppercase()));
+                    let v = arg
+                        .get_value_names()
+                        .and_then(|v| v.first().map(|s| s.to_string()))
+                        .unwrap_or_else(|| arg.get_id().as_str().to_uppercase());
+                    head.push(italic(v));
                 } else if arg.get_action().takes_values() {
-                    let v = arg.get_value_names().and_then(|v| v.first().map(|s| s.to_string())).unwrap_or_else(|| arg.get_id().as_str().to_uppercase());
+                    let v = arg
+                        .get_value_names()
+                        .and_then(|v| v.first().map(|s| s.to_string()))
+                        .unwrap_or_else(|| arg.get_id().as_str().to_uppercase());
                     head.push(roman(" "));
                     head.push(italic(v));
                 }
@@ -99,7 +137,7 @@ fn man_page(cmd: Command, doc: &ManDoc) -> Result<Vec<u8>> {
             "Records are newline-delimited JSON objects (one per line; --format json). The same fields feed --format csv and the table view. Every field is always present (null when unknown); new fields may be added, so readers should ignore fields they do not know.",
         )]);
         for rec in doc.records {
-            r.control("SS", [format!("type \"{}\"", rec.name).as_str()]);
+            r.control("SS", [format!("{} records", rec.name).as_str()]);
             r.text([roman(rec.about)]);
             for f in rec.fields {
                 r.control("TP", []);
@@ -141,7 +179,11 @@ fn man_page(cmd: Command, doc: &ManDoc) -> Result<Vec<u8>> {
         }
     }
     r.control("SH", ["SEE ALSO"]);
-    let see: Vec<String> = strata_cli::binaries().iter().map(|(n, _, _)| format!("{n}(1)")).filter(|s| !s.starts_with(&format!("{}(", cmd.get_name()))).collect();
+    let see: Vec<String> = strata_cli::binaries()
+        .iter()
+        .map(|(n, _, _)| format!("{n}(1)"))
+        .filter(|s| !s.starts_with(&format!("{}(", cmd.get_name())))
+        .collect();
     r.text([roman(format!("{}, zfs(8), jq(1)", see.join(", ")))]);
     buf.extend(r.render().into_bytes());
     man.render_version_section(&mut buf)?;
