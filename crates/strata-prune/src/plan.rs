@@ -216,7 +216,7 @@ struct Input<'a> {
     snapshot: Cow<'a, str>,
     #[serde(borrow)]
     created: Cow<'a, str>,
-    #[serde(default, deserialize_with = "strata_zfs::snapshot::guid_string")]
+    #[serde(default, deserialize_with = "guid_fast")]
     guid: Option<String>,
     #[serde(default)]
     createtxg: Option<u64>,
@@ -226,34 +226,186 @@ struct Input<'a> {
     managed: Option<bool>,
 }
 
+/// A GUID given as a string or a number (as `strata_zfs::snapshot::guid_string`, without buffering).
+fn guid_fast<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a GUID as a decimal string or a number")
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(V)
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Err(E::custom(format!(
+                "guid {v} lost precision as a JSON number; give it as a string"
+            )))
+        }
+    }
+    d.deserialize_option(V)
+}
+
+/// Checks `DATASET@NAME` the way ZFS does, returning the offset of '@' (no allocation when valid).
+fn check_name(s: &str) -> Result<usize, strata_zfs::name::NameError> {
+    let ok = s.split_once('@').is_some_and(|(ds, name)| {
+        strata_zfs::name::check_dataset(ds).is_ok()
+            && !name.is_empty()
+            && s.len() < 256
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'.' | b' '))
+    });
+    match s.find('@') {
+        Some(at) if ok => Ok(at),
+        // The checked parser says exactly what is wrong.
+        _ => Err(SnapshotName::parse(s)
+            .err()
+            .unwrap_or_else(|| strata_zfs::name::NameError::Snapshot(s.to_string(), "invalid"))),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, the form strata writes, without a general parser; `None` for any other form.
+fn fast_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
+    };
+    let (y, mo, d, h, mi, se) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
+    let dim = match mo {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if d < 1 || d > dim || h > 23 || mi > 59 || se > 59 {
+        return None;
+    }
+    Some(rules::days_from_civil(y, mo as u32, d as u32) * 86400 + h * 3600 + mi * 60 + se)
+}
+
 /// Reads snapshot records (NDJSON), naming the source and line of a bad one.
 pub fn read_items<R: BufRead>(mut reader: R, source: &str) -> Result<Vec<Item>> {
-    let mut items = Vec::new();
-    let mut buf = String::new();
-    let mut line = 0usize;
-    loop {
-        buf.clear();
-        line += 1;
-        if reader
-            .read_line(&mut buf)
-            .with_context(|| format!("{source}: cannot read"))?
-            == 0
-        {
-            break;
+    // Blocks of whole lines are parsed on two threads while the next block is read; the blocks
+    // come back in order, so the items keep the input's order and errors name the right line.
+    const BLOCK: usize = 4 << 20;
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    std::thread::scope(|scope| -> Result<Vec<Item>> {
+        let mut pending: std::collections::VecDeque<
+            std::thread::ScopedJoinHandle<'_, Result<Vec<Item>>>,
+        > = Default::default();
+        let mut items = Vec::new();
+        let mut first_line = 1usize;
+        let mut carry: Vec<u8> = Vec::new();
+        loop {
+            let mut block = std::mem::take(&mut carry);
+            block.reserve(BLOCK + 4096);
+            let mut eof = false;
+            while block.len() < BLOCK {
+                let buf = reader
+                    .fill_buf()
+                    .with_context(|| format!("{source}: cannot read"))?;
+                if buf.is_empty() {
+                    eof = true;
+                    break;
+                }
+                let n = buf.len();
+                block.extend_from_slice(buf);
+                reader.consume(n);
+            }
+            // Cut after the last newline; the rest starts the next block.
+            if !eof {
+                match block.iter().rposition(|&c| c == b'\n') {
+                    Some(p) => carry = block.split_off(p + 1),
+                    None => {
+                        carry = block;
+                        continue;
+                    }
+                }
+            }
+            let lines = block.iter().filter(|&&c| c == b'\n').count()
+                + usize::from(block.last().is_some_and(|&c| c != b'\n'));
+            let start = first_line;
+            first_line += lines;
+            if pending.len() >= workers
+                && let Some(h) = pending.pop_front()
+            {
+                items.extend(
+                    h.join()
+                        .map_err(|_| anyhow::anyhow!("{source}: a parser thread panicked"))??,
+                );
+            }
+            pending.push_back(scope.spawn(move || parse_block(&block, start, source)));
+            if eof {
+                break;
+            }
         }
-        let text = buf.trim();
+        for h in pending {
+            items.extend(
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("{source}: a parser thread panicked"))??,
+            );
+        }
+        Ok(items)
+    })
+}
+
+/// Parses the lines of one block; `first_line` is the number of its first line.
+fn parse_block(block: &[u8], first_line: usize, source: &str) -> Result<Vec<Item>> {
+    let mut items = Vec::with_capacity(block.len() / 256);
+    for (k, raw) in block.split(|&c| c == b'\n').enumerate() {
+        let line = first_line + k;
+        let text = raw.trim_ascii();
         if text.is_empty() {
             continue;
         }
         let bad = |m: String| anyhow::anyhow!("{source}: line {line}: {m}");
-        let r: Input = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-        let name = SnapshotName::parse(&r.snapshot).map_err(|e| bad(e.to_string()))?;
-        let created = strata_core::parse::timestamp(&r.created)
-            .map_err(|e| bad(format!("field created: {e}")))?;
+        let r: Input = serde_json::from_slice(text).map_err(|e| bad(e.to_string()))?;
+        let at = check_name(&r.snapshot).map_err(|e| bad(e.to_string()))?;
+        let created = match fast_rfc3339(&r.created) {
+            Some(t) => t,
+            None => strata_core::parse::timestamp(&r.created)
+                .map_err(|e| bad(format!("field created: {e}")))?
+                .as_second(),
+        };
         items.push(Item {
-            at: name.dataset.len() as u32,
+            at: at as u32,
             snapshot: r.snapshot.into_owned(),
-            created: created.as_second(),
+            created,
             createtxg: r.createtxg,
             guid: r.guid,
             userrefs: r.userrefs.unwrap_or(0),
@@ -483,6 +635,57 @@ mod tests {
             userrefs,
             managed: true,
         }
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_general_ones() {
+        for t in [
+            "2023-08-08T00:00:06Z",
+            "2024-02-29T23:59:59Z",
+            "1970-01-01T00:00:00Z",
+            "2000-12-31T12:30:00Z",
+        ] {
+            assert_eq!(
+                fast_rfc3339(t),
+                Some(strata_core::parse::timestamp(t).unwrap().as_second()),
+                "{t}"
+            );
+        }
+        for t in [
+            "2023-02-29T00:00:00Z",
+            "2023-08-08T24:00:00Z",
+            "2023-08-08T00:00:06+02:00",
+            "2023-08-08T00:00:06.5Z",
+        ] {
+            assert_eq!(fast_rfc3339(t), None, "{t}");
+        }
+        for (s, ok) in [
+            ("tank/a@x", true),
+            ("tank/my data@a b", true),
+            ("tank@", false),
+            ("tank/a@b@c", false),
+            ("tank//a@x", false),
+            ("tank/a@x/y", false),
+        ] {
+            assert_eq!(check_name(s).is_ok(), ok, "{s}");
+            assert_eq!(SnapshotName::parse(s).is_ok(), ok, "{s}");
+        }
+        let r: Input = serde_json::from_str(
+            r#"{"snapshot":"t/a@x","created":"2023-08-08T00:00:06Z","guid":12345678901234567890}"#,
+        )
+        .unwrap();
+        assert_eq!(r.guid.as_deref(), Some("12345678901234567890"));
+        let r: Input = serde_json::from_str(
+            r#"{"snapshot":"t/a@x","created":"2023-08-08T00:00:06Z","guid":null}"#,
+        )
+        .unwrap();
+        assert_eq!(r.guid, None);
+        assert!(
+            serde_json::from_str::<Input>(
+                r#"{"snapshot":"t/a@x","created":"2023-08-08T00:00:06Z","guid":1.5e30}"#
+            )
+            .is_err()
+        );
     }
 
     #[test]
