@@ -23,13 +23,20 @@
 #   ZFSVM_TIMEOUT seconds before the VM is killed (default 900)
 #   ZFSVM_VERBOSE 1 = also show the kernel boot log on stderr
 #   ZFSVM_KVER    guest kernel ABI (default: what the apt candidate of linux-image-amd64 depends on)
+#   ZFSVM_ZFS     OpenZFS series of the guest (default 2.3: the host's zfs-dkms + zfsutils-linux from
+#                 bookworm-backports). Another series, e.g. 2.1 (bookworm's own), is taken from apt
+#                 WITHOUT installing it: its debs are unpacked into the cache (default
+#                 /var/cache/zfs-vm-SERIES), its modules built there, and its userland put in the guest
 #
 # Inside the guest: busybox (all applets), bash, zfs, zpool, zdb, zstream, zfs modules loaded,
 # /dev/vda = empty scratch disk, /tmp = tmpfs (file vdevs work: truncate -s 256M /tmp/d0),
 # env: ZFSVM=1 HOST=/host OUT=/out (if ZFSVM_OUT set). The VM is discarded after each run.
 set -euo pipefail
 
-CACHE=${ZFSVM_CACHE:-/var/cache/zfs-vm}
+# empty = the host's installed OpenZFS (2.3); otherwise a series unpacked from apt into its own cache
+ZFS_SERIES=${ZFSVM_ZFS:-}
+[[ $ZFS_SERIES = 2.3 ]] && ZFS_SERIES=
+if [[ -n $ZFS_SERIES ]]; then CACHE=${ZFSVM_CACHE:-/var/cache/zfs-vm-$ZFS_SERIES}; else CACHE=${ZFSVM_CACHE:-/var/cache/zfs-vm}; fi
 ME=$(readlink -f "$0")
 log() { printf '[zfs-vm] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 2; }
@@ -63,8 +70,13 @@ ensure_apt() {
   [[ -x /bin/busybox ]] || need+=(busybox-static)
   command -v cpio >/dev/null || need+=(cpio)
   [[ -d /usr/src/linux-headers-$kver ]] || need+=("linux-headers-$kver")
-  dpkg -s zfs-dkms >/dev/null 2>&1 || need+=(zfs-dkms)
-  dpkg -s zfsutils-linux >/dev/null 2>&1 || need+=(zfsutils-linux)
+  if [[ -z $ZFS_SERIES ]]; then
+    dpkg -s zfs-dkms >/dev/null 2>&1 || need+=(zfs-dkms)
+    dpkg -s zfsutils-linux >/dev/null 2>&1 || need+=(zfsutils-linux)
+  else # the series' module is built here, not by dkms
+    command -v make >/dev/null || need+=(make)
+    command -v gcc >/dev/null || need+=(gcc)
+  fi
   command -v bash >/dev/null || need+=(bash)
   if ((${#need[@]})); then
     log "apt-get update"
@@ -85,6 +97,10 @@ ensure_apt() {
 
 zfs_ko_dir() { # where dkms put zfs.ko/spl.ko for $1
   local d
+  if [[ -n $ZFS_SERIES ]]; then
+    [[ -e $CACHE/modules-$1/zfs.ko ]] && { echo "$CACHE/modules-$1"; return 0; }
+    return 1
+  fi
   for d in /lib/modules/$1/updates/dkms /var/lib/dkms/zfs/*/"$1"/x86_64/module; do
     [[ -e $d/zfs.ko || -e $d/zfs.ko.xz ]] && { echo "$d"; return 0; }
   done
@@ -101,6 +117,71 @@ ensure_dkms() {
     dkms install "zfs/$zv" -k "$kver" --force || true
   fi
   zfs_ko_dir "$kver" >/dev/null || die "no zfs.ko for $kver"
+}
+
+series_version() { # the newest apt version of zfs-dkms in $ZFS_SERIES (e.g. 2.1 -> 2.1.11-1+deb12u1)
+  apt-cache madison zfs-dkms 2>/dev/null | awk -F'|' -v s="$ZFS_SERIES." \
+    '{gsub(/ /, "", $2); if (index($2, s) == 1) print $2}' | sort -V | tail -n 1
+}
+
+# OpenZFS $ZFS_SERIES without installing it: zfsutils-linux, zfs-dkms and the libraries pinned to the
+# same version are downloaded with apt and unpacked into $CACHE/root; the modules are built from the
+# unpacked dkms source for $1 into $CACHE/modules-$1. The host's own OpenZFS is not touched.
+ensure_series() {
+  local kver=$1 ver z=$CACHE/root
+  ver=$(series_version)
+  if [[ -z $ver ]]; then apt-get update -qq; ver=$(series_version); fi
+  [[ -n $ver ]] || die "apt knows no zfs-dkms $ZFS_SERIES.x (apt-cache madison zfs-dkms; needs Debian contrib)"
+  if [[ $(cat "$z/.zfsvm-version" 2>/dev/null) != "$ver" ]]; then
+    local pk=(zfsutils-linux zfs-dkms) d
+    # the libraries zfsutils-linux pins to its own version (libzfs4linux, libzpool5linux, libnvpair3linux, ...)
+    pk+=($(apt-cache show "zfsutils-linux=$ver" | awk -F': ' '/^Depends:/{print $2; exit}' | tr ',' '\n' |
+      awk -v v="(= $ver)" 'index($0, v) {print $1}'))
+    log "downloading OpenZFS $ver (${pk[*]}), unpacked into $z, not installed"
+    rm -rf "$CACHE/debs/zfs"; mkdir -p "$CACHE/debs/zfs"
+    (cd "$CACHE/debs/zfs" && apt-get download -q "${pk[@]/%/=$ver}" 2>/dev/null) || die "apt-get download ${pk[*]} =$ver failed"
+    # the host libraries they link against (libtirpc3, libssl3, ...): ordinary packages, installed if missing
+    local need=()
+    for d in $(for f in "$CACHE"/debs/zfs/*.deb; do [[ $f = */zfs-dkms_* ]] || dpkg-deb -f "$f" Depends; done |
+        tr ',' '\n' | sed 's/|.*//; s/(.*//; s/:any//; s/ //g' | sort -u); do
+      [[ " ${pk[*]} " = *" $d "* ]] || dpkg -s "$d" >/dev/null 2>&1 || need+=("$d")
+    done
+    if ((${#need[@]})); then log "apt-get install ${need[*]}"; apt-get install -y -q --no-install-recommends "${need[@]}"; fi
+    rm -rf "$z.tmp"; mkdir -p "$z.tmp"
+    for d in "$CACHE"/debs/zfs/*.deb; do dpkg-deb -x "$d" "$z.tmp"; done
+    echo "$ver" >"$z.tmp/.zfsvm-version"
+    rm -rf "$z"; mv "$z.tmp" "$z"
+  fi
+  local kmod=$CACHE/modules-$kver
+  if [[ $(cat "$kmod/.zfsvm-version" 2>/dev/null) != "$ver" ]]; then
+    local src b=$CACHE/kbuild ksrc=/lib/modules/$kver/source kobj=/lib/modules/$kver/build t0=$SECONDS
+    src=$(ls -d "$z"/usr/src/zfs-*/ | head -n 1); [[ -n $src ]] || die "zfs-dkms $ver has no /usr/src/zfs-*"
+    [[ -e $ksrc ]] || ksrc=$kobj
+    log "building the zfs $ver modules for $kver (slow: ~10 min on 2 cores; log in $CACHE/kbuild.log)"
+    rm -rf "$b"; cp -a "$src" "$b"
+    # the configure line of the package's dkms.conf
+    (cd "$b" && nice -n 10 ./configure --prefix=/usr --with-config=kernel --with-linux="$ksrc" --with-linux-obj="$kobj" &&
+      nice -n 10 make -j"$(nproc)") >"$CACHE/kbuild.log" 2>&1 || die "module build failed, see $CACHE/kbuild.log"
+    rm -rf "$kmod.tmp"; mkdir -p "$kmod.tmp"
+    find "$b/module" -name '*.ko' -exec cp {} "$kmod.tmp/" \;
+    [[ -e $kmod.tmp/zfs.ko ]] || die "the module build made no zfs.ko, see $CACHE/kbuild.log"
+    strip --strip-debug "$kmod.tmp"/*.ko # like dkms: the debug info is 10x the code
+    echo "$ver" >"$kmod.tmp/.zfsvm-version"
+    rm -rf "$kmod" "$b"; mv "$kmod.tmp" "$kmod"
+    log "built $(ls "$kmod" | tr '\n' ' ')in $((SECONDS-t0)) s"
+  fi
+}
+
+copy_series_bin() { # copy_series_bin ROOT /sbin/zfs: the unpacked series' binary with its libraries (its own first)
+  local r=$1 b=$2 z=$CACHE/root l dst out
+  mkdir -p "$r$(dirname "$b")"; cp -L "$z$b" "$r$b"
+  out=$(LD_LIBRARY_PATH=$z/lib/x86_64-linux-gnu:$z/usr/lib/x86_64-linux-gnu ldd "$z$b")
+  [[ $out != *"not found"* ]] || die "$z$b: missing libraries: $(grep 'not found' <<<"$out" | tr '\n' ' ')"
+  for l in $(grep -o '/[^ ]*' <<<"$out"); do
+    dst=${l#"$z"}
+    if [[ $dst != "$l" ]]; then mkdir -p "$r$(dirname "$dst")"; cp -L "$l" "$r$dst" # the series' own, always
+    else [[ -e $r$l ]] || cp -L --parents "$l" "$r/"; fi
+  done
 }
 
 copy_bin() { # copy_bin ROOT /path/to/binary...  (binary + its shared libs, same paths)
@@ -159,7 +240,10 @@ PY
   copy_bin "$r" /bin/bash
   ln -sf bash "$r/bin/sh.bash"
   for b in zfs zpool zdb zstream zhack zinject; do
-    for p in /sbin/$b /usr/sbin/$b /usr/bin/$b; do [[ -x $p ]] && { copy_bin "$r" "$p"; break; }; done
+    for p in /sbin/$b /usr/sbin/$b /usr/bin/$b; do
+      if [[ -n $ZFS_SERIES ]]; then [[ -x $CACHE/root$p ]] && { copy_series_bin "$r" "$p"; break; }
+      else [[ -x $p ]] && { copy_bin "$r" "$p"; break; }; fi
+    done
   done
   # libzfs dlopen()s libcrypto for encryption; copy it + the loader
   # + libgcc_s (pthread_cancel in zfs send/recv: "libgcc_s.so.1 must be installed for pthread_cancel")
@@ -240,7 +324,8 @@ if out[:4] != b'\x7fELF' or b'Xen' not in out: sys.exit(1)   # needs the PVH (Xe
 open(sys.argv[2], 'wb').write(out)
 PY2
   echo "$kver" >"$CACHE/kver"
-  dpkg-query -W -f='${Version}' zfsutils-linux >"$CACHE/zfs-version"
+  if [[ -n $ZFS_SERIES ]]; then cp "$CACHE/root/.zfsvm-version" "$CACHE/zfs-version"
+  else dpkg-query -W -f='${Version}' zfsutils-linux >"$CACHE/zfs-version"; fi
   rm -rf "$st" "$kroot"   # ~600 MB; re-extracted from $CACHE/debs if a rebuild needs it
   log "built $CACHE/vmlinuz + initramfs.cpio ($(du -h "$CACHE/initramfs.cpio" | cut -f1)), kernel $kver, zfs $(cat "$CACHE/zfs-version")"
 }
@@ -250,8 +335,9 @@ cmd_setup() {
   mkdir -p "$CACHE"
   local kver; kver=$(detect_kver); [[ -n $kver ]] || die "cannot determine guest kernel version"
   ensure_apt "$kver"
-  ensure_dkms "$kver"
-  if [[ ! -s $CACHE/initramfs.cpio || ! -s $CACHE/vmlinuz || $ME -nt $CACHE/initramfs.cpio ]]; then
+  if [[ -n $ZFS_SERIES ]]; then ensure_series "$kver"; else ensure_dkms "$kver"; fi
+  if [[ ! -s $CACHE/initramfs.cpio || ! -s $CACHE/vmlinuz || $ME -nt $CACHE/initramfs.cpio ]] ||
+    { [[ -n $ZFS_SERIES ]] && ! cmp -s "$CACHE/root/.zfsvm-version" "$CACHE/zfs-version"; }; then
     build_initramfs "$kver"
   fi
 }
@@ -351,5 +437,5 @@ case ${1:-} in
   shell) shift; cmd_shell "$@" ;;
   info) echo "cache=$CACHE kver=$(cat "$CACHE/kver" 2>/dev/null) zfs=$(cat "$CACHE/zfs-version" 2>/dev/null) accel=$(cat "$CACHE/accel" 2>/dev/null)"; ls -la "$CACHE" ;;
   clean) rm -rf "$CACHE/build" "$CACHE/initramfs.cpio" "$CACHE/vmlinuz" "$CACHE/accel" ;;
-  *) sed -n '2,29p' "$ME"; exit 2 ;;
+  *) sed -n '2,33p' "$ME"; exit 2 ;;
 esac

@@ -71,13 +71,20 @@ fn run() -> Result<()> {
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// Runs a command in the workspace root, echoing it; fails when it fails.
 pub fn sh(program: &str, args: &[&str]) -> Result<()> {
     eprintln!("xtask: $ {program} {}", args.join(" "));
-    let status = Command::new(program).args(args).current_dir(root()).status().with_context(|| format!("cannot run {program}"))?;
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("cannot run {program}"))?;
     if !status.success() {
         bail!("`{program} {}` failed ({status})", args.join(" "));
     }
@@ -99,22 +106,40 @@ fn have(cmd: &str) -> bool {
     if cmd.starts_with('/') {
         return Path::new(cmd).exists();
     }
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).any(|d| d.join(cmd).is_file())
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join(cmd).is_file())
 }
 
 fn deps() -> Result<()> {
-    let missing: Vec<&str> = TEST_DEPS.iter().filter(|(c, _)| !have(c)).map(|(_, p)| *p).collect();
+    let missing: Vec<&str> = TEST_DEPS
+        .iter()
+        .filter(|(c, _)| !have(c))
+        .map(|(_, p)| *p)
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
-        bail!("the tests need these Debian packages: {}; install them as root (`sudo cargo xtask deps`)", missing.join(" "));
+        bail!(
+            "the tests need these Debian packages: {}; install them as root (`sudo cargo xtask deps`)",
+            missing.join(" ")
+        );
     }
     sh("apt-get", &["update", "-qq"])?;
-    let mut args = vec!["install", "-y", "-q", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=300"];
+    let mut args = vec![
+        "install",
+        "-y",
+        "-q",
+        "--no-install-recommends",
+        "-o",
+        "DPkg::Lock::Timeout=300",
+    ];
     args.extend(&missing);
-    let status = Command::new("apt-get").args(&args).env("DEBIAN_FRONTEND", "noninteractive").status()?;
+    let status = Command::new("apt-get")
+        .args(&args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()?;
     if !status.success() {
         bail!("apt-get install {} failed", missing.join(" "));
     }
@@ -125,7 +150,18 @@ fn ci(no_lab: bool) -> Result<()> {
     let t0 = std::time::Instant::now();
     deps()?;
     sh("cargo", &["fmt", "--all", "--check"])?;
-    sh("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
+    sh(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
     sh("cargo", &["test", "--workspace", "--locked"])?;
     codegen::run(&root(), true)?;
     if !no_lab {
@@ -143,7 +179,12 @@ fn bench(no_lab: bool) -> Result<()> {
     for entry in std::fs::read_dir(root.join("crates"))? {
         let dir = entry?.path();
         if dir.join("benches").is_dir() {
-            crates.push(dir.file_name().unwrap_or_default().to_string_lossy().into_owned());
+            crates.push(
+                dir.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
         }
     }
     crates.sort();
@@ -151,7 +192,9 @@ fn bench(no_lab: bool) -> Result<()> {
         sh("cargo", &["bench", "-p", c])?;
     }
     if !no_lab {
-        lab::run(lab::LabCmd::Test { filters: vec!["bench/".into()] })?;
+        lab::run(lab::LabCmd::Test {
+            filters: vec!["bench/".into()],
+        })?;
     }
     Ok(())
 }

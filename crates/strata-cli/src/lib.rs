@@ -21,14 +21,23 @@ pub const TOOLS: &[&Tool] = &[
 
 pub const DOC: ManDoc = ManDoc {
     examples: &[
-        ("strata snapshot create -r tank/srv/docker/victim.org", "Take a recursive, atomic snapshot (same as strata-snapshot create ...)."),
+        (
+            "strata snapshot create -r tank/srv/docker/victim.org",
+            "Take a recursive, atomic snapshot (same as strata-snapshot create ...).",
+        ),
         (
             "strata snapshot list -r tank | strata prune plan --keep-daily 7 --keep-weekly 4 | strata prune apply --yes",
             "The cron line: list, plan the retention, destroy what the plan says. Silent when all goes well.",
         ),
-        ("strata --list", "Show the built-in tools and any strata-* programs on PATH."),
+        (
+            "strata --list",
+            "Show the built-in tools and any strata-* programs on PATH.",
+        ),
     ],
-    exit_status: &[(127, "No built-in tool and no strata-NAME program on PATH has that name.")],
+    exit_status: &[(
+        127,
+        "No built-in tool and no strata-NAME program on PATH has that name.",
+    )],
     environment: &[],
     records: &[],
 };
@@ -70,7 +79,11 @@ pub fn dispatch(args: Vec<OsString>) -> u8 {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { exit::ERROR } else { exit::SUCCESS };
+            return if e.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::SUCCESS
+            };
         }
     };
     if matches.get_flag("list") {
@@ -78,7 +91,12 @@ pub fn dispatch(args: Vec<OsString>) -> u8 {
     }
     match matches.subcommand() {
         Some((name, sub)) => {
-            let rest: Vec<OsString> = sub.get_many::<OsString>("").into_iter().flatten().cloned().collect();
+            let rest: Vec<OsString> = sub
+                .get_many::<OsString>("")
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
             run_external(name, rest)
         }
         None => {
@@ -95,7 +113,9 @@ fn builtin(name: &str) -> Option<&'static Tool> {
 fn run_external(name: &str, args: Vec<OsString>) -> u8 {
     let program = format!("strata-{name}");
     let Some(path) = find_in_path(&program) else {
-        eprintln!("strata: error: '{name}' is not a strata tool and no {program} is on PATH; see 'strata --list'");
+        eprintln!(
+            "strata: error: '{name}' is not a strata tool and no {program} is on PATH; see 'strata --list'"
+        );
         return 127;
     };
     let err = std::process::Command::new(&path).args(args).exec();
@@ -107,8 +127,13 @@ fn run_external(name: &str, args: Vec<OsString>) -> u8 {
 pub fn external_tools() -> Vec<(String, PathBuf)> {
     let mut found: Vec<(String, PathBuf)> = Vec::new();
     for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        let mut names: Vec<_> = entries.flatten().filter_map(|e| e.file_name().into_string().ok()).collect();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut names: Vec<_> = entries
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
         names.sort();
         for n in names {
             if let Some(short) = n.strip_prefix("strata-")
@@ -140,11 +165,17 @@ fn print_list() -> u8 {
     let mut out = std::io::stdout().lock();
     let mut lines = Vec::new();
     for t in TOOLS {
-        let about = (t.command)().get_about().map(|a| a.to_string()).unwrap_or_default();
+        let about = (t.command)()
+            .get_about()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         lines.push(format!("{:<14} {about}", t.short_name()));
     }
     for (short, path) in external_tools() {
-        lines.push(format!("{short:<14} {}", strata_core::sanitize::for_terminal(&path.display().to_string())));
+        lines.push(format!(
+            "{short:<14} {}",
+            strata_core::sanitize::for_terminal(&path.display().to_string())
+        ));
     }
     for l in lines {
         if writeln!(out, "{l}").is_err() {

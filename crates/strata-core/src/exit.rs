@@ -33,7 +33,11 @@ impl Outcome {
 
     /// `Negative` when `found` is true, `Success` otherwise: diff(1)'s convention.
     pub fn negative_if(found: bool) -> Outcome {
-        if found { Outcome::Negative } else { Outcome::Success }
+        if found {
+            Outcome::Negative
+        } else {
+            Outcome::Success
+        }
     }
 }
 
@@ -47,7 +51,10 @@ pub struct ExitError {
 
 impl ExitError {
     pub fn new(code: u8, message: impl Into<String>) -> ExitError {
-        ExitError { code, message: message.into() }
+        ExitError {
+            code,
+            message: message.into(),
+        }
     }
 }
 

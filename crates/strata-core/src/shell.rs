@@ -75,7 +75,11 @@ mod tests {
             .arg(OsString::from_vec(script))
             .output()
             .unwrap();
-        assert!(out.status.success(), "sh failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let mut words: Vec<Vec<u8>> = out.stdout.split(|&b| b == 0).map(<[u8]>::to_vec).collect();
         assert_eq!(words.pop(), Some(vec![]), "output ends with NUL");
         words
@@ -84,19 +88,46 @@ mod tests {
     #[test]
     fn known_hard_cases() {
         let cases: Vec<&[u8]> = vec![
-            b"plain", b"", b"with space", b"it's", b"'", b"''", b"$(reboot)", b"`id`", b"a;b", b"a\nb",
-            b"-rf", b"--", b"~root", b"*", b"a\\b", b"\"q\"", b"\xff\xfe", b"#comment", b"x=y", b"!",
+            b"plain",
+            b"",
+            b"with space",
+            b"it's",
+            b"'",
+            b"''",
+            b"$(reboot)",
+            b"`id`",
+            b"a;b",
+            b"a\nb",
+            b"-rf",
+            b"--",
+            b"~root",
+            b"*",
+            b"a\\b",
+            b"\"q\"",
+            b"\xff\xfe",
+            b"#comment",
+            b"x=y",
+            b"!",
             b"tank/srv/docker/victim.org@2023-08-08-00-00-06",
         ];
-        let argv: Vec<OsString> = cases.iter().map(|c| OsString::from_vec(c.to_vec())).collect();
+        let argv: Vec<OsString> = cases
+            .iter()
+            .map(|c| OsString::from_vec(c.to_vec()))
+            .collect();
         let back = through_sh(&argv);
         assert_eq!(back, cases.iter().map(|c| c.to_vec()).collect::<Vec<_>>());
     }
 
     #[test]
     fn safe_words_stay_readable() {
-        assert_eq!(display_argv(&["zfs", "destroy", "tank/a@s1,s2"]), "zfs destroy tank/a@s1,s2");
-        assert_eq!(display_argv(&["zfs", "snapshot", "tank/my data@x"]), "zfs snapshot 'tank/my data@x'");
+        assert_eq!(
+            display_argv(&["zfs", "destroy", "tank/a@s1,s2"]),
+            "zfs destroy tank/a@s1,s2"
+        );
+        assert_eq!(
+            display_argv(&["zfs", "snapshot", "tank/my data@x"]),
+            "zfs snapshot 'tank/my data@x'"
+        );
         assert_eq!(quote_argv(&["a\0b"]), Err(NulInArgument { index: 0 }));
     }
 
