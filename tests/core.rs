@@ -22,10 +22,7 @@ fn fake_zfs(rows: usize) -> FakeBin {
     std::fs::write(&data, text).unwrap();
     fake.script(
         "zfs",
-        &format!(
-            "case \"$1\" in list) cat '{}';; *) echo \"unexpected: $*\" >&2; exit 99;; esac\n",
-            data.display()
-        ),
+        &format!("case \"$1\" in list) cat '{}';; *) echo \"unexpected: $*\" >&2; exit 99;; esac\n", data.display()),
     );
     fake
 }
@@ -34,40 +31,20 @@ fn fake_zfs(rows: usize) -> FakeBin {
 fn exit_code_table() {
     // 0: success.
     let fake = fake_zfs(3);
-    bin("strata-snapshot")
-        .args(["list", "--json"])
-        .env("PATH", fake.path())
-        .assert()
-        .code(0);
+    bin("strata-snapshot").args(["list", "--json"]).env("PATH", fake.path()).assert().code(0);
     // 2: usage.
-    bin("strata-snapshot")
-        .arg("--no-such-flag")
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--no-such-flag"));
+    bin("strata-snapshot").arg("--no-such-flag").assert().code(2).stderr(predicate::str::contains("--no-such-flag"));
     // 2: error, with the tool's name and the cause.
     let failing = FakeBin::new();
-    failing.script(
-        "zfs",
-        "echo \"cannot open 'tank/nope': dataset does not exist\" >&2; exit 1\n",
+    failing.script("zfs", "echo \"cannot open 'tank/nope': dataset does not exist\" >&2; exit 1\n");
+    bin("strata-snapshot").args(["list", "tank/nope"]).env("PATH", failing.path()).assert().code(2).stderr(
+        predicate::str::starts_with("strata-snapshot: error: ").and(predicate::str::contains("dataset does not exist")),
     );
-    bin("strata-snapshot")
-        .args(["list", "tank/nope"])
-        .env("PATH", failing.path())
-        .assert()
-        .code(2)
-        .stderr(
-            predicate::str::starts_with("strata-snapshot: error: ")
-                .and(predicate::str::contains("dataset does not exist")),
-        );
     // 75: another run holds the lock.
     let dir = tempfile::tempdir().unwrap();
     let lock = dir.path().join("prune.lock");
-    let holder = std::process::Command::new("flock")
-        .arg(&lock)
-        .args(["sleep", "30"])
-        .spawn()
-        .expect("util-linux flock");
+    let holder =
+        std::process::Command::new("flock").arg(&lock).args(["sleep", "30"]).spawn().expect("util-linux flock");
     for _ in 0..100 {
         if lock.exists() {
             break;
@@ -76,43 +53,24 @@ fn exit_code_table() {
     }
     std::thread::sleep(std::time::Duration::from_millis(200));
     let mut holder = holder;
-    let assert = bin("strata-prune")
-        .args(["apply", "--yes"])
-        .arg(format!("--lock={}", lock.display()))
-        .write_stdin("")
-        .assert();
+    let assert =
+        bin("strata-prune").args(["apply", "--yes"]).arg(format!("--lock={}", lock.display())).write_stdin("").assert();
     let _ = holder.kill();
     let _ = holder.wait();
-    assert
-        .code(75)
-        .stderr(predicate::str::contains("holds the lock"));
+    assert.code(75).stderr(predicate::str::contains("holds the lock"));
 }
 
 #[test]
 fn closed_pipe_ends_quietly_with_zero() {
     let fake = fake_zfs(200_000);
     let out = std::process::Command::new("bash")
-        .args([
-            "-c",
-            "set -o pipefail; strata-snapshot list --json | head -1",
-        ])
-        .env(
-            "PATH",
-            std::env::join_paths([bin_dir().into_os_string(), fake.path()]).unwrap(),
-        )
+        .args(["-c", "set -o pipefail; strata-snapshot list --json | head -1"])
+        .env("PATH", std::env::join_paths([bin_dir().into_os_string(), fake.path()]).unwrap())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "exit {:?}, stderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "exit {:?}, stderr: {}", out.status, String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.stderr, b"", "stderr must stay empty");
-    assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .starts_with("{\"type\":\"snapshot\",\"snapshot\":\"tank/a@s0\"")
-    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("{\"type\":\"snapshot\",\"snapshot\":\"tank/a@s0\""));
 }
 
 #[test]
@@ -133,24 +91,12 @@ fn no_color_means_no_escape_codes() {
     let path = std::env::join_paths([bin_dir().into_os_string(), fake.path()]).unwrap();
     let path = path.to_str().unwrap();
     let cmd = "strata-snapshot list --format table; strata-snapshot --no-such-flag";
-    let plain = in_pty(
-        cmd,
-        &[("PATH", path), ("NO_COLOR", "1"), ("TERM", "xterm")],
-        &[],
-    );
-    assert!(
-        !plain.contains(&0x1b),
-        "escape codes despite NO_COLOR:\n{}",
-        String::from_utf8_lossy(&plain)
-    );
+    let plain = in_pty(cmd, &[("PATH", path), ("NO_COLOR", "1"), ("TERM", "xterm")], &[]);
+    assert!(!plain.contains(&0x1b), "escape codes despite NO_COLOR:\n{}", String::from_utf8_lossy(&plain));
     assert!(String::from_utf8_lossy(&plain).contains("tank/a@s1"));
     // The same on a terminal without NO_COLOR does use colour: the check above can fail.
     let coloured = in_pty(cmd, &[("PATH", path), ("TERM", "xterm")], &["NO_COLOR"]);
-    assert!(
-        coloured.contains(&0x1b),
-        "expected colour on a terminal:\n{}",
-        String::from_utf8_lossy(&coloured)
-    );
+    assert!(coloured.contains(&0x1b), "expected colour on a terminal:\n{}", String::from_utf8_lossy(&coloured));
     // --color=never beats a terminal, --color=always beats a pipe.
     let never = in_pty(
         "strata-snapshot list --format table --color never",
@@ -169,14 +115,8 @@ fn no_color_means_no_escape_codes() {
 #[test]
 fn format_auto_is_ndjson_in_a_pipe_and_csv_has_a_header() {
     let fake = fake_zfs(2);
-    let out = bin("strata-snapshot")
-        .arg("list")
-        .env("PATH", fake.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out =
+        bin("strata-snapshot").arg("list").env("PATH", fake.path()).assert().success().get_output().stdout.clone();
     let recs = crate::util::ndjson(&out);
     assert_eq!(recs.len(), 2);
     assert_eq!(recs[0]["type"], "snapshot");
@@ -190,9 +130,6 @@ fn format_auto_is_ndjson_in_a_pipe_and_csv_has_a_header() {
         .stdout
         .clone();
     let csv = String::from_utf8(csv).unwrap();
-    assert!(
-        csv.starts_with("type,snapshot,dataset,name,created,"),
-        "{csv}"
-    );
+    assert!(csv.starts_with("type,snapshot,dataset,name,created,"), "{csv}");
     assert_eq!(csv.lines().count(), 3);
 }

@@ -17,16 +17,8 @@ const BINARIES: &[&str] = &[
 #[test]
 fn every_binary_has_help_and_version() {
     for b in BINARIES {
-        bin(b)
-            .arg("--help")
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("Usage:"));
-        bin(b)
-            .arg("--version")
-            .assert()
-            .success()
-            .stdout(predicate::str::starts_with(format!("{b} ")));
+        bin(b).arg("--help").assert().success().stdout(predicate::str::contains("Usage:"));
+        bin(b).arg("--version").assert().success().stdout(predicate::str::starts_with(format!("{b} ")));
     }
 }
 
@@ -34,28 +26,10 @@ fn every_binary_has_help_and_version() {
 fn list_shows_builtins_and_tools_on_path() {
     let fake = FakeBin::new();
     fake.script("strata-hello", "printf '%s|' \"$@\"\n");
-    let out = bin("strata")
-        .arg("--list")
-        .env("PATH", fake.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = bin("strata").arg("--list").env("PATH", fake.path()).assert().success().get_output().stdout.clone();
     let text = String::from_utf8(out).unwrap();
-    for t in [
-        "snapshot",
-        "diff",
-        "prune",
-        "quota",
-        "harden-check",
-        "sshtui",
-        "hello",
-    ] {
-        assert!(
-            text.lines().any(|l| l.split_whitespace().next() == Some(t)),
-            "{t} missing from:\n{text}"
-        );
+    for t in ["snapshot", "diff", "prune", "quota", "harden-check", "sshtui", "hello"] {
+        assert!(text.lines().any(|l| l.split_whitespace().next() == Some(t)), "{t} missing from:\n{text}");
     }
 }
 
@@ -77,9 +51,7 @@ fn unknown_tool_is_a_clear_error() {
         .arg("no-such-tool")
         .assert()
         .code(127)
-        .stderr(predicate::str::contains(
-            "'no-such-tool' is not a strata tool",
-        ));
+        .stderr(predicate::str::contains("'no-such-tool' is not a strata tool"));
 }
 
 #[test]
@@ -89,11 +61,7 @@ fn builtin_runs_in_process_with_the_tool_name() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--no-such-flag"));
-    bin("strata")
-        .args(["snapshot", "--help"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("strata-snapshot"));
+    bin("strata").args(["snapshot", "--help"]).assert().success().stdout(predicate::str::contains("strata-snapshot"));
 }
 
 #[test]
@@ -107,11 +75,7 @@ fn man_pages_render_with_exit_status_and_environment() {
             .env("MANWIDTH", "100")
             .output()
             .expect("man(1) from man-db is needed to render the man pages");
-        assert!(
-            out.status.success(),
-            "man -l {page}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "man -l {page}: {}", String::from_utf8_lossy(&out.stderr));
         let text = String::from_utf8_lossy(&out.stdout);
         for section in ["NAME", "SYNOPSIS", "EXIT STATUS", "ENVIRONMENT"] {
             assert!(text.contains(section), "{page} lacks {section}");
@@ -125,8 +89,7 @@ fn completions_exist_for_every_binary_and_shell() {
     for b in BINARIES {
         for f in [format!("{b}.bash"), format!("_{b}"), format!("{b}.fish")] {
             let p = root.join(&f);
-            let text =
-                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             assert!(text.contains(b), "{f} does not mention {b}");
         }
     }
@@ -140,11 +103,7 @@ fn completions_exist_for_every_binary_and_shell() {
         ])
         .output()
         .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
 }
 
 #[test]
@@ -155,30 +114,18 @@ fn flake_parses_and_devbox_has_its_scripts() {
         .arg(root.join("flake.nix"))
         .output()
         .expect("nix-instantiate (Debian package nix-bin) is needed to check flake.nix");
-    assert!(
-        out.status.success(),
-        "flake.nix does not parse: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "flake.nix does not parse: {}", String::from_utf8_lossy(&out.stderr));
     let flake = std::fs::read_to_string(root.join("flake.nix")).unwrap();
-    for needle in [
-        "buildRustPackage",
-        "cargoLock.lockFile",
-        "installShellFiles",
-        "installManPage",
-        "devShells",
-        "checks",
-    ] {
+    for needle in
+        ["buildRustPackage", "cargoLock.lockFile", "installShellFiles", "installManPage", "devShells", "checks"]
+    {
         assert!(flake.contains(needle), "flake.nix lacks {needle}");
     }
     let devbox: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("devbox.json")).unwrap()).unwrap();
     assert!(devbox["packages"].as_array().is_some_and(|p| !p.is_empty()));
     for s in ["test", "gen", "ci"] {
-        assert!(
-            devbox["shell"]["scripts"][s].is_string(),
-            "devbox.json lacks script {s}"
-        );
+        assert!(devbox["shell"]["scripts"][s].is_string(), "devbox.json lacks script {s}");
     }
 }
 
@@ -186,23 +133,10 @@ fn flake_parses_and_devbox_has_its_scripts() {
 fn readme_keeps_exactly_two_setup_commands_and_ci_runs_the_test_one() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let quick = readme
-        .split("## Quick start")
-        .nth(1)
-        .unwrap()
-        .split("\n## ")
-        .next()
-        .unwrap();
-    let commands: Vec<&str> = quick
-        .split("```sh\n")
-        .skip(1)
-        .map(|b| b.split("```").next().unwrap().trim())
-        .collect();
+    let quick = readme.split("## Quick start").nth(1).unwrap().split("\n## ").next().unwrap();
+    let commands: Vec<&str> = quick.split("```sh\n").skip(1).map(|b| b.split("```").next().unwrap().trim()).collect();
     assert_eq!(commands, vec!["cargo xtask lab demo", "cargo xtask ci"]);
     let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
-    assert!(
-        ci.lines().any(|l| l.trim() == "cargo xtask ci"),
-        ".ci/run must run the README's test command"
-    );
+    assert!(ci.lines().any(|l| l.trim() == "cargo xtask ci"), ".ci/run must run the README's test command");
     let _ = util::bin_dir();
 }

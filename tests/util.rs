@@ -32,9 +32,7 @@ pub struct FakeBin {
 
 impl FakeBin {
     pub fn new() -> FakeBin {
-        FakeBin {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
+        FakeBin { dir: tempfile::tempdir().expect("tempdir") }
     }
 
     /// Adds an executable shell script `name` with `body`.
@@ -49,9 +47,7 @@ impl FakeBin {
     /// PATH with this directory first.
     pub fn path(&self) -> std::ffi::OsString {
         let mut dirs = vec![self.dir.path().to_path_buf()];
-        dirs.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
+        dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
         std::env::join_paths(dirs).expect("join PATH")
     }
 }
@@ -73,8 +69,6 @@ pub fn in_pty(script: &str, env: &[(&str, &str)], remove: &[&str]) -> Vec<u8> {
     for k in remove {
         c.env_remove(k);
     }
-    let out = c
-        .output()
-        .expect("util-linux script(1) is needed for terminal tests");
+    let out = c.output().expect("util-linux script(1) is needed for terminal tests");
     out.stdout
 }

@@ -43,10 +43,7 @@ fn indent(b: &[u8]) -> String {
     if s.is_empty() {
         return "    (empty)".into();
     }
-    s.lines()
-        .map(|l| format!("    | {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    s.lines().map(|l| format!("    | {l}")).collect::<Vec<_>>().join("\n")
 }
 
 impl Run {
@@ -78,10 +75,7 @@ impl Run {
             if line.is_empty() {
                 continue;
             }
-            v.push(
-                serde_json::from_str(line)
-                    .with_context(|| format!("stdout line {} is not JSON\n{self}", i + 1))?,
-            );
+            v.push(serde_json::from_str(line).with_context(|| format!("stdout line {} is not JSON\n{self}", i + 1))?);
         }
         Ok(v)
     }
@@ -114,11 +108,7 @@ pub struct Lab {
 impl Lab {
     /// `ROOT/rel`, the full name of a dataset of this scenario.
     pub fn ds(&self, rel: &str) -> String {
-        if rel.is_empty() {
-            self.root.clone()
-        } else {
-            format!("{}/{rel}", self.root)
-        }
+        if rel.is_empty() { self.root.clone() } else { format!("{}/{rel}", self.root) }
     }
 
     /// Creates `ROOT/rel` (and its parents) with `zfs create -p`, returns its full name.
@@ -164,31 +154,13 @@ impl Lab {
 
     /// The snapshots of one dataset (names after '@'), oldest first.
     pub fn snapshots(&self, ds: &str) -> Result<Vec<String>> {
-        let out = self.zfs(&[
-            "list",
-            "-H",
-            "-t",
-            "snapshot",
-            "-o",
-            "name",
-            "-s",
-            "createtxg",
-            "-d",
-            "1",
-            ds,
-        ])?;
-        Ok(out
-            .lines()
-            .filter_map(|l| l.split_once('@').map(|(_, s)| s.to_string()))
-            .collect())
+        let out = self.zfs(&["list", "-H", "-t", "snapshot", "-o", "name", "-s", "createtxg", "-d", "1", ds])?;
+        Ok(out.lines().filter_map(|l| l.split_once('@').map(|(_, s)| s.to_string())).collect())
     }
 
     /// One property's exact value (`-p`).
     pub fn get(&self, prop: &str, ds: &str) -> Result<String> {
-        Ok(self
-            .zfs(&["get", "-H", "-p", "-o", "value", prop, ds])?
-            .trim_end_matches('\n')
-            .to_string())
+        Ok(self.zfs(&["get", "-H", "-p", "-o", "value", prop, ds])?.trim_end_matches('\n').to_string())
     }
 
     /// Writes a file (creating parent directories).
@@ -218,22 +190,13 @@ fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Run {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    cmd.stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
-            return Run {
-                cmd: shown,
-                code: -1,
-                stdout: vec![],
-                stderr: format!("cannot start: {e}").into_bytes(),
-            };
+            return Run { cmd: shown, code: -1, stdout: vec![], stderr: format!("cannot start: {e}").into_bytes() };
         }
     };
     if let Some(input) = stdin {
@@ -244,18 +207,8 @@ fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Run {
         });
     }
     match child.wait_with_output() {
-        Ok(o) => Run {
-            cmd: shown,
-            code: o.status.code().unwrap_or(-1),
-            stdout: o.stdout,
-            stderr: o.stderr,
-        },
-        Err(e) => Run {
-            cmd: shown,
-            code: -1,
-            stdout: vec![],
-            stderr: format!("wait failed: {e}").into_bytes(),
-        },
+        Ok(o) => Run { cmd: shown, code: o.status.code().unwrap_or(-1), stdout: o.stdout, stderr: o.stderr },
+        Err(e) => Run { cmd: shown, code: -1, stdout: vec![], stderr: format!("wait failed: {e}").into_bytes() },
     }
 }
 
@@ -270,47 +223,30 @@ impl Pool {
     pub fn create() -> Result<Pool> {
         if std::env::var_os("ZFSVM").is_some() {
             let disk = std::env::var("STRATA_LAB_DISK").unwrap_or_else(|_| "/dev/vda".into());
-            let r = run(
-                Command::new("zpool").args(["create", "-f", "tank", &disk]),
-                None,
-            );
+            let r = run(Command::new("zpool").args(["create", "-f", "tank", &disk]), None);
             if r.code != 0 {
                 bail!("cannot create the lab pool\n{r}");
             }
-            return Ok(Pool {
-                name: "tank".into(),
-                native_dir: None,
-            });
+            return Ok(Pool { name: "tank".into(), native_dir: None });
         }
         let dir = std::env::temp_dir().join(format!("strata-lab-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("root"))?;
         let file = dir.join("vdev");
         std::fs::File::create(&file)?.set_len(1 << 30)?;
         let name = format!("stratalab{}", std::process::id());
-        let r = run(
-            Command::new("zpool")
-                .args(["create", "-f", "-R"])
-                .arg(dir.join("root"))
-                .arg(&name)
-                .arg(&file),
-            None,
-        );
+        let r =
+            run(Command::new("zpool").args(["create", "-f", "-R"]).arg(dir.join("root")).arg(&name).arg(&file), None);
         if r.code != 0 {
             bail!("cannot create the throw-away pool\n{r}");
         }
-        Ok(Pool {
-            name,
-            native_dir: Some(dir),
-        })
+        Ok(Pool { name, native_dir: Some(dir) })
     }
 }
 
 impl Drop for Pool {
     fn drop(&mut self) {
         if let Some(dir) = &self.native_dir {
-            let _ = Command::new("zpool")
-                .args(["destroy", "-f", &self.name])
-                .status();
+            let _ = Command::new("zpool").args(["destroy", "-f", &self.name]).status();
             let _ = std::fs::remove_dir_all(dir);
         }
     }
@@ -324,11 +260,7 @@ pub fn bin_dir() -> PathBuf {
     }
     let exe = std::env::current_exe().unwrap_or_default();
     let deps = exe.parent().unwrap_or(Path::new("."));
-    if deps.ends_with("deps") {
-        deps.parent().unwrap_or(deps).to_path_buf()
-    } else {
-        deps.to_path_buf()
-    }
+    if deps.ends_with("deps") { deps.parent().unwrap_or(deps).to_path_buf() } else { deps.to_path_buf() }
 }
 
 /// Runs the scenarios whose name contains one of `filters` (all when empty); prints one line per
@@ -352,21 +284,13 @@ pub fn run_all(scenarios: Vec<Scenario>, filters: &[String]) -> Result<usize> {
     for s in chosen {
         let root = format!("{}/{}", pool.name, s.name.replace(['/', ' ', ':'], "_"));
         let t0 = std::time::Instant::now();
-        let lab = Lab {
-            pool: pool.name.clone(),
-            root: root.clone(),
-            bin_dir: bin_dir.clone(),
-        };
+        let lab = Lab { pool: pool.name.clone(), root: root.clone(), bin_dir: bin_dir.clone() };
         let result = lab.zfs(&["create", "-p", &root]).and_then(|_| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (s.run)(&lab))).unwrap_or_else(
-                |p| {
-                    let msg = p
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
-                    Err(anyhow::anyhow!("panicked: {}", msg.unwrap_or_default()))
-                },
-            )
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (s.run)(&lab))).unwrap_or_else(|p| {
+                let msg =
+                    p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+                Err(anyhow::anyhow!("panicked: {}", msg.unwrap_or_default()))
+            })
         });
         let secs = t0.elapsed().as_secs_f64();
         match result {
@@ -381,10 +305,7 @@ pub fn run_all(scenarios: Vec<Scenario>, filters: &[String]) -> Result<usize> {
         }
         let _ = std::io::stdout().flush();
     }
-    println!(
-        "lab: {:.1} s for the scenarios",
-        started.elapsed().as_secs_f64()
-    );
+    println!("lab: {:.1} s for the scenarios", started.elapsed().as_secs_f64());
     println!("{passed} passed, {failed} failed");
     Ok(failed)
 }

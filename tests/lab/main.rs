@@ -26,11 +26,7 @@ fn harness_selftest() -> Vec<harness::Scenario> {
         name: "lab/pool-is-real",
         run: |lab| {
             let ds = lab.create("a b", &["compression=zstd"])?;
-            harness::check_eq(
-                lab.get("compression", &ds)?,
-                "zstd".to_string(),
-                "compression read back",
-            )?;
+            harness::check_eq(lab.get("compression", &ds)?, "zstd".to_string(), "compression read back")?;
             let mp = lab.mountpoint(&ds)?;
             lab.write(&mp.join("f.txt"), "hello")?;
             lab.zfs(&["snapshot", &format!("{ds}@s1")])?;
@@ -41,10 +37,7 @@ fn harness_selftest() -> Vec<harness::Scenario> {
 }
 
 fn main() -> ExitCode {
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let in_vm = std::env::var_os("ZFSVM").is_some();
     let native = std::env::var("STRATA_LAB").is_ok_and(|v| v == "native");
     if !in_vm && !native {

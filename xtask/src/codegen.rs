@@ -47,10 +47,7 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
         }
     }
     if !stale.is_empty() {
-        bail!(
-            "generated files are stale, run `cargo xtask gen`: {}",
-            stale.join(", ")
-        );
+        bail!("generated files are stale, run `cargo xtask gen`: {}", stale.join(", "));
     }
     Ok(())
 }
@@ -66,10 +63,7 @@ fn man_page(cmd: Command, doc: &ManDoc) -> Result<Vec<u8>> {
     man.render_synopsis_section(&mut buf)?;
     man.render_description_section(&mut buf)?;
     man.render_options_section(&mut buf)?;
-    let subs: Vec<&Command> = cmd
-        .get_subcommands()
-        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
-        .collect();
+    let subs: Vec<&Command> = cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help").collect();
     if !subs.is_empty() {
         // One page per binary: the subcommands and their own options are described here.
         let mut r = Roff::new();
@@ -84,19 +78,11 @@ fn man_page(cmd: Command, doc: &ManDoc) -> Result<Vec<u8>> {
         buf.extend(r.render().into_bytes());
         for sub in subs {
             let mut r = Roff::new();
-            r.control(
-                "SH",
-                [format!("{} {}", cmd.get_name(), sub.get_name())
-                    .to_uppercase()
-                    .as_str()],
-            );
+            r.control("SH", [format!("{} {}", cmd.get_name(), sub.get_name()).to_uppercase().as_str()]);
             if let Some(about) = sub.get_long_about().or(sub.get_about()) {
                 r.text([roman(about.to_string())]);
             }
-            for arg in sub
-                .get_arguments()
-                .filter(|a| !a.is_hide_set() && !a.is_global_set())
-            {
+            for arg in sub.get_arguments().filter(|a| !a.is_hide_set() && !a.is_global_set()) {
                 let mut head = Vec::new();
                 if let Some(s) = arg.get_short() {
                     head.push(bold(format!("-{s}")));

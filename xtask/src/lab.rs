@@ -40,11 +40,7 @@ pub fn run(cmd: LabCmd) -> Result<()> {
 
 fn setup() -> Result<()> {
     let t0 = std::time::Instant::now();
-    let status = Command::new("bash")
-        .arg(launcher())
-        .arg("setup")
-        .status()
-        .context("cannot run bash")?;
+    let status = Command::new("bash").arg(launcher()).arg("setup").status().context("cannot run bash")?;
     if !status.success() {
         bail!("lab setup failed ({status})");
     }
@@ -55,22 +51,17 @@ fn setup() -> Result<()> {
 /// Builds the release binaries (and the scenario binary when `with_lab`), copies them into a fresh
 /// directory `bin/` under a temporary share, and returns that share.
 fn stage(with_lab: bool) -> Result<tempfile::TempDir> {
-    crate::sh(
-        "cargo",
-        &["build", "--release", "--locked", "-p", "strata", "--bins"],
-    )?;
+    crate::sh("cargo", &["build", "--release", "--locked", "-p", "strata", "--bins"])?;
     let share = tempfile::Builder::new().prefix("strata-lab-").tempdir()?;
     let bin = share.path().join("bin");
     std::fs::create_dir_all(&bin)?;
     let release = crate::root().join("target/release");
     for (name, _, _) in strata_cli::binaries() {
-        std::fs::copy(release.join(name), bin.join(name))
-            .with_context(|| format!("copy {name}"))?;
+        std::fs::copy(release.join(name), bin.join(name)).with_context(|| format!("copy {name}"))?;
     }
     if with_lab {
         let exe = lab_test_binary()?;
-        std::fs::copy(&exe, bin.join("strata-lab"))
-            .with_context(|| format!("copy {}", exe.display()))?;
+        std::fs::copy(&exe, bin.join("strata-lab")).with_context(|| format!("copy {}", exe.display()))?;
     }
     Ok(share)
 }
@@ -79,27 +70,14 @@ fn stage(with_lab: bool) -> Result<tempfile::TempDir> {
 fn lab_test_binary() -> Result<PathBuf> {
     eprintln!("xtask: $ cargo test --release --locked -p strata --test lab --no-run");
     let out = Command::new("cargo")
-        .args([
-            "test",
-            "--release",
-            "--locked",
-            "-p",
-            "strata",
-            "--test",
-            "lab",
-            "--no-run",
-            "--message-format=json",
-        ])
+        .args(["test", "--release", "--locked", "-p", "strata", "--test", "lab", "--no-run", "--message-format=json"])
         .current_dir(crate::root())
         .stderr(std::process::Stdio::inherit())
         .output()?;
     if !out.status.success() {
         bail!("building the lab scenarios failed");
     }
-    if let Some(p) = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(lab_executable)
-    {
+    if let Some(p) = String::from_utf8_lossy(&out.stdout).lines().find_map(lab_executable) {
         return Ok(PathBuf::from(p));
     }
     bail!("cargo did not report the lab test executable")
@@ -118,10 +96,7 @@ fn vm_run(script: &Path, files: &[&Path], env: &[(&str, String)]) -> Result<i32>
 
 fn guest_script(dir: &Path, name: &str, body: &str) -> Result<PathBuf> {
     let p = dir.join(name);
-    std::fs::write(
-        &p,
-        format!("#!/bin/bash\nexport PATH=/host/bin:$PATH STRATA_BIN_DIR=/host/bin\n{body}"),
-    )?;
+    std::fs::write(&p, format!("#!/bin/bash\nexport PATH=/host/bin:$PATH STRATA_BIN_DIR=/host/bin\n{body}"))?;
     Ok(p)
 }
 
@@ -132,23 +107,14 @@ fn test(filters: &[String]) -> Result<()> {
     let script = guest_script(
         share.path(),
         "lab-run.sh",
-        &format!(
-            "exec /host/bin/strata-lab {}\n",
-            String::from_utf8_lossy(&quoted)
-        ),
+        &format!("exec /host/bin/strata-lab {}\n", String::from_utf8_lossy(&quoted)),
     )?;
     let code = vm_run(
         &script,
         &[&share.path().join("bin")],
-        &[
-            ("ZFSVM_DISK_MB", "4096".into()),
-            ("ZFSVM_TIMEOUT", "2400".into()),
-        ],
+        &[("ZFSVM_DISK_MB", "4096".into()), ("ZFSVM_TIMEOUT", "2400".into())],
     )?;
-    eprintln!(
-        "xtask: lab test took {:.0} s (build, boot and scenarios)",
-        t0.elapsed().as_secs_f64()
-    );
+    eprintln!("xtask: lab test took {:.0} s (build, boot and scenarios)", t0.elapsed().as_secs_f64());
     if code != 0 {
         bail!("lab scenarios failed (guest exit code {code})");
     }
@@ -174,12 +140,8 @@ fn shell() -> Result<()> {
         "#!/bin/sh\nzpool create -f tank /dev/vda && zfs create -p tank/srv/docker/victim.org tank/var/log\necho 'pool tank is ready; strata tools are on PATH'\n",
     )?;
     make_executable(&setup)?;
-    let status = Command::new("bash")
-        .arg(launcher())
-        .arg("shell")
-        .arg(share.path().join("bin"))
-        .arg(&setup)
-        .status()?;
+    let status =
+        Command::new("bash").arg(launcher()).arg("shell").arg(share.path().join("bin")).arg(&setup).status()?;
     if !status.success() {
         bail!("lab shell ended with {status}");
     }
@@ -196,31 +158,17 @@ fn capture() -> Result<()> {
     if code != 0 {
         bail!("capture failed (guest exit code {code})");
     }
-    let version = std::fs::read_to_string(out.path().join("fixtures/version.out"))
-        .context("the capture has no version.out")?;
+    let version =
+        std::fs::read_to_string(out.path().join("fixtures/version.out")).context("the capture has no version.out")?;
     let v = version.lines().next().unwrap_or_default();
     // zfs-2.3.2-2~bpo12+2 -> 2.3
-    let short: String = v
-        .trim_start_matches("zfs-")
-        .split('.')
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(".");
-    let dest = crate::root()
-        .join("tests/fixtures")
-        .join(format!("zfs-{short}"));
+    let short: String = v.trim_start_matches("zfs-").split('.').take(2).collect::<Vec<_>>().join(".");
+    let dest = crate::root().join("tests/fixtures").join(format!("zfs-{short}"));
     if dest.exists() {
         std::fs::remove_dir_all(&dest)?;
     }
     std::fs::create_dir_all(dest.parent().unwrap_or(Path::new(".")))?;
-    crate::sh(
-        "cp",
-        &[
-            "-r",
-            &out.path().join("fixtures").display().to_string(),
-            &dest.display().to_string(),
-        ],
-    )?;
+    crate::sh("cp", &["-r", &out.path().join("fixtures").display().to_string(), &dest.display().to_string()])?;
     eprintln!("xtask: fixtures of {v} written to {}", dest.display());
     Ok(())
 }
@@ -234,12 +182,6 @@ fn make_executable(p: &Path) -> Result<()> {
 /// The lab test executable from one line of cargo's `--message-format=json` output.
 fn lab_executable(line: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    let is_lab = v["reason"] == "compiler-artifact"
-        && v["target"]["name"] == "lab"
-        && v["profile"]["test"] == true;
-    if is_lab {
-        v["executable"].as_str().map(str::to_string)
-    } else {
-        None
-    }
+    let is_lab = v["reason"] == "compiler-artifact" && v["target"]["name"] == "lab" && v["profile"]["test"] == true;
+    if is_lab { v["executable"].as_str().map(str::to_string) } else { None }
 }

@@ -71,10 +71,7 @@ fn run() -> Result<()> {
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 /// Runs a command in the workspace root, echoing it; fails when it fails.
@@ -106,16 +103,11 @@ fn have(cmd: &str) -> bool {
     if cmd.starts_with('/') {
         return Path::new(cmd).exists();
     }
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .any(|d| d.join(cmd).is_file())
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).any(|d| d.join(cmd).is_file())
 }
 
 fn deps() -> Result<()> {
-    let missing: Vec<&str> = TEST_DEPS
-        .iter()
-        .filter(|(c, _)| !have(c))
-        .map(|(_, p)| *p)
-        .collect();
+    let missing: Vec<&str> = TEST_DEPS.iter().filter(|(c, _)| !have(c)).map(|(_, p)| *p).collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -127,19 +119,9 @@ fn deps() -> Result<()> {
         );
     }
     sh("apt-get", &["update", "-qq"])?;
-    let mut args = vec![
-        "install",
-        "-y",
-        "-q",
-        "--no-install-recommends",
-        "-o",
-        "DPkg::Lock::Timeout=300",
-    ];
+    let mut args = vec!["install", "-y", "-q", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=300"];
     args.extend(&missing);
-    let status = Command::new("apt-get")
-        .args(&args)
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .status()?;
+    let status = Command::new("apt-get").args(&args).env("DEBIAN_FRONTEND", "noninteractive").status()?;
     if !status.success() {
         bail!("apt-get install {} failed", missing.join(" "));
     }
@@ -150,18 +132,7 @@ fn ci(no_lab: bool) -> Result<()> {
     let t0 = std::time::Instant::now();
     deps()?;
     sh("cargo", &["fmt", "--all", "--check"])?;
-    sh(
-        "cargo",
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    )?;
+    sh("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
     sh("cargo", &["test", "--workspace", "--locked"])?;
     codegen::run(&root(), true)?;
     if !no_lab {
@@ -179,12 +150,7 @@ fn bench(no_lab: bool) -> Result<()> {
     for entry in std::fs::read_dir(root.join("crates"))? {
         let dir = entry?.path();
         if dir.join("benches").is_dir() {
-            crates.push(
-                dir.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned(),
-            );
+            crates.push(dir.file_name().unwrap_or_default().to_string_lossy().into_owned());
         }
     }
     crates.sort();
@@ -192,9 +158,7 @@ fn bench(no_lab: bool) -> Result<()> {
         sh("cargo", &["bench", "-p", c])?;
     }
     if !no_lab {
-        lab::run(lab::LabCmd::Test {
-            filters: vec!["bench/".into()],
-        })?;
+        lab::run(lab::LabCmd::Test { filters: vec!["bench/".into()] })?;
     }
     Ok(())
 }

@@ -29,15 +29,9 @@ pub const DOC: ManDoc = ManDoc {
             "strata snapshot list -r tank | strata prune plan --keep-daily 7 --keep-weekly 4 | strata prune apply --yes",
             "The cron line: list, plan the retention, destroy what the plan says. Silent when all goes well.",
         ),
-        (
-            "strata --list",
-            "Show the built-in tools and any strata-* programs on PATH.",
-        ),
+        ("strata --list", "Show the built-in tools and any strata-* programs on PATH."),
     ],
-    exit_status: &[(
-        127,
-        "No built-in tool and no strata-NAME program on PATH has that name.",
-    )],
+    exit_status: &[(127, "No built-in tool and no strata-NAME program on PATH has that name.")],
     environment: &[],
     records: &[],
 };
@@ -54,7 +48,12 @@ pub fn command() -> Command {
              no built-in has that name.",
         )
         .version(env!("CARGO_PKG_VERSION"))
-        .arg(Arg::new("list").long("list").action(ArgAction::SetTrue).help("List the built-in tools and strata-* programs on PATH"))
+        .arg(
+            Arg::new("list")
+                .long("list")
+                .action(ArgAction::SetTrue)
+                .help("List the built-in tools and strata-* programs on PATH"),
+        )
         .subcommands(TOOLS.iter().map(|t| (t.command)().name(t.short_name())))
         .allow_external_subcommands(true)
         .external_subcommand_value_parser(clap::value_parser!(OsString))
@@ -79,11 +78,7 @@ pub fn dispatch(args: Vec<OsString>) -> u8 {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                exit::ERROR
-            } else {
-                exit::SUCCESS
-            };
+            return if e.use_stderr() { exit::ERROR } else { exit::SUCCESS };
         }
     };
     if matches.get_flag("list") {
@@ -91,12 +86,7 @@ pub fn dispatch(args: Vec<OsString>) -> u8 {
     }
     match matches.subcommand() {
         Some((name, sub)) => {
-            let rest: Vec<OsString> = sub
-                .get_many::<OsString>("")
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect();
+            let rest: Vec<OsString> = sub.get_many::<OsString>("").into_iter().flatten().cloned().collect();
             run_external(name, rest)
         }
         None => {
@@ -113,9 +103,7 @@ fn builtin(name: &str) -> Option<&'static Tool> {
 fn run_external(name: &str, args: Vec<OsString>) -> u8 {
     let program = format!("strata-{name}");
     let Some(path) = find_in_path(&program) else {
-        eprintln!(
-            "strata: error: '{name}' is not a strata tool and no {program} is on PATH; see 'strata --list'"
-        );
+        eprintln!("strata: error: '{name}' is not a strata tool and no {program} is on PATH; see 'strata --list'");
         return 127;
     };
     let err = std::process::Command::new(&path).args(args).exec();
@@ -130,10 +118,7 @@ pub fn external_tools() -> Vec<(String, PathBuf)> {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
-        let mut names: Vec<_> = entries
-            .flatten()
-            .filter_map(|e| e.file_name().into_string().ok())
-            .collect();
+        let mut names: Vec<_> = entries.flatten().filter_map(|e| e.file_name().into_string().ok()).collect();
         names.sort();
         for n in names {
             if let Some(short) = n.strip_prefix("strata-")
@@ -165,17 +150,11 @@ fn print_list() -> u8 {
     let mut out = std::io::stdout().lock();
     let mut lines = Vec::new();
     for t in TOOLS {
-        let about = (t.command)()
-            .get_about()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
+        let about = (t.command)().get_about().map(|a| a.to_string()).unwrap_or_default();
         lines.push(format!("{:<14} {about}", t.short_name()));
     }
     for (short, path) in external_tools() {
-        lines.push(format!(
-            "{short:<14} {}",
-            strata_core::sanitize::for_terminal(&path.display().to_string())
-        ));
+        lines.push(format!("{short:<14} {}", strata_core::sanitize::for_terminal(&path.display().to_string())));
     }
     for l in lines {
         if writeln!(out, "{l}").is_err() {

@@ -29,10 +29,7 @@ impl Tool {
 
     /// The tool's full command, named after its binary, with version and the common flags.
     pub fn full_command(&self) -> clap::Command {
-        (self.command)()
-            .name(self.name)
-            .bin_name(self.name)
-            .version(env!("CARGO_PKG_VERSION"))
+        (self.command)().name(self.name).bin_name(self.name).version(env!("CARGO_PKG_VERSION"))
     }
 }
 
@@ -112,12 +109,7 @@ impl Ctx {
     }
 
     /// A context for unit tests: the given runner and clock, records into `out`.
-    pub fn for_test(
-        runner: Box<dyn Runner>,
-        clock: Box<dyn Clock>,
-        out: Box<dyn Write>,
-        format: Format,
-    ) -> Ctx {
+    pub fn for_test(runner: Box<dyn Runner>, clock: Box<dyn Clock>, out: Box<dyn Write>, format: Format) -> Ctx {
         Ctx {
             tool: "strata-test",
             out: Sink::new(out, format, false),
@@ -160,11 +152,7 @@ where
         Err(e) => {
             // --help and --version go to stdout; a closed pipe there is not an error.
             let _ = e.print();
-            return if e.use_stderr() {
-                exit::ERROR
-            } else {
-                exit::SUCCESS
-            };
+            return if e.use_stderr() { exit::ERROR } else { exit::SUCCESS };
         }
     };
     match run_matches(tool, &matches) {
@@ -183,36 +171,21 @@ fn run_matches(tool: &Tool, matches: &ArgMatches) -> Result<Outcome> {
     let stdout = std::io::stdout();
     let stdout_is_terminal = stdout.is_terminal();
     let stderr_is_terminal = std::io::stderr().is_terminal();
-    let format = if common.json {
-        Format::Json
-    } else {
-        common.format.resolve(stdout_is_terminal)
-    };
+    let format = if common.json { Format::Json } else { common.format.resolve(stdout_is_terminal) };
     let color = color_allowed(common.color, stdout_is_terminal);
     anstream::ColorChoice::write_global(if color_allowed(common.color, stderr_is_terminal) {
         anstream::ColorChoice::Always
     } else {
         anstream::ColorChoice::Never
     });
-    let dry_run = leaf
-        .try_get_one::<bool>("dry_run")
-        .ok()
-        .flatten()
-        .copied()
-        .unwrap_or(false);
+    let dry_run = leaf.try_get_one::<bool>("dry_run").ok().flatten().copied().unwrap_or(false);
     let runner: Box<dyn Runner> = if dry_run {
         Box::new(DryRunner::new(SystemRunner, Box::new(std::io::stderr())))
     } else {
         Box::new(SystemRunner)
     };
-    let _lock = match leaf
-        .try_get_one::<std::path::PathBuf>("lock")
-        .ok()
-        .flatten()
-    {
-        Some(p) if p.as_os_str().is_empty() => {
-            Some(crate::lock::acquire(&crate::lock::default_path(tool.name))?)
-        }
+    let _lock = match leaf.try_get_one::<std::path::PathBuf>("lock").ok().flatten() {
+        Some(p) if p.as_os_str().is_empty() => Some(crate::lock::acquire(&crate::lock::default_path(tool.name))?),
         Some(p) => Some(crate::lock::acquire(p)?),
         None => None,
     };
@@ -240,11 +213,8 @@ fn run_matches(tool: &Tool, matches: &ArgMatches) -> Result<Outcome> {
 pub fn report(tool: &str, err: &anyhow::Error, color: bool) {
     let mut e = anstream::stderr().lock();
     let red = anstyle::AnsiColor::Red.on_default().bold();
-    let (on, off) = if color {
-        (red.render().to_string(), red.render_reset().to_string())
-    } else {
-        (String::new(), String::new())
-    };
+    let (on, off) =
+        if color { (red.render().to_string(), red.render_reset().to_string()) } else { (String::new(), String::new()) };
     let _ = writeln!(e, "{tool}: {on}error{off}: {err}");
     for cause in err.chain().skip(1) {
         let _ = writeln!(e, "  caused by: {cause}");

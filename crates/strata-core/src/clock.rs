@@ -33,8 +33,7 @@ pub const NOW_ENV: &str = "STRATA_NOW";
 pub fn from_env() -> anyhow::Result<Box<dyn Clock>> {
     match std::env::var(NOW_ENV) {
         Ok(v) if !v.is_empty() => {
-            let ts = crate::parse::timestamp(&v)
-                .map_err(|e| anyhow::anyhow!("environment variable {NOW_ENV}: {e}"))?;
+            let ts = crate::parse::timestamp(&v).map_err(|e| anyhow::anyhow!("environment variable {NOW_ENV}: {e}"))?;
             Ok(Box::new(FixedClock(ts)))
         }
         _ => Ok(Box::new(SystemClock)),

@@ -34,62 +34,33 @@ pub struct ManDoc {
 }
 
 impl ManDoc {
-    pub const EMPTY: ManDoc = ManDoc {
-        examples: &[],
-        exit_status: &[],
-        environment: &[],
-        records: &[],
-    };
+    pub const EMPTY: ManDoc = ManDoc { examples: &[], exit_status: &[], environment: &[], records: &[] };
 }
 
 /// Exit codes every tool shares.
 pub const COMMON_EXIT_STATUS: &[(u8, &str)] = &[
-    (
-        crate::exit::SUCCESS,
-        "Success. A broken pipe on standard output (e.g. `| head -1`) also ends with 0.",
-    ),
+    (crate::exit::SUCCESS, "Success. A broken pipe on standard output (e.g. `| head -1`) also ends with 0."),
     (
         crate::exit::ERROR,
         "An error or a usage mistake; the message on standard error says what and where. Nothing was destroyed or half-written.",
     ),
-    (
-        crate::exit::LOCKED,
-        "Another run holds the lock given with --lock.",
-    ),
+    (crate::exit::LOCKED, "Another run holds the lock given with --lock."),
     (crate::exit::INTERRUPTED, "Interrupted."),
 ];
 
 /// Environment variables every tool honours.
 pub const COMMON_ENVIRONMENT: &[(&str, &str)] = &[
-    (
-        "NO_COLOR",
-        "When set to a non-empty value, no colour is used (unless --color=always).",
-    ),
-    (
-        "STRATA_NOW",
-        "An RFC 3339 time used instead of the system clock (reproducible runs and tests).",
-    ),
-    (
-        "PATH",
-        "Where zfs, ssh and the other programs strata runs are looked up.",
-    ),
+    ("NO_COLOR", "When set to a non-empty value, no colour is used (unless --color=always)."),
+    ("STRATA_NOW", "An RFC 3339 time used instead of the system clock (reproducible runs and tests)."),
+    ("PATH", "Where zfs, ssh and the other programs strata runs are looked up."),
 ];
 
 /// Panics when the example record's serialized keys differ from the documented fields: a test
 /// helper for each record type, so the man page never lies about the JSON.
 pub fn check_fields<T: Serialize>(doc: &RecordDoc, example: &T) {
     let value = serde_json::to_value(example).expect("record serializes");
-    let keys: Vec<&str> = value
-        .as_object()
-        .expect("record is an object")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: Vec<&str> = value.as_object().expect("record is an object").keys().map(String::as_str).collect();
     let documented: Vec<&str> = doc.fields.iter().map(|f| f.name).collect();
-    assert_eq!(
-        keys, documented,
-        "fields of record {:?} and its documentation differ",
-        doc.name
-    );
+    assert_eq!(keys, documented, "fields of record {:?} and its documentation differ", doc.name);
     assert_eq!(value["type"], doc.name, "the type field of {:?}", doc.name);
 }

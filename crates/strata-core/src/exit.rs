@@ -33,11 +33,7 @@ impl Outcome {
 
     /// `Negative` when `found` is true, `Success` otherwise: diff(1)'s convention.
     pub fn negative_if(found: bool) -> Outcome {
-        if found {
-            Outcome::Negative
-        } else {
-            Outcome::Success
-        }
+        if found { Outcome::Negative } else { Outcome::Success }
     }
 }
 
@@ -51,10 +47,7 @@ pub struct ExitError {
 
 impl ExitError {
     pub fn new(code: u8, message: impl Into<String>) -> ExitError {
-        ExitError {
-            code,
-            message: message.into(),
-        }
+        ExitError { code, message: message.into() }
     }
 }
 
@@ -73,8 +66,5 @@ pub fn code_of(err: &anyhow::Error) -> u8 {
 
 /// True when the error is a write to a closed pipe (`strata-snapshot list | head -1`).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    err.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }

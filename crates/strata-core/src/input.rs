@@ -8,27 +8,14 @@ use serde::de::DeserializeOwned;
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("{source_name}: line {line}: {message}")]
-    Parse {
-        source_name: String,
-        line: usize,
-        message: String,
-    },
+    Parse { source_name: String, line: usize, message: String },
     #[error("{source_name}: cannot read: {error}")]
-    Io {
-        source_name: String,
-        error: std::io::Error,
-    },
+    Io { source_name: String, error: std::io::Error },
 }
 
 /// An iterator of records read from `reader`, each `Err` naming `source_name` and the line.
 pub fn records<T: DeserializeOwned, R: BufRead>(reader: R, source_name: &str) -> Records<T, R> {
-    Records {
-        reader,
-        source_name: source_name.to_string(),
-        line: 0,
-        buf: String::new(),
-        _t: std::marker::PhantomData,
-    }
+    Records { reader, source_name: source_name.to_string(), line: 0, buf: String::new(), _t: std::marker::PhantomData }
 }
 
 pub struct Records<T, R> {
@@ -50,10 +37,7 @@ impl<T: DeserializeOwned, R: BufRead> Iterator for Records<T, R> {
                 Ok(0) => return None,
                 Ok(_) => {}
                 Err(error) => {
-                    return Some(Err(InputError::Io {
-                        source_name: self.source_name.clone(),
-                        error,
-                    }));
+                    return Some(Err(InputError::Io { source_name: self.source_name.clone(), error }));
                 }
             }
             let text = self.buf.trim();
@@ -70,8 +54,7 @@ impl<T: DeserializeOwned, R: BufRead> Iterator for Records<T, R> {
 }
 
 /// Records from standard input. Refuses a terminal, where the user most likely forgot the pipe.
-pub fn stdin_records<T: DeserializeOwned>()
--> anyhow::Result<Records<T, std::io::StdinLock<'static>>> {
+pub fn stdin_records<T: DeserializeOwned>() -> anyhow::Result<Records<T, std::io::StdinLock<'static>>> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         anyhow::bail!(
@@ -83,11 +66,8 @@ pub fn stdin_records<T: DeserializeOwned>()
 
 /// Reads every record of a file, naming the file in errors.
 pub fn file_records<T: DeserializeOwned>(path: &std::path::Path) -> anyhow::Result<Vec<T>> {
-    let f = std::fs::File::open(path)
-        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-    records(std::io::BufReader::new(f), &path.display().to_string())
-        .collect::<Result<Vec<T>, _>>()
-        .map_err(Into::into)
+    let f = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    records(std::io::BufReader::new(f), &path.display().to_string()).collect::<Result<Vec<T>, _>>().map_err(Into::into)
 }
 
 #[cfg(test)]

@@ -21,8 +21,7 @@ pub struct LockGuard {
 pub fn acquire(path: &Path) -> anyhow::Result<LockGuard> {
     use anyhow::Context;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create lock directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create lock directory {}", dir.display()))?;
     }
     let file = OpenOptions::new()
         .create(true)
@@ -31,17 +30,9 @@ pub fn acquire(path: &Path) -> anyhow::Result<LockGuard> {
         .open(path)
         .with_context(|| format!("cannot open lock file {}", path.display()))?;
     match file.try_lock() {
-        Ok(()) => Ok(LockGuard {
-            _file: file,
-            path: path.to_path_buf(),
-        }),
-        Err(TryLockError::WouldBlock) => Err(LockHeld {
-            path: path.to_path_buf(),
-        }
-        .into()),
-        Err(TryLockError::Error(e)) => {
-            Err(anyhow::Error::new(e).context(format!("cannot lock {}", path.display())))
-        }
+        Ok(()) => Ok(LockGuard { _file: file, path: path.to_path_buf() }),
+        Err(TryLockError::WouldBlock) => Err(LockHeld { path: path.to_path_buf() }.into()),
+        Err(TryLockError::Error(e)) => Err(anyhow::Error::new(e).context(format!("cannot lock {}", path.display()))),
     }
 }
 
@@ -55,11 +46,7 @@ pub fn default_path(tool: &str) -> PathBuf {
     } else {
         dirs::runtime_dir().unwrap_or_else(std::env::temp_dir)
     };
-    if euid == 0 {
-        dir.join(format!("{tool}.lock"))
-    } else {
-        dir.join(format!("{tool}-{euid}.lock"))
-    }
+    if euid == 0 { dir.join(format!("{tool}.lock")) } else { dir.join(format!("{tool}-{euid}.lock")) }
 }
 
 #[cfg(test)]

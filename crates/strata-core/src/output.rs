@@ -67,14 +67,7 @@ pub struct Sink {
 
 impl Sink {
     pub fn new(out: Box<dyn Write>, format: Format, color: bool) -> Sink {
-        Sink {
-            out,
-            format,
-            color,
-            csv_header: None,
-            table: Vec::new(),
-            written: 0,
-        }
+        Sink { out, format, color, csv_header: None, table: Vec::new(), written: 0 }
     }
 
     pub fn format(&self) -> Format {
@@ -95,11 +88,7 @@ impl Sink {
             }
             Format::Plain => {
                 let v = to_object(record)?;
-                let s = v
-                    .iter()
-                    .find(|(k, _)| k.as_str() == R::KEY)
-                    .map(|(_, v)| cell(v))
-                    .unwrap_or_default();
+                let s = v.iter().find(|(k, _)| k.as_str() == R::KEY).map(|(_, v)| cell(v)).unwrap_or_default();
                 self.out.write_all(s.as_bytes())?;
                 self.out.write_all(b"\n")
             }
@@ -114,26 +103,17 @@ impl Sink {
                     w.write_record(&header).map_err(io::Error::other)?;
                     self.csv_header = Some(header);
                 }
-                w.write_record(v.iter().map(|(_, v)| cell(v)))
-                    .map_err(io::Error::other)?;
-                let bytes = w
-                    .into_inner()
-                    .map_err(|e| io::Error::other(e.to_string()))?;
+                w.write_record(v.iter().map(|(_, v)| cell(v))).map_err(io::Error::other)?;
+                let bytes = w.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
                 self.out.write_all(&bytes)
             }
             Format::Table => {
                 let row: Vec<(String, String)> = match record.table_row() {
                     Some(cols) => cols.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-                    None => to_object(record)?
-                        .into_iter()
-                        .map(|(k, v)| (k, cell(&v)))
-                        .collect(),
+                    None => to_object(record)?.into_iter().map(|(k, v)| (k, cell(&v))).collect(),
                 };
                 let header: Vec<String> = row.iter().map(|(k, _)| k.clone()).collect();
-                let cells: Vec<String> = row
-                    .into_iter()
-                    .map(|(_, v)| for_terminal(&v).into_owned())
-                    .collect();
+                let cells: Vec<String> = row.into_iter().map(|(_, v)| for_terminal(&v).into_owned()).collect();
                 match self.table.last_mut() {
                     Some((h, rows)) if *h == header => rows.push(cells),
                     _ => self.table.push((header, vec![cells])),
@@ -164,9 +144,7 @@ impl Sink {
 fn to_object<R: Serialize>(record: &R) -> io::Result<Vec<(String, Value)>> {
     match serde_json::to_value(record).map_err(io::Error::other)? {
         Value::Object(m) => Ok(m.into_iter().collect()),
-        other => Err(io::Error::other(format!(
-            "record is not an object: {other}"
-        ))),
+        other => Err(io::Error::other(format!("record is not an object: {other}"))),
     }
 }
 
@@ -184,12 +162,7 @@ fn cell(v: &Value) -> String {
     }
 }
 
-fn render_table(
-    out: &mut dyn Write,
-    header: &[String],
-    rows: &[Vec<String>],
-    color: bool,
-) -> io::Result<()> {
+fn render_table(out: &mut dyn Write, header: &[String], rows: &[Vec<String>], color: bool) -> io::Result<()> {
     let width = |s: &str| s.chars().count();
     let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for row in rows {
@@ -198,10 +171,7 @@ fn render_table(
         }
     }
     let numeric: Vec<bool> = (0..header.len())
-        .map(|i| {
-            rows.iter().all(|r| r[i].is_empty() || looks_numeric(&r[i]))
-                && rows.iter().any(|r| !r[i].is_empty())
-        })
+        .map(|i| rows.iter().all(|r| r[i].is_empty() || looks_numeric(&r[i])) && rows.iter().any(|r| !r[i].is_empty()))
         .collect();
     let bold = anstyle::Style::new().bold();
     let mut line = String::new();
@@ -210,13 +180,7 @@ fn render_table(
         pad(&mut line, &h, widths[i], numeric[i], i + 1 == header.len());
     }
     if color {
-        writeln!(
-            out,
-            "{}{}{}",
-            bold.render(),
-            line.trim_end(),
-            bold.render_reset()
-        )?;
+        writeln!(out, "{}{}{}", bold.render(), line.trim_end(), bold.render_reset())?;
     } else {
         writeln!(out, "{}", line.trim_end())?;
     }

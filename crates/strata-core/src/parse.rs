@@ -53,13 +53,9 @@ pub fn duration(s: &str) -> Result<Duration, String> {
             }
         };
         if digits.is_empty() {
-            return Err(format!(
-                "invalid duration {s:?}: unit {c:?} without a number before it"
-            ));
+            return Err(format!("invalid duration {s:?}: unit {c:?} without a number before it"));
         }
-        let n: u64 = digits
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}: number too large"))?;
+        let n: u64 = digits.parse().map_err(|_| format!("invalid duration {s:?}: number too large"))?;
         total = n
             .checked_mul(unit)
             .and_then(|v| total.checked_add(v))
@@ -67,9 +63,7 @@ pub fn duration(s: &str) -> Result<Duration, String> {
         digits.clear();
     }
     if !digits.is_empty() {
-        return Err(format!(
-            "invalid duration {s:?}: a number needs a unit (e.g. {digits}d)"
-        ));
+        return Err(format!("invalid duration {s:?}: a number needs a unit (e.g. {digits}d)"));
     }
     Ok(Duration::from_secs(total))
 }
@@ -81,14 +75,10 @@ pub fn size(s: &str) -> Result<Size, String> {
     if t.eq_ignore_ascii_case("none") {
         return Ok(Size::None);
     }
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     if num.is_empty() || num.starts_with('.') && num.len() == 1 {
-        return Err(format!(
-            "invalid size {s:?}: expected a number with an optional unit (10G, 512M, 1.5T) or none"
-        ));
+        return Err(format!("invalid size {s:?}: expected a number with an optional unit (10G, 512M, 1.5T) or none"));
     }
     let shift = match unit.to_ascii_uppercase().as_str() {
         "" | "B" => 0,
@@ -99,9 +89,7 @@ pub fn size(s: &str) -> Result<Size, String> {
         "P" | "PB" | "PIB" => 50,
         "E" | "EB" | "EIB" => 60,
         _ => {
-            return Err(format!(
-                "invalid size {s:?}: unknown unit {unit:?} (use B, K, M, G, T, P, E)"
-            ));
+            return Err(format!("invalid size {s:?}: unknown unit {unit:?} (use B, K, M, G, T, P, E)"));
         }
     };
     let mult = 1u128 << shift;
@@ -110,33 +98,21 @@ pub fn size(s: &str) -> Result<Size, String> {
             return Err(format!("invalid size {s:?}: more than one decimal point"));
         }
         if shift == 0 && !frac.chars().all(|c| c == '0') {
-            return Err(format!(
-                "invalid size {s:?}: a byte count must be a whole number"
-            ));
+            return Err(format!("invalid size {s:?}: a byte count must be a whole number"));
         }
-        let int: u128 = if int.is_empty() {
-            0
-        } else {
-            int.parse().map_err(|_| format!("invalid size {s:?}"))?
-        };
+        let int: u128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| format!("invalid size {s:?}"))? };
         let frac_digits = frac.len().min(18) as u32;
         let frac_val: u128 = if frac_digits == 0 {
             0
         } else {
-            frac[..frac_digits as usize]
-                .parse()
-                .map_err(|_| format!("invalid size {s:?}"))?
+            frac[..frac_digits as usize].parse().map_err(|_| format!("invalid size {s:?}"))?
         };
         int * mult + frac_val * mult / 10u128.pow(frac_digits)
     } else {
-        let n: u128 = num
-            .parse()
-            .map_err(|_| format!("invalid size {s:?}: number too large"))?;
+        let n: u128 = num.parse().map_err(|_| format!("invalid size {s:?}: number too large"))?;
         n * mult
     };
-    u64::try_from(bytes)
-        .map(Size::Bytes)
-        .map_err(|_| format!("invalid size {s:?}: larger than 16 EiB"))
+    u64::try_from(bytes).map(Size::Bytes).map_err(|_| format!("invalid size {s:?}: larger than 16 EiB"))
 }
 
 /// Formats bytes the way `zfs list` does without `-p`: `512`, `1.50K`, `10G`, `2.25T`
@@ -166,21 +142,17 @@ pub fn human_size(bytes: u64) -> String {
 
 /// Parses an RFC 3339 timestamp (`2023-08-08T00:00:06Z`, `2023-08-08T02:00:06+02:00`).
 pub fn timestamp(s: &str) -> Result<Timestamp, String> {
-    s.trim().parse::<Timestamp>().map_err(|e| {
-        format!("invalid timestamp {s:?}: expected RFC 3339 like 2023-08-08T00:00:06Z ({e})")
-    })
+    s.trim()
+        .parse::<Timestamp>()
+        .map_err(|e| format!("invalid timestamp {s:?}: expected RFC 3339 like 2023-08-08T00:00:06Z ({e})"))
 }
 
 /// Parses a percentage, `80%` or `80` or `92.5%`, between 0 and 100.
 pub fn percent(s: &str) -> Result<f64, String> {
     let t = s.trim().trim_end_matches('%');
-    let v: f64 = t
-        .parse()
-        .map_err(|_| format!("invalid percentage {s:?}: expected e.g. 80%"))?;
+    let v: f64 = t.parse().map_err(|_| format!("invalid percentage {s:?}: expected e.g. 80%"))?;
     if !(0.0..=100.0).contains(&v) {
-        return Err(format!(
-            "invalid percentage {s:?}: must be between 0% and 100%"
-        ));
+        return Err(format!("invalid percentage {s:?}: must be between 0% and 100%"));
     }
     Ok(v)
 }
@@ -233,14 +205,8 @@ mod tests {
 
     #[test]
     fn timestamps_and_percent() {
-        assert_eq!(
-            timestamp("2023-08-08T00:00:06Z").unwrap().as_second(),
-            1691452806
-        );
-        assert_eq!(
-            timestamp("2023-08-08T02:00:06+02:00").unwrap().as_second(),
-            1691452806
-        );
+        assert_eq!(timestamp("2023-08-08T00:00:06Z").unwrap().as_second(), 1691452806);
+        assert_eq!(timestamp("2023-08-08T02:00:06+02:00").unwrap().as_second(), 1691452806);
         assert!(timestamp("2023-08-08").is_err());
         assert_eq!(percent("80%").unwrap(), 80.0);
         assert_eq!(percent("92.5").unwrap(), 92.5);

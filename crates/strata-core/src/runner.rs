@@ -26,20 +26,12 @@ pub struct Cmd {
 impl Cmd {
     /// A command that only reads (`zfs list`, `zfs diff`, `zfs destroy -n`).
     pub fn read(program: impl AsRef<OsStr>) -> Cmd {
-        Cmd {
-            program: program.as_ref().to_owned(),
-            args: Vec::new(),
-            effect: Effect::Read,
-        }
+        Cmd { program: program.as_ref().to_owned(), args: Vec::new(), effect: Effect::Read }
     }
 
     /// A command that changes state (`zfs snapshot`, `zfs destroy`, `zfs set`).
     pub fn mutate(program: impl AsRef<OsStr>) -> Cmd {
-        Cmd {
-            program: program.as_ref().to_owned(),
-            args: Vec::new(),
-            effect: Effect::Mutate,
-        }
+        Cmd { program: program.as_ref().to_owned(), args: Vec::new(), effect: Effect::Mutate }
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
@@ -52,16 +44,13 @@ impl Cmd {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        self.args
-            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
         self
     }
 
     /// The full argv, program first.
     pub fn argv(&self) -> Vec<&OsStr> {
-        std::iter::once(self.program.as_os_str())
-            .chain(self.args.iter().map(OsString::as_os_str))
-            .collect()
+        std::iter::once(self.program.as_os_str()).chain(self.args.iter().map(OsString::as_os_str)).collect()
     }
 
     /// The command as a person would type it (quoted where needed).
@@ -91,19 +80,11 @@ impl Output {
     }
 
     pub fn ok(stdout: impl Into<Vec<u8>>) -> Output {
-        Output {
-            code: Some(0),
-            stdout: stdout.into(),
-            stderr: Vec::new(),
-        }
+        Output { code: Some(0), stdout: stdout.into(), stderr: Vec::new() }
     }
 
     pub fn failed(code: i32, stderr: impl Into<Vec<u8>>) -> Output {
-        Output {
-            code: Some(code),
-            stdout: Vec::new(),
-            stderr: stderr.into(),
-        }
+        Output { code: Some(code), stdout: Vec::new(), stderr: stderr.into() }
     }
 }
 
@@ -112,11 +93,7 @@ pub enum RunError {
     #[error("cannot run `{cmd}`: {source}")]
     Spawn { cmd: String, source: io::Error },
     #[error("`{cmd}` failed ({}){}", describe_code(*.code), describe_stderr(stderr))]
-    Failed {
-        cmd: String,
-        code: Option<i32>,
-        stderr: String,
-    },
+    Failed { cmd: String, code: Option<i32>, stderr: String },
 }
 
 fn describe_code(code: Option<i32>) -> String {
@@ -128,11 +105,7 @@ fn describe_code(code: Option<i32>) -> String {
 
 fn describe_stderr(stderr: &str) -> String {
     let s = stderr.trim();
-    if s.is_empty() {
-        String::new()
-    } else {
-        format!(": {s}")
-    }
+    if s.is_empty() { String::new() } else { format!(": {s}") }
 }
 
 impl RunError {
@@ -169,11 +142,7 @@ pub trait Runner {
     /// Runs to the end; a non-zero exit is an error that names the command and keeps stderr.
     fn run(&self, cmd: &Cmd) -> Result<Output, RunError> {
         let out = self.output(cmd)?;
-        if out.success() {
-            Ok(out)
-        } else {
-            Err(RunError::failed(cmd, &out))
-        }
+        if out.success() { Ok(out) } else { Err(RunError::failed(cmd, &out)) }
     }
 }
 
@@ -191,30 +160,16 @@ impl Runner for SystemRunner {
             .stdout_capture()
             .stderr_capture()
             .run()
-            .map_err(|source| RunError::Spawn {
-                cmd: cmd.display(),
-                source,
-            })?;
-        Ok(Output {
-            code: out.status.code(),
-            stdout: out.stdout,
-            stderr: out.stderr,
-        })
+            .map_err(|source| RunError::Spawn { cmd: cmd.display(), source })?;
+        Ok(Output { code: out.status.code(), stdout: out.stdout, stderr: out.stderr })
     }
 
     fn stream(&self, cmd: &Cmd) -> Result<Box<dyn Read>, RunError> {
         let handle = expression(cmd)
             .stderr_capture()
             .reader()
-            .map_err(|source| RunError::Spawn {
-                cmd: cmd.display(),
-                source,
-            })?;
-        Ok(Box::new(CheckedReader {
-            handle,
-            cmd: cmd.clone(),
-            done: false,
-        }))
+            .map_err(|source| RunError::Spawn { cmd: cmd.display(), source })?;
+        Ok(Box::new(CheckedReader { handle, cmd: cmd.clone(), done: false }))
     }
 }
 
@@ -239,11 +194,7 @@ impl Read for CheckedReader {
                 std::thread::sleep(std::time::Duration::from_millis(1));
             };
             if !out.status.success() {
-                let out = Output {
-                    code: out.status.code(),
-                    stdout: Vec::new(),
-                    stderr: out.stderr.clone(),
-                };
+                let out = Output { code: out.status.code(), stdout: Vec::new(), stderr: out.stderr.clone() };
                 return Err(io::Error::other(RunError::failed(&self.cmd, &out)));
             }
         }
@@ -260,10 +211,7 @@ pub struct DryRunner<R> {
 
 impl<R: Runner> DryRunner<R> {
     pub fn new(inner: R, shown: Box<dyn Write>) -> DryRunner<R> {
-        DryRunner {
-            inner,
-            shown: RefCell::new(shown),
-        }
+        DryRunner { inner, shown: RefCell::new(shown) }
     }
 }
 
@@ -275,10 +223,7 @@ impl<R: Runner> Runner for DryRunner<R> {
                 let mut w = self.shown.borrow_mut();
                 writeln!(w, "dry-run: {}", cmd.display())
                     .and_then(|()| w.flush())
-                    .map_err(|source| RunError::Spawn {
-                        cmd: cmd.display(),
-                        source,
-                    })?;
+                    .map_err(|source| RunError::Spawn { cmd: cmd.display(), source })?;
                 Ok(Output::ok(Vec::new()))
             }
         }
@@ -314,9 +259,7 @@ impl FakeRunner {
 
     /// Expects `argv` (program first) once more, answering with `out`.
     pub fn expect<S: AsRef<OsStr>>(self, argv: &[S], out: Output) -> FakeRunner {
-        self.answers
-            .borrow_mut()
-            .push((argv.iter().map(|a| a.as_ref().to_owned()).collect(), out));
+        self.answers.borrow_mut().push((argv.iter().map(|a| a.as_ref().to_owned()).collect(), out));
         self
     }
 
@@ -340,10 +283,7 @@ impl Runner for FakeRunner {
             Some(i) => Ok(answers.remove(i).1),
             None => Err(RunError::Spawn {
                 cmd: cmd.display(),
-                source: io::Error::new(
-                    io::ErrorKind::NotFound,
-                    "the fake runner did not expect this command",
-                ),
+                source: io::Error::new(io::ErrorKind::NotFound, "the fake runner did not expect this command"),
             }),
         }
     }
@@ -377,28 +317,16 @@ mod tests {
     #[test]
     fn system_runner_keeps_status_and_stderr() {
         let r = SystemRunner;
-        let out = r
-            .run(&Cmd::read("sh").args(["-c", "printf 'a b'"]))
-            .unwrap();
+        let out = r.run(&Cmd::read("sh").args(["-c", "printf 'a b'"])).unwrap();
         assert_eq!(out.stdout, b"a b");
-        let err = r
-            .run(&Cmd::read("sh").args(["-c", "echo oops >&2; exit 3"]))
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "`sh -c 'echo oops >&2; exit 3'` failed (exit code 3): oops"
-        );
-        assert!(matches!(
-            r.run(&Cmd::read("/nonexistent/prog")),
-            Err(RunError::Spawn { .. })
-        ));
+        let err = r.run(&Cmd::read("sh").args(["-c", "echo oops >&2; exit 3"])).unwrap_err();
+        assert_eq!(err.to_string(), "`sh -c 'echo oops >&2; exit 3'` failed (exit code 3): oops");
+        assert!(matches!(r.run(&Cmd::read("/nonexistent/prog")), Err(RunError::Spawn { .. })));
     }
 
     #[test]
     fn stream_reports_failure_at_the_end() {
-        let mut s = SystemRunner
-            .stream(&Cmd::read("sh").args(["-c", "echo line; echo bad >&2; exit 4"]))
-            .unwrap();
+        let mut s = SystemRunner.stream(&Cmd::read("sh").args(["-c", "echo line; echo bad >&2; exit 4"])).unwrap();
         let mut buf = String::new();
         let err = s.read_to_string(&mut buf).unwrap_err();
         assert_eq!(buf, "line\n");
@@ -424,12 +352,8 @@ mod tests {
         }
         let r = DryRunner::new(SystemRunner, Box::new(W(shown.clone())));
         assert_eq!(r.run(&Cmd::read("echo").arg("hi")).unwrap().stdout, b"hi\n");
-        r.run(&Cmd::mutate("rm").args(["-rf", "/tmp/it's"]))
-            .unwrap();
-        assert_eq!(
-            String::from_utf8(shown.lock().unwrap().clone()).unwrap(),
-            "dry-run: rm -rf '/tmp/it'\\''s'\n"
-        );
+        r.run(&Cmd::mutate("rm").args(["-rf", "/tmp/it's"])).unwrap();
+        assert_eq!(String::from_utf8(shown.lock().unwrap().clone()).unwrap(), "dry-run: rm -rf '/tmp/it'\\''s'\n");
         assert!(r.dry_run());
     }
 

@@ -70,16 +70,8 @@ mod tests {
     fn through_sh(argv: &[OsString]) -> Vec<Vec<u8>> {
         let mut script = b"printf '%s\\0' ".to_vec();
         script.extend(quote_argv(argv).unwrap());
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(OsString::from_vec(script))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "sh failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = Command::new("sh").arg("-c").arg(OsString::from_vec(script)).output().unwrap();
+        assert!(out.status.success(), "sh failed: {}", String::from_utf8_lossy(&out.stderr));
         let mut words: Vec<Vec<u8>> = out.stdout.split(|&b| b == 0).map(<[u8]>::to_vec).collect();
         assert_eq!(words.pop(), Some(vec![]), "output ends with NUL");
         words
@@ -110,24 +102,15 @@ mod tests {
             b"!",
             b"tank/srv/docker/victim.org@2023-08-08-00-00-06",
         ];
-        let argv: Vec<OsString> = cases
-            .iter()
-            .map(|c| OsString::from_vec(c.to_vec()))
-            .collect();
+        let argv: Vec<OsString> = cases.iter().map(|c| OsString::from_vec(c.to_vec())).collect();
         let back = through_sh(&argv);
         assert_eq!(back, cases.iter().map(|c| c.to_vec()).collect::<Vec<_>>());
     }
 
     #[test]
     fn safe_words_stay_readable() {
-        assert_eq!(
-            display_argv(&["zfs", "destroy", "tank/a@s1,s2"]),
-            "zfs destroy tank/a@s1,s2"
-        );
-        assert_eq!(
-            display_argv(&["zfs", "snapshot", "tank/my data@x"]),
-            "zfs snapshot 'tank/my data@x'"
-        );
+        assert_eq!(display_argv(&["zfs", "destroy", "tank/a@s1,s2"]), "zfs destroy tank/a@s1,s2");
+        assert_eq!(display_argv(&["zfs", "snapshot", "tank/my data@x"]), "zfs snapshot 'tank/my data@x'");
         assert_eq!(quote_argv(&["a\0b"]), Err(NulInArgument { index: 0 }));
     }
 

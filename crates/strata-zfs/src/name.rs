@@ -71,7 +71,8 @@ impl SnapshotName {
         let Some((ds, snap)) = s.split_once('@') else {
             return Err(NameError::Snapshot(s.to_string(), "expected DATASET@NAME"));
         };
-        check_dataset(ds).map_err(|_| NameError::Snapshot(s.to_string(), "the dataset part is not a valid dataset name"))?;
+        check_dataset(ds)
+            .map_err(|_| NameError::Snapshot(s.to_string(), "the dataset part is not a valid dataset name"))?;
         check_snapshot_part(ds, snap)?;
         Ok(SnapshotName { dataset: ds.to_string(), name: snap.to_string() })
     }

@@ -39,13 +39,29 @@ pub static SNAPSHOT_DOC: RecordDoc = RecordDoc {
         FieldDoc { name: "name", ty: "string", doc: "the part after '@'" },
         FieldDoc { name: "created", ty: "string", doc: "ZFS creation time, RFC 3339 UTC" },
         FieldDoc { name: "created_unix", ty: "integer", doc: "the same in seconds since the epoch" },
-        FieldDoc { name: "guid", ty: "string", doc: "the snapshot's GUID as a decimal string (readers accept a number too)" },
-        FieldDoc { name: "createtxg", ty: "integer", doc: "the transaction group that created it; orders snapshots of the same second" },
+        FieldDoc {
+            name: "guid",
+            ty: "string",
+            doc: "the snapshot's GUID as a decimal string (readers accept a number too)",
+        },
+        FieldDoc {
+            name: "createtxg",
+            ty: "integer",
+            doc: "the transaction group that created it; orders snapshots of the same second",
+        },
         FieldDoc { name: "used_bytes", ty: "integer", doc: "space only this snapshot holds" },
         FieldDoc { name: "referenced_bytes", ty: "integer", doc: "data the snapshot refers to" },
-        FieldDoc { name: "userrefs", ty: "integer", doc: "number of holds (zfs hold); a held snapshot is never destroyed" },
+        FieldDoc {
+            name: "userrefs",
+            ty: "integer",
+            doc: "number of holds (zfs hold); a held snapshot is never destroyed",
+        },
         FieldDoc { name: "managed", ty: "boolean", doc: "made by strata (user property strata:managed=on)" },
-        FieldDoc { name: "label", ty: "string|null", doc: "the --label given at creation (user property strata:label)" },
+        FieldDoc {
+            name: "label",
+            ty: "string|null",
+            doc: "the --label given at creation (user property strata:label)",
+        },
     ],
 };
 
@@ -98,7 +114,8 @@ pub fn parse_list(output: &[u8]) -> Result<Vec<SnapshotRecord>, ParseError> {
     let mut v = Vec::new();
     for (i, row) in table::rows(output, LIST_PROPERTIES.len())?.into_iter().enumerate() {
         let err = |message: String| ParseError { line: i + 1, message, text: row.join("\t") };
-        let (dataset, name) = crate::name::SnapshotName::split(row[0]).ok_or_else(|| err("not a snapshot name".into()))?;
+        let (dataset, name) =
+            crate::name::SnapshotName::split(row[0]).ok_or_else(|| err("not a snapshot name".into()))?;
         let creation = table::req_u64(row[3], "creation").map_err(err)?;
         let created = Timestamp::from_second(creation as i64).map_err(|e| err(e.to_string()))?;
         v.push(SnapshotRecord {
@@ -124,8 +141,12 @@ pub fn parse_list(output: &[u8]) -> Result<Vec<SnapshotRecord>, ParseError> {
 /// Dataset, then createtxg (then creation time and name when createtxg is unknown).
 pub fn sort(v: &mut [SnapshotRecord]) {
     v.sort_by(|a, b| {
-        (a.dataset.as_str(), a.createtxg, a.created, a.name.as_str())
-            .cmp(&(b.dataset.as_str(), b.createtxg, b.created, b.name.as_str()))
+        (a.dataset.as_str(), a.createtxg, a.created, a.name.as_str()).cmp(&(
+            b.dataset.as_str(),
+            b.createtxg,
+            b.created,
+            b.name.as_str(),
+        ))
     });
 }
 
@@ -187,7 +208,11 @@ pub fn guid_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D:
         None => None,
         Some(G::S(s)) => Some(s),
         Some(G::N(n)) => Some(n.to_string()),
-        Some(G::F(f)) => return Err(serde::de::Error::custom(format!("guid {f} lost precision as a JSON number; give it as a string"))),
+        Some(G::F(f)) => {
+            return Err(serde::de::Error::custom(format!(
+                "guid {f} lost precision as a JSON number; give it as a string"
+            )));
+        }
     })
 }
 
@@ -210,7 +235,10 @@ mod tests {
     #[test]
     fn parses_real_list_output() {
         let v = parse_list(&fixture_rows()).unwrap();
-        assert_eq!(v.len(), fixtures::stdout("2.3", "list_snapshots_p").split(|&b| b == b'\n').filter(|l| !l.is_empty()).count());
+        assert_eq!(
+            v.len(),
+            fixtures::stdout("2.3", "list_snapshots_p").split(|&b| b == b'\n').filter(|l| !l.is_empty()).count()
+        );
         let first = &v[0];
         assert_eq!(first.snapshot, "tank@2023-08-08-00-00-06");
         assert_eq!(first.dataset, "tank");
@@ -219,7 +247,9 @@ mod tests {
         assert_eq!(first.created_unix, 1795636744);
         assert_eq!(first.referenced_bytes, Some(25600));
         assert_eq!(first.managed, Some(false));
-        assert!(v.windows(2).all(|w| (w[0].dataset.as_str(), w[0].createtxg) <= (w[1].dataset.as_str(), w[1].createtxg)));
+        assert!(
+            v.windows(2).all(|w| (w[0].dataset.as_str(), w[0].createtxg) <= (w[1].dataset.as_str(), w[1].createtxg))
+        );
         strata_core::doc::check_fields(&SNAPSHOT_DOC, first);
     }
 
@@ -240,7 +270,9 @@ mod tests {
 
     #[test]
     fn input_needs_only_snapshot_and_created() {
-        let r: SnapshotInput = serde_json::from_str(r#"{"snapshot":"tank/a@x","created":"2023-08-08T00:00:06Z","guid":123,"extra":1}"#).unwrap();
+        let r: SnapshotInput =
+            serde_json::from_str(r#"{"snapshot":"tank/a@x","created":"2023-08-08T00:00:06Z","guid":123,"extra":1}"#)
+                .unwrap();
         let r = r.into_record().unwrap();
         assert_eq!((r.dataset.as_str(), r.name.as_str(), r.guid.as_deref()), ("tank/a", "x", Some("123")));
         assert_eq!(r.created_unix, 1691452806);
