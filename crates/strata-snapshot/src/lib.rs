@@ -1,14 +1,103 @@
-//! PLACEHOLDER: replaced by the tool's implementation.
+//! strata-snapshot: take, list and roll back ZFS snapshots, safely and as records.
 
+pub mod create;
+pub mod list;
+pub mod rollback;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use strata_core::cli::CommonArgs;
 use strata_core::doc::ManDoc;
 use strata_core::{Ctx, Outcome, Tool};
 
-pub const TOOL: Tool = Tool { name: "strata-snapshot", command, run, doc: &ManDoc::EMPTY };
+pub const TOOL: Tool = Tool { name: "strata-snapshot", command, run, doc: &DOC };
 
-pub fn command() -> clap::Command {
-    clap::Command::new("strata-snapshot")
+pub static DOC: ManDoc = ManDoc {
+    examples: &[
+        (
+            "strata snapshot create -r zroot/srv/docker",
+            "Snapshot the dataset and all its descendants at once, named by the UTC time (2023-08-08-00-00-06), \
+             marked strata:managed=on so strata prune may destroy them later. Silent on success.",
+        ),
+        (
+            "strata snapshot create --label before-upgrade --prefix pre- zroot/srv/docker/victim.org --format table",
+            "A labelled snapshot named pre-2023-08-08-00-00-06; the table shows what was made.",
+        ),
+        (
+            "strata snapshot list -r zroot/srv/docker/victim.org | tail -n 5",
+            "The newest five snapshots, as NDJSON records.",
+        ),
+        ("strata snapshot list -r tank --managed --format plain", "The names of the snapshots strata made."),
+        (
+            "strata snapshot list -r tank | strata prune plan --keep-daily 7 | strata prune apply --yes",
+            "The cron line of strata prune: silent when all goes well.",
+        ),
+        (
+            "strata snapshot rollback zroot/srv/docker/victim.org@2023-08-08-00-00-06",
+            "Show the newer snapshots that would be destroyed and how many files changed since, then ask on the terminal.",
+        ),
+    ],
+    exit_status: &[
+        (0, "Success: the snapshots were made, listed, or the dataset was rolled back."),
+        (
+            2,
+            "An error: a bad name, a snapshot name that exists already (nothing was made), a rollback refused \
+             (no --yes and no terminal confirmation, or a newer snapshot is held), or zfs failed.",
+        ),
+    ],
+    environment: &[],
+    records: &[&strata_zfs::snapshot::SNAPSHOT_DOC, &rollback::ROLLBACK_DOC],
+};
+
+/// Take, list and roll back ZFS snapshots.
+#[derive(Debug, Parser)]
+#[command(
+    name = "strata-snapshot",
+    about = "Take, list and roll back ZFS snapshots",
+    long_about = "Take, list and roll back ZFS snapshots.\n\n\
+                  create makes every snapshot in one atomic zfs snapshot call, named by the UTC time, and marks them \
+                  with the user property strata:managed=on (and strata:label) so that strata prune may own them. \
+                  list prints snapshot records from one zfs list call. rollback says what would be lost before it \
+                  runs zfs rollback -r."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(subcommand)]
+    pub cmd: Sub,
 }
 
-pub fn run(_: &clap::ArgMatches, _: &mut Ctx) -> anyhow::Result<Outcome> {
-    anyhow::bail!("not built yet")
+#[derive(Debug, Subcommand)]
+pub enum Sub {
+    /// Snapshot datasets in one atomic zfs snapshot call.
+    Create(create::CreateArgs),
+    /// Snapshot records, sorted by dataset then creation (one zfs list call).
+    List(list::ListArgs),
+    /// Roll a dataset back to a snapshot, destroying newer ones, after saying what will be lost.
+    Rollback(rollback::RollbackArgs),
+}
+
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// A clap value parser for dataset names, checked the way ZFS checks them.
+pub fn dataset_name(s: &str) -> Result<String, String> {
+    strata_zfs::name::check_dataset(s).map_err(|e| e.to_string())?;
+    Ok(s.to_string())
+}
+
+/// True when the user asked for a format (`--format X` or `--json`), not the default.
+pub fn format_given(m: &clap::ArgMatches) -> bool {
+    let leaf = strata_core::cli::leaf(m);
+    leaf.value_source("format") == Some(clap::parser::ValueSource::CommandLine)
+        || leaf.try_get_one::<bool>("json").ok().flatten().copied().unwrap_or(false)
+}
+
+pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
+    let cli = Cli::from_arg_matches(m)?;
+    match &cli.cmd {
+        Sub::Create(a) => create::run(a, ctx, format_given(m)),
+        Sub::List(a) => list::run(a, ctx),
+        Sub::Rollback(a) => rollback::run(a, ctx),
+    }
 }

@@ -1,0 +1,195 @@
+//! `strata-snapshot create`: every snapshot in one atomic `zfs snapshot` call.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use strata_core::exit::ExitError;
+use strata_core::{Ctx, Outcome};
+use strata_zfs::snapshot;
+use strata_zfs::{PROP_LABEL, PROP_MANAGED, zfs_mutate, zfs_read};
+
+/// The seed's snapshot names: UTC time to the second.
+pub const DEFAULT_NAME_FORMAT: &str = "%Y-%m-%d-%H-%M-%S";
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateArgs {
+    /// Datasets to snapshot; all in one atomic zfs snapshot call.
+    #[arg(value_name = "DATASET", required = true, value_parser = crate::dataset_name)]
+    pub datasets: Vec<String>,
+    /// Snapshot the descendants too (zfs snapshot -r).
+    #[arg(short, long)]
+    pub recursive: bool,
+    /// strftime format of the name, applied to the current UTC time.
+    #[arg(long, value_name = "FMT", default_value = DEFAULT_NAME_FORMAT)]
+    pub name_format: String,
+    /// Put this before the time in the name.
+    #[arg(long, value_name = "P", default_value = "")]
+    pub prefix: String,
+    /// Mark the snapshots with this label (user property strata:label).
+    #[arg(long, value_name = "L")]
+    pub label: Option<String>,
+    /// Show the zfs snapshot command (on standard error) without running it.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+}
+
+/// The snapshot name for `now`: PREFIX + strftime(FMT) in UTC.
+pub fn snapshot_name(prefix: &str, format: &str, now: jiff::Timestamp) -> Result<String> {
+    let zoned = now.to_zoned(jiff::tz::TimeZone::UTC);
+    let t = jiff::fmt::strtime::format(format, &zoned).with_context(|| format!("--name-format {format:?}"))?;
+    Ok(format!("{prefix}{t}"))
+}
+
+/// The command that makes them all at once.
+pub fn snapshot_command(args: &CreateArgs, name: &str) -> strata_core::runner::Cmd {
+    let mut cmd = zfs_mutate().arg("snapshot");
+    if args.recursive {
+        cmd = cmd.arg("-r");
+    }
+    cmd = cmd.arg("-o").arg(format!("{PROP_MANAGED}=on"));
+    if let Some(l) = &args.label {
+        cmd = cmd.arg("-o").arg(format!("{PROP_LABEL}={l}"));
+    }
+    cmd.args(args.datasets.iter().map(|d| format!("{d}@{name}")))
+}
+
+/// Which of `names` exist already (one zfs list call; ZFS lists those that exist).
+fn existing(ctx: &Ctx, names: &[String]) -> Result<Vec<String>> {
+    let out = ctx.runner.output(&snapshot::list_names_command(names))?;
+    Ok(snapshot::parse_list(&out.stdout)?.into_iter().map(|r| r.snapshot).collect())
+}
+
+fn clash(names: &[String]) -> anyhow::Error {
+    ExitError::new(
+        2,
+        format!(
+            "snapshot already exists: {}; nothing was made (choose another --prefix or --name-format)",
+            names.iter().map(|n| strata_core::sanitize::for_terminal(n).into_owned()).collect::<Vec<_>>().join(", ")
+        ),
+    )
+    .into()
+}
+
+pub fn run(args: &CreateArgs, ctx: &mut Ctx, show_records: bool) -> Result<Outcome> {
+    let name = snapshot_name(&args.prefix, &args.name_format, ctx.clock.now())?;
+    for d in &args.datasets {
+        strata_zfs::name::check_snapshot_part(d, &name).map_err(|e| ExitError::new(2, e.to_string()))?;
+    }
+    if let Some(l) = &args.label
+        && (l.len() > 8191 || l.contains('\0'))
+    {
+        return Err(ExitError::new(2, "--label: a user property value is at most 8191 bytes and has no NUL").into());
+    }
+    // Every snapshot the call will make.
+    let datasets: Vec<String> = if args.recursive {
+        let cmd = zfs_read().args(["list", "-H", "-o", "name", "-t", "filesystem,volume", "-r"]).args(&args.datasets);
+        let out = ctx.runner.run(&cmd)?;
+        String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
+    } else {
+        args.datasets.clone()
+    };
+    let targets: Vec<String> = datasets.iter().map(|d| format!("{d}@{name}")).collect();
+    let exists = existing(ctx, &targets)?;
+    if !exists.is_empty() {
+        return Err(clash(&exists));
+    }
+    let cmd = snapshot_command(args, &name);
+    if let Err(e) = ctx.runner.run(&cmd) {
+        // ZFS makes all or none; say which name was taken when that is why.
+        let exists = existing(ctx, &targets).unwrap_or_default();
+        if !exists.is_empty() {
+            return Err(anyhow::Error::from(e)
+                .context(clash(&exists).to_string())
+                .context(ExitError::new(2, "zfs snapshot failed")));
+        }
+        return Err(e.into());
+    }
+    if show_records && !ctx.runner.dry_run() {
+        let out = ctx.runner.run(&snapshot::list_names_command(&targets))?;
+        for r in snapshot::parse_list(&out.stdout)? {
+            ctx.out.write(&r)?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_core::clock::FixedClock;
+    use strata_core::output::Format;
+    use strata_core::runner::{FakeRunner, Output};
+    use strata_zfs::fixtures;
+
+    fn args(ds: &[&str]) -> CreateArgs {
+        CreateArgs {
+            datasets: ds.iter().map(|s| s.to_string()).collect(),
+            recursive: false,
+            name_format: DEFAULT_NAME_FORMAT.into(),
+            prefix: String::new(),
+            label: None,
+            dry_run: false,
+        }
+    }
+
+    fn argv(c: &strata_core::runner::Cmd) -> Vec<String> {
+        c.argv().iter().map(|a| a.to_string_lossy().into_owned()).collect()
+    }
+
+    #[test]
+    fn names() {
+        let t: jiff::Timestamp = "2023-08-08T00:00:06Z".parse().unwrap();
+        assert_eq!(snapshot_name("", DEFAULT_NAME_FORMAT, t).unwrap(), "2023-08-08-00-00-06");
+        assert_eq!(snapshot_name("daily-", "%Y%m%d", t).unwrap(), "daily-20230808");
+        assert!(snapshot_name("", "%Y%", t).is_err());
+        let mut a = args(&["tank/a", "tank/my data"]);
+        a.label = Some("before upgrade".into());
+        assert_eq!(
+            snapshot_command(&a, "n").display(),
+            "zfs snapshot -o strata:managed=on -o 'strata:label=before upgrade' tank/a@n 'tank/my data@n'"
+        );
+    }
+
+    #[test]
+    fn a_clash_makes_nothing() {
+        let targets = vec!["tank/var/log@2023-08-08-00-00-06".to_string(), "tank/a@2023-08-08-00-00-06".to_string()];
+        let row = "tank/var/log@2023-08-08-00-00-06\t1\t2\t1691452806\t0\t0\t0\t-\t-\n";
+        let fake = FakeRunner::new().expect(
+            &argv(&snapshot::list_names_command(&targets)),
+            Output {
+                code: Some(1),
+                stdout: row.into(),
+                stderr: b"cannot open 'tank/a@2023-08-08-00-00-06': dataset does not exist\n".to_vec(),
+            },
+        );
+        let clock = FixedClock("2023-08-08T00:00:06Z".parse().unwrap());
+        let mut ctx = Ctx::for_test(Box::new(fake), Box::new(clock), Box::new(std::io::sink()), Format::Json);
+        let e = run(&args(&["tank/var/log", "tank/a"]), &mut ctx, false).unwrap_err();
+        assert_eq!(strata_core::exit::code_of(&e), 2);
+        assert!(
+            e.to_string().contains("snapshot already exists: tank/var/log@2023-08-08-00-00-06; nothing was made"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn zfs_refusing_a_taken_name_is_a_clash() {
+        // Someone made the name between the check and the call: ZFS refuses it (real output).
+        let targets = vec!["tank/var/log@2023-08-08-00-00-06".to_string()];
+        let list = argv(&snapshot::list_names_command(&targets));
+        let row = "tank/var/log@2023-08-08-00-00-06\t1\t2\t1691452806\t0\t0\t0\t-\t-\n";
+        let a = args(&["tank/var/log"]);
+        let fake = FakeRunner::new()
+            .expect(
+                &list,
+                Output::failed(1, "cannot open 'tank/var/log@2023-08-08-00-00-06': dataset does not exist\n"),
+            )
+            .expect(&argv(&snapshot_command(&a, "2023-08-08-00-00-06")), fixtures::output("2.3", "err_snapshot_exists"))
+            .expect(&list, Output::ok(row));
+        let clock = FixedClock("2023-08-08T00:00:06Z".parse().unwrap());
+        let mut ctx = Ctx::for_test(Box::new(fake), Box::new(clock), Box::new(std::io::sink()), Format::Json);
+        let e = run(&a, &mut ctx, false).unwrap_err();
+        assert_eq!(strata_core::exit::code_of(&e), 2);
+        let chain = format!("{e:#}");
+        assert!(chain.contains("snapshot already exists") && chain.contains("dataset already exists"), "{chain}");
+    }
+}

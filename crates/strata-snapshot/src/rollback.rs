@@ -1,0 +1,239 @@
+//! `strata-snapshot rollback`: `zfs rollback -r`, after saying what will be lost.
+
+use std::io::{BufRead, Write};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Serialize;
+use strata_core::cli::MutateArgs;
+use strata_core::doc::{FieldDoc, RecordDoc};
+use strata_core::exit::ExitError;
+use strata_core::output::Record;
+use strata_core::sanitize::for_terminal;
+use strata_core::{Ctx, Outcome};
+use strata_zfs::destroy;
+use strata_zfs::name::SnapshotName;
+use strata_zfs::snapshot::{self, SnapshotRecord};
+
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    /// The snapshot to roll back to, DATASET@NAME.
+    #[arg(value_name = "DATASET@SNAP")]
+    pub snapshot: String,
+    #[command(flatten)]
+    pub mutate: MutateArgs,
+}
+
+/// What a rollback loses and what happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RollbackRecord {
+    pub r#type: &'static str,
+    pub snapshot: String,
+    pub dataset: String,
+    pub newer_snapshots: u64,
+    pub changed_files: Option<u64>,
+    pub result: &'static str,
+}
+
+pub static ROLLBACK_DOC: RecordDoc = RecordDoc {
+    name: "rollback",
+    about: "rollback prints first a snapshot record for each newer snapshot that zfs rollback -r destroys, then this record.",
+    fields: &[
+        FieldDoc { name: "type", ty: "string", doc: "always \"rollback\"" },
+        FieldDoc { name: "snapshot", ty: "string", doc: "the snapshot rolled back to" },
+        FieldDoc { name: "dataset", ty: "string", doc: "the dataset rolled back" },
+        FieldDoc {
+            name: "newer_snapshots",
+            ty: "integer",
+            doc: "how many newer snapshots are destroyed (listed before as snapshot records)",
+        },
+        FieldDoc {
+            name: "changed_files",
+            ty: "integer|null",
+            doc: "how many files changed since the snapshot (lines of zfs diff); those changes are lost. null when zfs diff could not tell",
+        },
+        FieldDoc {
+            name: "result",
+            ty: "string",
+            doc: "\"rolled-back\", \"would-roll-back\" (--dry-run) or \"refused\"",
+        },
+    ],
+};
+
+impl Record for RollbackRecord {
+    const KEY: &'static str = "snapshot";
+}
+
+/// Asks on the terminal; true only for an explicit "yes".
+fn confirm(question: &str) -> Result<bool> {
+    let mut tty =
+        std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").context("cannot open /dev/tty to ask")?;
+    write!(tty, "{question} Type 'yes' to go on: ")?;
+    tty.flush()?;
+    let mut answer = String::new();
+    std::io::BufReader::new(tty).read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+pub fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<Outcome> {
+    let target = SnapshotName::parse(&args.snapshot).map_err(|e| ExitError::new(2, e.to_string()))?;
+    let full = target.to_string();
+    let out = ctx.runner.run(&snapshot::list_command(std::slice::from_ref(&target.dataset), false))?;
+    let all = snapshot::parse_list(&out.stdout)?;
+    let Some(at) = all.iter().find(|r| r.snapshot == full) else {
+        return Err(ExitError::new(2, format!("no snapshot {}", for_terminal(&full))).into());
+    };
+    let key = |r: &SnapshotRecord| (r.createtxg, r.created);
+    let newer: Vec<&SnapshotRecord> = all.iter().filter(|r| key(r) > key(at)).collect();
+    let changed = match ctx.runner.stream(&destroy::diff_to_live_command(&full)) {
+        Ok(mut r) => match destroy::count_lines(&mut r) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                ctx.info(format_args!("warning: cannot count the changed files: {e}"));
+                None
+            }
+        },
+        Err(e) => {
+            ctx.info(format_args!("warning: cannot count the changed files: {e}"));
+            None
+        }
+    };
+    for r in &newer {
+        ctx.out.write(*r)?;
+    }
+    let mut rec = RollbackRecord {
+        r#type: "rollback",
+        snapshot: full.clone(),
+        dataset: target.dataset.clone(),
+        newer_snapshots: newer.len() as u64,
+        changed_files: changed,
+        result: "refused",
+    };
+    let held: Vec<&str> = newer.iter().filter(|r| r.userrefs.unwrap_or(0) > 0).map(|r| r.snapshot.as_str()).collect();
+    if !held.is_empty() {
+        ctx.out.write(&rec)?;
+        let names: Vec<String> = held.iter().map(|h| for_terminal(h).into_owned()).collect();
+        return Err(ExitError::new(
+            2,
+            format!("refusing to roll back: a newer snapshot that zfs rollback -r would destroy is held: {} (see zfs holds)", names.join(", ")),
+        )
+        .into());
+    }
+    let dry = args.mutate.dry_run || ctx.runner.dry_run();
+    let summary = format!(
+        "rolling back {} destroys {} newer snapshot(s) and loses {} changed file(s)",
+        for_terminal(&target.dataset),
+        newer.len(),
+        changed.map_or_else(|| "an unknown number of".to_string(), |n| n.to_string())
+    );
+    if !args.mutate.yes && !dry {
+        let asked = ctx.stderr_is_terminal && ctx.stdin_is_terminal;
+        let ok = asked && {
+            let mut e = std::io::stderr().lock();
+            for r in &newer {
+                let _ = writeln!(e, "  would destroy {}", for_terminal(&r.snapshot));
+            }
+            let _ = writeln!(e, "{}: {summary}.", ctx.tool);
+            drop(e);
+            confirm("Roll back?")?
+        };
+        if !ok {
+            ctx.out.write(&rec)?;
+            let why = if asked { "not confirmed" } else { "--yes not given and no terminal to ask on" };
+            return Err(ExitError::new(2, format!("refusing to roll back ({why}): {summary}")).into());
+        }
+    }
+    if dry && !ctx.runner.dry_run() {
+        ctx.info(format_args!("dry-run: {}", destroy::rollback_command(&full)));
+    } else {
+        ctx.runner.run(&destroy::rollback_command(&full))?;
+    }
+    rec.result = if dry { "would-roll-back" } else { "rolled-back" };
+    ctx.out.write(&rec)?;
+    Ok(Outcome::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_core::clock::FixedClock;
+    use strata_core::output::Format;
+    use strata_core::runner::{FakeRunner, Output};
+    use strata_zfs::fixtures;
+
+    fn argv(c: &strata_core::runner::Cmd) -> Vec<String> {
+        c.argv().iter().map(|a| a.to_string_lossy().into_owned()).collect()
+    }
+
+    const LIST: &str = "t/a@s1\t1\t10\t1691452800\t0\t0\t0\ton\t-\n\
+                        t/a@s2\t2\t11\t1691452801\t0\t0\t0\ton\t-\n\
+                        t/a@s3\t3\t12\t1691452802\t0\t0\tHOLD\ton\t-\n";
+
+    fn ctx(fake: FakeRunner, out: Box<dyn Write>) -> Ctx {
+        Ctx::for_test(Box::new(fake), Box::new(FixedClock(jiff::Timestamp::UNIX_EPOCH)), out, Format::Json)
+    }
+
+    fn args(s: &str, yes: bool) -> RollbackArgs {
+        RollbackArgs { snapshot: s.into(), mutate: MutateArgs { dry_run: false, yes, lock: None } }
+    }
+
+    #[test]
+    fn refuses_without_yes_and_when_held() {
+        let list = argv(&snapshot::list_command(&["t/a".into()], false));
+        let diff = argv(&destroy::diff_to_live_command("t/a@s1"));
+        let fake = FakeRunner::new()
+            .expect(&list, Output::ok(LIST.replace("HOLD", "1")))
+            .expect(&diff, fixtures::output("2.3", "diff_S1_live"));
+        let e = run(&args("t/a@s1", true), &mut ctx(fake, Box::new(std::io::sink()))).unwrap_err();
+        assert!(e.to_string().contains("is held: t/a@s3"), "{e}");
+
+        let diff = argv(&destroy::diff_to_live_command("t/a@s2"));
+        let fake =
+            FakeRunner::new().expect(&list, Output::ok(LIST.replace("HOLD", "0"))).expect(&diff, Output::ok("a\nb\n"));
+        let e = run(&args("t/a@s2", false), &mut ctx(fake, Box::new(std::io::sink()))).unwrap_err();
+        assert_eq!(strata_core::exit::code_of(&e), 2);
+        assert!(e.to_string().contains("destroys 1 newer snapshot(s) and loses 2 changed file(s)"), "{e}");
+    }
+
+    #[test]
+    fn rolls_back_with_yes_and_says_what_was_lost() {
+        let list = argv(&snapshot::list_command(&["t/a".into()], false));
+        let diff = argv(&destroy::diff_to_live_command("t/a@s1"));
+        let fake = FakeRunner::new()
+            .expect(&list, Output::ok(LIST.replace("HOLD", "0")))
+            .expect(&diff, Output::ok("M\t/t/a/f\n"))
+            .expect(&["zfs", "rollback", "-r", "t/a@s1"], Output::ok(""));
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct W(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for W {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut c = ctx(fake, Box::new(W(buf.clone())));
+        run(&args("t/a@s1", true), &mut c).unwrap();
+        c.out.finish().unwrap();
+        let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0]["snapshot"], "t/a@s2");
+        assert_eq!(lines[1]["snapshot"], "t/a@s3");
+        assert_eq!(
+            lines[2],
+            serde_json::json!({"type":"rollback","snapshot":"t/a@s1","dataset":"t/a","newer_snapshots":2,"changed_files":1,"result":"rolled-back"})
+        );
+        let rec = RollbackRecord {
+            r#type: "rollback",
+            snapshot: "x@y".into(),
+            dataset: "x".into(),
+            newer_snapshots: 0,
+            changed_files: None,
+            result: "refused",
+        };
+        strata_core::doc::check_fields(&ROLLBACK_DOC, &rec);
+    }
+}
