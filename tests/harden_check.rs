@@ -1,1 +1,301 @@
-//! Host tests of strata-harden-check.
+//! Host tests of strata-harden-check. The oracle is the real `systemd-analyze security` of
+//! systemd 252 (`--offline=true --root=DIR`), run on the same unit files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Std;
+
+use serde_json::Value;
+
+use crate::util;
+
+fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/strata-harden-check/testdata").join(name)
+}
+
+/// What systemd-analyze says about one unit: its checks (JSON with weight, badness, range) and
+/// the overall exposure line, or `None` when it refuses the unit.
+fn oracle(root: &Path, unit: &str) -> Option<(Vec<Value>, String)> {
+    let root_arg = format!("--root={}", root.display());
+    let json = Std::new("systemd-analyze")
+        .args(["security", "--json=short", "--offline=true", &root_arg, unit])
+        .env("SYSTEMD_ANALYZE_DEBUG", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("systemd-analyze is the oracle of these tests and must be installed: {e}"));
+    if !json.status.success() || json.stdout.is_empty() {
+        return None;
+    }
+    let checks: Vec<Value> = serde_json::from_slice(&json.stdout).expect("systemd-analyze JSON");
+    let table = Std::new("systemd-analyze")
+        .args(["security", "--offline=true", &root_arg, unit])
+        .output()
+        .expect("systemd-analyze");
+    let text = String::from_utf8_lossy(&table.stdout);
+    let line = text.lines().find(|l| l.contains("Overall exposure level")).expect("overall line");
+    let total = line.rsplit_once(": ").expect("exposure").1.split_whitespace().next().expect("number").to_string();
+    Some((checks, total))
+}
+
+/// Runs strata-harden-check on `units` (or --all) and compares every record with the oracle.
+/// Returns (units compared, checks compared) and panics listing every disagreement.
+fn compare(root: &Path, units: &[&str]) -> (usize, usize) {
+    let mut cmd = util::bin("strata-harden-check");
+    cmd.arg("--root").arg(root).arg("--json");
+    if units.is_empty() {
+        cmd.arg("--all");
+    } else {
+        cmd.args(units);
+    }
+    let out = cmd.output().expect("run");
+    let records = util::ndjson(&out.stdout);
+    assert!(!records.is_empty(), "no records: {}", String::from_utf8_lossy(&out.stderr));
+    let mut problems: Vec<String> = Vec::new();
+    let mut n_checks = 0;
+    for rec in &records {
+        let unit = rec["unit"].as_str().expect("unit");
+        match (rec["type"].as_str(), oracle(root, unit)) {
+            (Some("error"), None) => {}
+            (Some("error"), Some(_)) => {
+                problems.push(format!("{unit}: we refuse it ({}), systemd-analyze assesses it", rec["error"]))
+            }
+            (Some("unit"), None) => problems.push(format!("{unit}: systemd-analyze refuses it, we assess it")),
+            (Some("unit"), Some((checks, total))) => {
+                let mine = rec["checks"].as_array().expect("checks");
+                let mine_exposure = format!("{:.1}", rec["exposure"].as_f64().expect("exposure"));
+                if mine_exposure != total {
+                    problems.push(format!("{unit}: exposure {mine_exposure}, systemd-analyze {total}"));
+                }
+                let names =
+                    |v: &[Value]| v.iter().map(|c| c["name"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>();
+                if names(mine) != names(&checks) {
+                    problems.push(format!("{unit}: check order differs"));
+                }
+                for r in &checks {
+                    n_checks += 1;
+                    let name = r["name"].as_str().unwrap_or("");
+                    let Some(m) = mine.iter().find(|c| c["name"] == r["name"]) else {
+                        problems.push(format!("{unit}: check {name} missing"));
+                        continue;
+                    };
+                    let badness =
+                        if r["badness"].as_u64() == Some(u64::MAX) { Value::Null } else { r["badness"].clone() };
+                    let exposure = match m["exposure"].as_f64() {
+                        Some(e) => Value::String(format!("{e:.1}")),
+                        None => Value::Null,
+                    };
+                    for (field, ours, theirs) in [
+                        ("json_field", m["json_field"].clone(), r["json_field"].clone()),
+                        ("set", m["set"].clone(), r["set"].clone()),
+                        ("badness", m["badness"].clone(), badness),
+                        ("weight", m["weight"].clone(), r["weight"].clone()),
+                        ("range", m["range"].clone(), r["range"].clone()),
+                        ("exposure", exposure, r["exposure"].clone()),
+                        ("description", m["description"].clone(), r["description"].clone()),
+                    ] {
+                        if ours != theirs {
+                            problems.push(format!("{unit}: {name} {field}: ours {ours}, systemd-analyze {theirs}"));
+                        }
+                    }
+                }
+            }
+            (t, _) => problems.push(format!("{unit}: unexpected record type {t:?}")),
+        }
+    }
+    assert!(problems.is_empty(), "{} disagreements with systemd-analyze:\n{}", problems.len(), problems.join("\n"));
+    (records.len(), n_checks)
+}
+
+fn templates(root: &Path) -> Vec<String> {
+    let mut v: Vec<String> = ["lib/systemd/system", "usr/lib/systemd/system", "etc/systemd/system"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(root.join(d)).ok())
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with("@.service"))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn corpus_agrees_with_systemd_analyze_check_by_check() {
+    let root = testdata("corpus");
+    let (units, checks) = compare(&root, &[]);
+    assert!(units >= 280, "the corpus has {units} services");
+    eprintln!("corpus: {units} services, {checks} checks agree");
+    let t = templates(&root);
+    let t: Vec<&str> = t.iter().map(String::as_str).collect();
+    let (units, checks) = compare(&root, &t);
+    assert!(units >= 40, "templates: {units}");
+    eprintln!("corpus templates: {units} units, {checks} checks agree");
+}
+
+#[test]
+fn hardened_seed_services_agree() {
+    let (units, _) = compare(&testdata("corpus"), &["redis-server", "mariadb", "php8.2-fpm", "apache2"]);
+    assert_eq!(units, 4);
+}
+
+#[test]
+fn edge_cases_agree_with_systemd_analyze() {
+    let root = testdata("edge");
+    compare(&root, &[]);
+    compare(&root, &["tmpl@db.service", "tmpl@.service", "tmpl@x-y.service", "alias.service", "edge-web-front"]);
+}
+
+#[test]
+fn drop_ins_apply_in_systemd_order() {
+    let out = util::bin("strata-harden-check")
+        .args(["--json", "--root"])
+        .arg(testdata("edge"))
+        .args(["alias", "edge-web-front", "tmpl@db.service"])
+        .output()
+        .unwrap();
+    let recs = util::ndjson(&out.stdout);
+    let dropins = |i: usize| {
+        recs[i]["dropins"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        dropins(0),
+        [
+            "/usr/lib/systemd/system/service.d/10-all.conf",
+            "/etc/systemd/system/real.service.d/50-same.conf",
+            "/etc/systemd/system/alias.service.d/x.conf"
+        ]
+    );
+    assert_eq!(recs[0]["fragment"], "/usr/lib/systemd/system/real.service");
+    assert_eq!(
+        dropins(1),
+        [
+            "/usr/lib/systemd/system/service.d/10-all.conf",
+            "/etc/systemd/system/edge-.service.d/20-edge.conf",
+            "/usr/lib/systemd/system/edge-web-.service.d/20-web.conf",
+            "/etc/systemd/system/edge-web-front.service.d/30-front.conf"
+        ]
+    );
+    assert_eq!(
+        dropins(2),
+        [
+            "/usr/lib/systemd/system/service.d/10-all.conf",
+            "/usr/lib/systemd/system/tmpl@.service.d/a.conf",
+            "/etc/systemd/system/tmpl@db.service.d/b.conf"
+        ]
+    );
+}
+
+#[test]
+fn bad_files_give_error_records_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("etc/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    let mut huge = b"[Service]\nExecStart=/bin/true\nDescription=".to_vec();
+    huge.extend(std::iter::repeat_n(b'x', 1024 * 1024 + 10));
+    std::fs::write(sys.join("huge.service"), &huge).unwrap();
+    std::fs::write(sys.join("junk.service"), b"\x7fELF\x02\x01\x01\0\0\xff\xfe\x80garbage\n[[[\n").unwrap();
+    std::fs::write(sys.join("header.service"), "[Service\nExecStart=/bin/true\n").unwrap();
+    std::fs::write(sys.join("good.service"), "[Service]\nExecStart=/bin/true\n[Bogus]\nX=1\n").unwrap();
+    let out = util::bin("strata-harden-check")
+        .arg("--json")
+        .arg("--root")
+        .arg(dir.path())
+        .args(["huge", "junk", "header", "good", "missing"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let recs = util::ndjson(&out.stdout);
+    let by = |u: &str| recs.iter().find(|r| r["unit"] == u).unwrap_or_else(|| panic!("no record for {u}")).clone();
+    assert_eq!(by("huge.service")["type"], "error");
+    assert_eq!(by("huge.service")["line"], 3);
+    assert!(by("huge.service")["error"].as_str().unwrap().contains("longer than"));
+    assert_eq!(by("junk.service")["type"], "error");
+    assert_eq!(
+        by("header.service")["error"],
+        "/etc/systemd/system/header.service: line 1: invalid section header \"[Service\""
+    );
+    assert_eq!(by("good.service")["type"], "unit");
+    assert_eq!(
+        by("good.service")["warnings"][0],
+        "/etc/systemd/system/good.service: line 3: unknown section 'Bogus', ignoring"
+    );
+    assert_eq!(by("missing.service")["error"], "unit missing.service not found");
+    // systemd-analyze refuses the same ones.
+    for u in ["huge.service", "junk.service", "header.service", "missing.service"] {
+        assert!(oracle(dir.path(), u).is_none(), "systemd-analyze accepts {u}");
+    }
+    assert!(oracle(dir.path(), "good.service").is_some());
+}
+
+#[test]
+fn threshold_sets_the_exit_code() {
+    let root = testdata("corpus");
+    let run = |t: &str| {
+        util::bin("strata-harden-check")
+            .arg("--json")
+            .arg("--root")
+            .arg(&root)
+            .args(["--threshold", t, "redis-server"])
+            .output()
+            .unwrap()
+    };
+    let exposure = util::ndjson(&run("10").stdout)[0]["exposure"].as_f64().unwrap();
+    assert_eq!(run(&format!("{exposure}")).status.code(), Some(0));
+    assert_eq!(run(&format!("{:.1}", exposure - 0.1)).status.code(), Some(1));
+    let bad = util::bin("strata-harden-check").args(["--threshold", "11", "x"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn table_view_looks_like_systemd_analyze() {
+    let out = util::bin("strata-harden-check")
+        .args(["--format", "table", "--root"])
+        .arg(testdata("corpus"))
+        .arg("redis-server")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("✓ PrivateTmp="), "{text}");
+    assert!(text.contains("✗ "), "{text}");
+    let (_, total) = oracle(&testdata("corpus"), "redis-server.service").unwrap();
+    let last = text.lines().last().unwrap();
+    assert!(last.starts_with(&format!("→ Overall exposure level for redis-server.service: {total} ")), "{last}");
+}
+
+#[test]
+fn suggested_dropin_predicts_what_systemd_analyze_measures() {
+    let src = testdata("corpus");
+    for unit in [
+        "redis-server",
+        "mariadb",
+        "php8.2-fpm",
+        "apache2",
+        "cron",
+        "nginx",
+        "ssh",
+        "postgresql@",
+        "memcached",
+        "haproxy",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let status = Std::new("cp").arg("-a").arg(format!("{}/.", src.display())).arg(dir.path()).status().unwrap();
+        assert!(status.success());
+        let out = util::bin("strata-harden-check")
+            .args(["--json", "--suggest", "--write", "--root"])
+            .arg(dir.path())
+            .arg(unit)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{unit}: {}", String::from_utf8_lossy(&out.stderr));
+        let rec = &util::ndjson(&out.stdout)[0];
+        assert_eq!(rec["type"], "suggestion");
+        assert_eq!(rec["written"], true);
+        let name = rec["unit"].as_str().unwrap();
+        let path = dir.path().join(rec["path"].as_str().unwrap().trim_start_matches('/'));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("[Service]\n# "), "{text}");
+        let (_, measured) =
+            oracle(dir.path(), name).unwrap_or_else(|| panic!("systemd-analyze refuses {name} with the drop-in"));
+        let predicted = format!("{:.1}", rec["predicted_exposure"].as_f64().unwrap());
+        assert_eq!(predicted, measured, "{name}: predicted {predicted}, systemd-analyze measures {measured}\n{text}");
+        assert!(rec["predicted_exposure"].as_f64() <= rec["exposure"].as_f64(), "{name} got worse");
+    }
+}

@@ -52,35 +52,11 @@ const fn c(
     bad: &'static str,
     kind: Kind,
 ) -> Check {
-    Check {
-        name,
-        json_field,
-        weight,
-        range,
-        good: Some(good),
-        bad: Some(bad),
-        na: None,
-        kind,
-    }
+    Check { name, json_field, weight, range, good: Some(good), bad: Some(bad), na: None, kind }
 }
 
-const fn d(
-    name: &'static str,
-    json_field: &'static str,
-    weight: u64,
-    range: u64,
-    kind: Kind,
-) -> Check {
-    Check {
-        name,
-        json_field,
-        weight,
-        range,
-        good: None,
-        bad: None,
-        na: None,
-        kind,
-    }
+const fn d(name: &'static str, json_field: &'static str, weight: u64, range: u64, kind: Kind) -> Check {
+    Check { name, json_field, weight, range, good: None, bad: None, na: None, kind }
 }
 
 fn protect_home(i: &SecurityInfo) -> (u64, Option<&'static str>) {
@@ -94,18 +70,9 @@ fn protect_home(i: &SecurityInfo) -> (u64, Option<&'static str>) {
 
 fn protect_system(i: &SecurityInfo) -> (u64, Option<&'static str>) {
     match i.protect_system.as_str() {
-        "yes" => (
-            5,
-            Some("Service has limited write access to the OS file hierarchy"),
-        ),
-        "full" => (
-            3,
-            Some("Service has very limited write access to the OS file hierarchy"),
-        ),
-        "strict" => (
-            0,
-            Some("Service has strict read-only access to the OS file hierarchy"),
-        ),
+        "yes" => (5, Some("Service has limited write access to the OS file hierarchy")),
+        "full" => (3, Some("Service has very limited write access to the OS file hierarchy")),
+        "strict" => (0, Some("Service has strict read-only access to the OS file hierarchy")),
         _ => (10, Some("Service has full access to the OS file hierarchy")),
     }
 }
@@ -115,14 +82,8 @@ fn private_tmp(i: &SecurityInfo) -> (u64, Option<&'static str>) {
 }
 
 fn root_dir(i: &SecurityInfo) -> (u64, Option<&'static str>) {
-    let root = |p: &Option<String>| {
-        p.as_deref()
-            .is_none_or(|p| p.is_empty() || p.trim_matches('/').is_empty())
-    };
-    (
-        u64::from(root(&i.root_directory) && root(&i.root_image)),
-        None,
-    )
+    let root = |p: &Option<String>| p.as_deref().is_none_or(|p| p.is_empty() || p.trim_matches('/').is_empty());
+    (u64::from(root(&i.root_directory) && root(&i.root_image)), None)
 }
 
 /// The checks in systemd's table order.
@@ -247,13 +208,7 @@ pub fn checks() -> &'static [Check] {
                 "Service may change system host/domainname",
                 Flag(|i| i.protect_hostname),
             ),
-            d(
-                "ProtectSystem=",
-                "ProtectSystem",
-                1000,
-                10,
-                Boot(protect_system),
-            ),
+            d("ProtectSystem=", "ProtectSystem", 1000, 10, Boot(protect_system)),
             c(
                 "RootDirectory=/RootImage=",
                 "RootDirectoryOrRootImage",
@@ -405,10 +360,7 @@ pub fn checks() -> &'static [Check] {
                 1,
                 "Service cannot override UNIX file/IPC permission checks",
                 "Service may override UNIX file/IPC permission checks",
-                Cap(cap("cap_dac_override")
-                    | cap("cap_dac_read_search")
-                    | cap("cap_fowner")
-                    | cap("cap_ipc_owner")),
+                Cap(cap("cap_dac_override") | cap("cap_dac_read_search") | cap("cap_fowner") | cap("cap_ipc_owner")),
             ),
             c(
                 "CapabilityBoundingSet=~CAP_KILL",
@@ -711,34 +663,10 @@ pub fn checks() -> &'static [Check] {
                 "Service may allocate exotic sockets",
                 Family(4),
             ),
-            d(
-                "SystemCallArchitectures=",
-                "SystemCallArchitectures",
-                1000,
-                10,
-                Archs,
-            ),
-            d(
-                "SystemCallFilter=~@swap",
-                "SystemCallFilter_swap",
-                1000,
-                10,
-                Syscalls("@swap"),
-            ),
-            d(
-                "SystemCallFilter=~@obsolete",
-                "SystemCallFilter_obsolete",
-                250,
-                10,
-                Syscalls("@obsolete"),
-            ),
-            d(
-                "SystemCallFilter=~@clock",
-                "SystemCallFilter_clock",
-                1000,
-                10,
-                Syscalls("@clock"),
-            ),
+            d("SystemCallArchitectures=", "SystemCallArchitectures", 1000, 10, Archs),
+            d("SystemCallFilter=~@swap", "SystemCallFilter_swap", 1000, 10, Syscalls("@swap")),
+            d("SystemCallFilter=~@obsolete", "SystemCallFilter_obsolete", 250, 10, Syscalls("@obsolete")),
+            d("SystemCallFilter=~@clock", "SystemCallFilter_clock", 1000, 10, Syscalls("@clock")),
             d(
                 "SystemCallFilter=~@cpu-emulation",
                 "SystemCallFilter_cpu_emulation",
@@ -746,55 +674,13 @@ pub fn checks() -> &'static [Check] {
                 10,
                 Syscalls("@cpu-emulation"),
             ),
-            d(
-                "SystemCallFilter=~@debug",
-                "SystemCallFilter_debug",
-                1000,
-                10,
-                Syscalls("@debug"),
-            ),
-            d(
-                "SystemCallFilter=~@mount",
-                "SystemCallFilter_mount",
-                1000,
-                10,
-                Syscalls("@mount"),
-            ),
-            d(
-                "SystemCallFilter=~@module",
-                "SystemCallFilter_module",
-                1000,
-                10,
-                Syscalls("@module"),
-            ),
-            d(
-                "SystemCallFilter=~@raw-io",
-                "SystemCallFilter_raw_io",
-                1000,
-                10,
-                Syscalls("@raw-io"),
-            ),
-            d(
-                "SystemCallFilter=~@reboot",
-                "SystemCallFilter_reboot",
-                1000,
-                10,
-                Syscalls("@reboot"),
-            ),
-            d(
-                "SystemCallFilter=~@privileged",
-                "SystemCallFilter_privileged",
-                700,
-                10,
-                Syscalls("@privileged"),
-            ),
-            d(
-                "SystemCallFilter=~@resources",
-                "SystemCallFilter_resources",
-                700,
-                10,
-                Syscalls("@resources"),
-            ),
+            d("SystemCallFilter=~@debug", "SystemCallFilter_debug", 1000, 10, Syscalls("@debug")),
+            d("SystemCallFilter=~@mount", "SystemCallFilter_mount", 1000, 10, Syscalls("@mount")),
+            d("SystemCallFilter=~@module", "SystemCallFilter_module", 1000, 10, Syscalls("@module")),
+            d("SystemCallFilter=~@raw-io", "SystemCallFilter_raw_io", 1000, 10, Syscalls("@raw-io")),
+            d("SystemCallFilter=~@reboot", "SystemCallFilter_reboot", 1000, 10, Syscalls("@reboot")),
+            d("SystemCallFilter=~@privileged", "SystemCallFilter_privileged", 700, 10, Syscalls("@privileged")),
+            d("SystemCallFilter=~@resources", "SystemCallFilter_resources", 700, 10, Syscalls("@resources")),
             d("IPAddressDeny=", "IPAddressDeny", 1000, 10, IpAddress),
             d("DeviceAllow=", "DeviceAllow", 1000, 10, DeviceAllow),
             c(
@@ -858,15 +744,9 @@ fn run(check: &Check, i: &SecurityInfo) -> (Option<u64>, Option<String>) {
             if user == Some("nobody") {
                 (Some(9), Some("Service runs under as 'nobody' user, which should not be used for services".into()))
             } else if i.dynamic_user && !matches!(user, Some("0" | "root")) {
-                (
-                    Some(0),
-                    Some("Service runs under a transient non-root user identity".into()),
-                )
+                (Some(0), Some("Service runs under a transient non-root user identity".into()))
             } else if user.is_some_and(|u| !matches!(u, "0" | "root" | "")) {
-                (
-                    Some(0),
-                    Some("Service runs under a static non-root user identity".into()),
-                )
+                (Some(0), Some("Service runs under a static non-root user identity".into()))
             } else {
                 (Some(10), None)
             }
@@ -889,10 +769,7 @@ fn run(check: &Check, i: &SecurityInfo) -> (Option<u64>, Option<String>) {
         Delegate => b(i.delegate),
         Boot(f) => {
             if !i.default_dependencies {
-                (
-                    None,
-                    Some("Service runs in special boot phase, option is not appropriate".into()),
-                )
+                (None, Some("Service runs in special boot phase, option is not appropriate".into()))
             } else {
                 let (v, desc) = f(i);
                 (Some(v), desc.map(str::to_string))
@@ -910,10 +787,7 @@ fn run(check: &Check, i: &SecurityInfo) -> (Option<u64>, Option<String>) {
             } else if m & 0o040 == 0 {
                 (1, "Files created by service are group-readable by default")
             } else {
-                (
-                    0,
-                    "Files created by service are accessible only by service's own user by default",
-                )
+                (0, "Files created by service are accessible only by service's own user by default")
             };
             (Some(v), Some(desc.into()))
         }
@@ -929,28 +803,16 @@ fn run(check: &Check, i: &SecurityInfo) -> (Option<u64>, Option<String>) {
         Family(idx) => b(!i.families_restricted()[idx]),
         Archs => {
             if i.syscall_archs.is_empty() {
-                (
-                    Some(10),
-                    Some("Service may execute system calls with all ABIs".into()),
-                )
+                (Some(10), Some("Service may execute system calls with all ABIs".into()))
             } else if i.syscall_archs.len() == 1 && i.syscall_archs.contains("native") {
-                (
-                    Some(0),
-                    Some("Service may execute system calls only with native ABI".into()),
-                )
+                (Some(0), Some("Service may execute system calls only with native ABI".into()))
             } else {
-                (
-                    Some(8),
-                    Some("Service may execute system calls with multiple ABIs".into()),
-                )
+                (Some(8), Some("Service may execute system calls with multiple ABIs".into()))
             }
         }
         Syscalls(group) => {
             if !i.syscall_allow_list && i.syscall_filter.as_ref().is_none_or(|f| f.is_empty()) {
-                return (
-                    Some(10),
-                    Some("Service does not filter system calls".into()),
-                );
+                return (Some(10), Some("Service does not filter system calls".into()));
             }
             let offender = offending_syscall(i, group, 0);
             match (i.syscall_allow_list, offender) {
@@ -960,44 +822,29 @@ fn run(check: &Check, i: &SecurityInfo) -> (Option<u64>, Option<String>) {
                         "System call allow list defined for service, and {group} is included (e.g. {o} is allowed)"
                     )),
                 ),
-                (true, None) => (
-                    Some(0),
-                    Some(format!(
-                        "System call allow list defined for service, and {group} is not included"
-                    )),
-                ),
+                (true, None) => {
+                    (Some(0), Some(format!("System call allow list defined for service, and {group} is not included")))
+                }
                 (false, Some(o)) => (
                     Some(10),
                     Some(format!(
                         "System call deny list defined for service, and {group} is not included (e.g. {o} is allowed)"
                     )),
                 ),
-                (false, None) => (
-                    Some(0),
-                    Some(format!(
-                        "System call deny list defined for service, and {group} is included"
-                    )),
-                ),
+                (false, None) => {
+                    (Some(0), Some(format!("System call deny list defined for service, and {group} is included")))
+                }
             }
         }
         IpAddress => {
             let (v, desc) = if i.ip_ingress_filters || i.ip_egress_filters {
-                (
-                    0,
-                    "Service defines custom ingress/egress IP filters with BPF programs",
-                )
+                (0, "Service defines custom ingress/egress IP filters with BPF programs")
             } else if !i.ip_deny_all() {
                 (10, "Service does not define an IP address allow list")
             } else if i.ip_allow_other() {
-                (
-                    5,
-                    "Service defines IP address allow list with non-localhost entries",
-                )
+                (5, "Service defines IP address allow list with non-localhost entries")
             } else if i.ip_allow_localhost() {
-                (
-                    2,
-                    "Service defines IP address allow list with only localhost entries",
-                )
+                (2, "Service defines IP address allow list with only localhost entries")
             } else {
                 (0, "Service blocks all IP address ranges")
             };
@@ -1008,18 +855,8 @@ fn run(check: &Check, i: &SecurityInfo) -> (Option<u64>, Option<String>) {
                 if i.device_allow.is_empty() {
                     (Some(0), Some("Service has a minimal device ACL".into()))
                 } else {
-                    let list: Vec<String> = i
-                        .device_allow
-                        .iter()
-                        .map(|(p, m)| format!("{p}:{m}"))
-                        .collect();
-                    (
-                        Some(5),
-                        Some(format!(
-                            "Service has a device ACL with some special devices: {}",
-                            list.join(" ")
-                        )),
-                    )
+                    let list: Vec<String> = i.device_allow.iter().map(|(p, m)| format!("{p}:{m}")).collect();
+                    (Some(5), Some(format!("Service has a device ACL with some special devices: {}", list.join(" "))))
                 }
             } else {
                 (Some(10), Some("Service has no device ACL".into()))
@@ -1041,11 +878,7 @@ pub fn assess(i: &SecurityInfo) -> Vec<Outcome> {
                 Some(b) if b == check.range => check.bad.map(str::to_string),
                 Some(_) => None,
             });
-            Outcome {
-                check,
-                badness,
-                description,
-            }
+            Outcome { check, badness, description }
         })
         .collect();
     let order = glibc_msort(out.len(), &|x, y| row_cmp(&out[x], x, &out[y], y));
@@ -1066,11 +899,7 @@ fn row_cmp(a: &Outcome, ai: usize, b: &Outcome, bi: usize) -> std::cmp::Ordering
     if r != Equal {
         return r.reverse();
     }
-    a.check
-        .name
-        .as_bytes()
-        .cmp(b.check.name.as_bytes())
-        .then(ai.cmp(&bi))
+    a.check.name.as_bytes().cmp(b.check.name.as_bytes()).then(ai.cmp(&bi))
 }
 
 /// glibc's `qsort()` merge sort over indices 0..n: with a comparator that is not a total order
@@ -1113,31 +942,19 @@ pub fn exposure_tenths(outcomes: &[Outcome]) -> u64 {
             weight_sum += o.check.weight;
         }
     }
-    if weight_sum == 0 {
-        0
-    } else {
-        (badness_sum * 100).div_ceil(weight_sum)
-    }
+    if weight_sum == 0 { 0 } else { (badness_sum * 100).div_ceil(weight_sum) }
 }
 
 /// Weight sum of the checks that apply (for a check's share of the exposure).
 pub fn weight_sum(outcomes: &[Outcome]) -> u64 {
-    outcomes
-        .iter()
-        .filter(|o| o.badness.is_some())
-        .map(|o| o.check.weight)
-        .sum()
+    outcomes.iter().filter(|o| o.badness.is_some()).map(|o| o.check.weight).sum()
 }
 
 /// A check's share of the exposure in tenths, as systemd prints it (`None` when nothing).
 pub fn check_exposure_tenths(o: &Outcome, weight_sum: u64) -> Option<u64> {
     match o.badness {
         None | Some(0) => None,
-        Some(b) if weight_sum > 0 => Some(
-            (b * o.check.weight * 100)
-                .div_ceil(o.check.range)
-                .div_ceil(weight_sum),
-        ),
+        Some(b) if weight_sum > 0 => Some((b * o.check.weight * 100).div_ceil(o.check.range).div_ceil(weight_sum)),
         Some(_) => None,
     }
 }

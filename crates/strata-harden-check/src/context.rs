@@ -57,9 +57,7 @@ pub const CAPS: &[&str] = &[
 
 /// The bit of a capability by name (`CAP_SYS_ADMIN`, case-insensitive).
 pub fn cap(name: &str) -> u64 {
-    CAPS.iter()
-        .position(|c| c.eq_ignore_ascii_case(name))
-        .map_or(0, |i| 1 << i)
+    CAPS.iter().position(|c| c.eq_ignore_ascii_case(name)).map_or(0, |i| 1 << i)
 }
 
 pub const CLONE_NEWNS: u64 = 0x0002_0000;
@@ -69,13 +67,8 @@ pub const CLONE_NEWIPC: u64 = 0x0800_0000;
 pub const CLONE_NEWUSER: u64 = 0x1000_0000;
 pub const CLONE_NEWPID: u64 = 0x2000_0000;
 pub const CLONE_NEWNET: u64 = 0x4000_0000;
-const NS_ALL: u64 = CLONE_NEWNS
-    | CLONE_NEWCGROUP
-    | CLONE_NEWUTS
-    | CLONE_NEWIPC
-    | CLONE_NEWUSER
-    | CLONE_NEWPID
-    | CLONE_NEWNET;
+const NS_ALL: u64 =
+    CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
 const NS_INITIAL: u64 = u64::MAX;
 const NAMESPACES: &[(&str, u64)] = &[
     ("cgroup", CLONE_NEWCGROUP),
@@ -170,11 +163,7 @@ pub struct IpPrefix {
 
 impl IpPrefix {
     fn is_localhost(&self) -> bool {
-        if self.v6 {
-            self.addr == 1
-        } else {
-            (self.addr as u32) >> 24 == 127
-        }
+        if self.v6 { self.addr == 1 } else { (self.addr as u32) >> 24 == 127 }
     }
 }
 
@@ -403,14 +392,7 @@ pub fn expand(s: &str, n: &Names<'_>, scope: Scope) -> Option<String> {
             'I' => unescape(instance),
             'j' => prefix.rsplit('-').next().unwrap_or(prefix).into(),
             'J' => unescape(prefix.rsplit('-').next().unwrap_or(prefix)),
-            'f' => format!(
-                "/{}",
-                unescape(if instance.is_empty() {
-                    prefix
-                } else {
-                    instance
-                })
-            ),
+            'f' => format!("/{}", unescape(if instance.is_empty() { prefix } else { instance })),
             'y' => n.fragment.into(),
             'Y' => n.fragment.rsplit_once('/').map_or("", |(d, _)| d).into(),
             'd' => format!("/run/credentials/{}", n.name),
@@ -431,9 +413,7 @@ pub fn expand(s: &str, n: &Names<'_>, scope: Scope) -> Option<String> {
             's' => "/bin/sh".into(),
             'u' | 'g' => "root".into(),
             'U' | 'G' => "0".into(),
-            'm' | 'b' | 'H' | 'l' | 'q' | 'v' | 'a' | 'o' | 'w' | 'B' | 'W' | 'M' | 'A' => {
-                "x".into()
-            }
+            'm' | 'b' | 'H' | 'l' | 'q' | 'v' | 'a' | 'o' | 'w' | 'B' | 'W' | 'M' | 'A' => "x".into(),
             _ => return None,
         };
         out.push_str(&v);
@@ -450,8 +430,7 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 }
 
 fn words(s: &str) -> impl Iterator<Item = String> + '_ {
-    s.split_whitespace()
-        .map(|w| w.trim_matches(|c| c == '"' || c == '\'').to_string())
+    s.split_whitespace().map(|w| w.trim_matches(|c| c == '"' || c == '\'').to_string())
 }
 
 /// A user or group name systemd accepts in relaxed mode (or a numeric ID).
@@ -483,32 +462,16 @@ fn parse_ip(word: &str) -> Option<Vec<IpPrefix>> {
             if len > 32 {
                 return None;
             }
-            let mask: u32 = if len == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(len))
-            };
-            return Some(IpPrefix {
-                v6: false,
-                addr: u128::from(u32::from(v4) & mask),
-                prefixlen: len,
-            });
+            let mask: u32 = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) };
+            return Some(IpPrefix { v6: false, addr: u128::from(u32::from(v4) & mask), prefixlen: len });
         }
         let v6 = addr.parse::<Ipv6Addr>().ok()?;
         let len = len.unwrap_or(128);
         if len > 128 {
             return None;
         }
-        let mask: u128 = if len == 0 {
-            0
-        } else {
-            u128::MAX << (128 - u32::from(len))
-        };
-        Some(IpPrefix {
-            v6: true,
-            addr: u128::from(v6) & mask,
-            prefixlen: len,
-        })
+        let mask: u128 = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
+        Some(IpPrefix { v6: true, addr: u128::from(v6) & mask, prefixlen: len })
     };
     let pair = |a: &str, b: &str| Some(vec![full(a)?, full(b)?]);
     match word {
@@ -521,13 +484,7 @@ fn parse_ip(word: &str) -> Option<Vec<IpPrefix>> {
 }
 
 /// Adds a system call or a group to the filter as `seccomp_parse_syscall_filter()` does.
-fn syscall_filter_add(
-    filter: &mut HashSet<u32>,
-    name: &str,
-    invert: bool,
-    allow_list: bool,
-    depth: u8,
-) {
+fn syscall_filter_add(filter: &mut HashSet<u32>, name: &str, invert: bool, allow_list: bool, depth: u8) {
     if let Some(members) = name.strip_prefix('@').and(syscalls::group(name)) {
         if depth < 8 {
             for m in members {
@@ -568,8 +525,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn warn(&mut self, msg: impl std::fmt::Display) {
-        self.warnings
-            .push(format!("{}:{}: {}: {msg}", self.file, self.line, self.key));
+        self.warnings.push(format!("{}:{}: {}: {msg}", self.file, self.line, self.key));
     }
     fn fatal(&mut self, slot: &mut Option<String>, msg: impl std::fmt::Display) {
         if slot.is_none() {
@@ -627,12 +583,7 @@ fn capability_set(v: &str, initial: u64, set: &mut u64) {
 
 fn apply(c: &mut SecurityInfo, a: &Assignment, file: &str, names: &Names<'_>, scope: Scope) {
     let v = a.value.as_str();
-    let mut x = Ctx {
-        file,
-        line: a.line,
-        key: &a.key,
-        warnings: Vec::new(),
-    };
+    let mut x = Ctx { file, line: a.line, key: &a.key, warnings: Vec::new() };
     if a.section == "Unit" {
         match a.key.as_str() {
             "DefaultDependencies" => x.boolean(v, &mut c.default_dependencies),
@@ -645,34 +596,17 @@ fn apply(c: &mut SecurityInfo, a: &Assignment, file: &str, names: &Names<'_>, sc
     c.warnings.extend(x.warnings);
 }
 
-fn apply_service(
-    c: &mut SecurityInfo,
-    x: &mut Ctx<'_>,
-    key: &str,
-    v: &str,
-    names: &Names<'_>,
-    scope: Scope,
-) {
+fn apply_service(c: &mut SecurityInfo, x: &mut Ctx<'_>, key: &str, v: &str, names: &Names<'_>, scope: Scope) {
     match key {
         "Type" => {
             let mut t = String::new();
-            x.choice(
-                v,
-                &[
-                    "simple", "exec", "forking", "oneshot", "dbus", "notify", "idle",
-                ],
-                &mut t,
-            );
+            x.choice(v, &["simple", "exec", "forking", "oneshot", "dbus", "notify", "idle"], &mut t);
             if !t.is_empty() {
                 c.service_type = Some(t);
             }
         }
         "ExecStart" | "ExecStop" => {
-            let n = if key == "ExecStart" {
-                &mut c.exec_start
-            } else {
-                &mut c.exec_stop
-            };
+            let n = if key == "ExecStart" { &mut c.exec_start } else { &mut c.exec_stop };
             if v.is_empty() {
                 *n = 0;
             } else {
@@ -682,22 +616,10 @@ fn apply_service(
         "RemainAfterExit" => x.boolean(v, &mut c.remain_after_exit),
         "BusName" => c.bus_name = !v.is_empty(),
         "PAMName" => c.pam_name = !v.is_empty(),
-        "KillMode" => x.choice(
-            v,
-            &["control-group", "process", "mixed", "none"],
-            &mut c.kill_mode,
-        ),
+        "KillMode" => x.choice(v, &["control-group", "process", "mixed", "none"], &mut c.kill_mode),
         "Restart" => x.choice(
             v,
-            &[
-                "no",
-                "on-success",
-                "on-failure",
-                "on-abnormal",
-                "on-watchdog",
-                "on-abort",
-                "always",
-            ],
+            &["no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"],
             &mut c.restart,
         ),
         "NotifyAccess" => {
@@ -713,14 +635,8 @@ fn apply_service(
             } else {
                 match expand(v, names, scope) {
                     Some(u) if valid_user(&u) => c.user = Some(u),
-                    Some(u) => x.fatal(
-                        &mut c.fatal,
-                        format_args!("invalid user name or numeric ID: {u}"),
-                    ),
-                    None => x.fatal(
-                        &mut c.fatal,
-                        format_args!("failed to resolve unit specifiers in {v}"),
-                    ),
+                    Some(u) => x.fatal(&mut c.fatal, format_args!("invalid user name or numeric ID: {u}")),
+                    None => x.fatal(&mut c.fatal, format_args!("failed to resolve unit specifiers in {v}")),
                 }
             }
         }
@@ -732,25 +648,15 @@ fn apply_service(
             for w in words(v) {
                 match expand(&w, names, scope) {
                     Some(g) if valid_user(&g) => c.supplementary_groups.push(g),
-                    Some(g) => x.fatal(
-                        &mut c.fatal,
-                        format_args!("invalid group name or numeric ID: {g}"),
-                    ),
-                    None => x.fatal(
-                        &mut c.fatal,
-                        format_args!("failed to resolve unit specifiers in {w}"),
-                    ),
+                    Some(g) => x.fatal(&mut c.fatal, format_args!("invalid group name or numeric ID: {g}")),
+                    None => x.fatal(&mut c.fatal, format_args!("failed to resolve unit specifiers in {w}")),
                 }
             }
         }
         "CapabilityBoundingSet" => capability_set(v, CAP_MASK_ALL, &mut c.capability_bounding_set),
         "AmbientCapabilities" => capability_set(v, 0, &mut c.ambient_capabilities),
         "KeyringMode" => x.choice(v, &["inherit", "private", "shared"], &mut c.keyring_mode),
-        "ProtectProc" => x.choice(
-            v,
-            &["noaccess", "invisible", "ptraceable", "default"],
-            &mut c.protect_proc,
-        ),
+        "ProtectProc" => x.choice(v, &["noaccess", "invisible", "ptraceable", "default"], &mut c.protect_proc),
         "ProcSubset" => x.choice(v, &["all", "pid"], &mut c.proc_subset),
         "LockPersonality" => x.boolean(v, &mut c.lock_personality),
         "MemoryDenyWriteExecute" => x.boolean(v, &mut c.memory_deny_write_execute),
@@ -832,9 +738,7 @@ fn apply_service(
                         match NAMESPACES.iter().find(|(n, _)| *n == w) {
                             Some((_, f)) => flags |= f,
                             None => {
-                                x.warn(format_args!(
-                                    "failed to parse namespace type string, ignoring: {rest}"
-                                ));
+                                x.warn(format_args!("failed to parse namespace type string, ignoring: {rest}"));
                                 return;
                             }
                         }
@@ -850,11 +754,7 @@ fn apply_service(
             }
         }
         "RootDirectory" | "RootImage" => {
-            let slot = if key == "RootDirectory" {
-                &mut c.root_directory
-            } else {
-                &mut c.root_image
-            };
+            let slot = if key == "RootDirectory" { &mut c.root_directory } else { &mut c.root_image };
             if v.is_empty() {
                 *slot = None;
             } else {
@@ -877,9 +777,7 @@ fn apply_service(
                 if ARCHS.contains(&w.as_str()) {
                     c.syscall_archs.insert(w);
                 } else {
-                    x.warn(format_args!(
-                        "failed to parse system call architecture, ignoring: {w}"
-                    ));
+                    x.warn(format_args!("failed to parse system call architecture, ignoring: {w}"));
                 }
             }
         }
@@ -908,9 +806,7 @@ fn apply_service(
                     None => (w.clone(), false),
                 };
                 if !invert && errno {
-                    x.warn(format_args!(
-                        "allow-listed system calls cannot take an error number, ignoring: {w}"
-                    ));
+                    x.warn(format_args!("allow-listed system calls cannot take an error number, ignoring: {w}"));
                     continue;
                 }
                 if let Some(f) = c.syscall_filter.as_mut() {
@@ -918,9 +814,7 @@ fn apply_service(
                 }
             }
         }
-        "LoadCredentialEncrypted" | "SetCredentialEncrypted" if !v.is_empty() => {
-            c.encrypted_credentials = true
-        }
+        "LoadCredentialEncrypted" | "SetCredentialEncrypted" if !v.is_empty() => c.encrypted_credentials = true,
         "DevicePolicy" => x.choice(v, &["auto", "closed", "strict"], &mut c.device_policy),
         "DeviceAllow" => {
             if v.is_empty() {
@@ -934,9 +828,7 @@ fn apply_service(
                 x.warn(format_args!("failed to resolve specifiers, ignoring: {v}"));
                 return;
             };
-            let ok_path = path.starts_with("/dev/")
-                || path.starts_with("char-")
-                || path.starts_with("block-");
+            let ok_path = path.starts_with("/dev/") || path.starts_with("char-") || path.starts_with("block-");
             if !ok_path || perms.is_empty() || !perms.chars().all(|ch| "rwm".contains(ch)) {
                 x.warn(format_args!("invalid device node or rights, ignoring: {v}"));
                 return;
@@ -944,11 +836,7 @@ fn apply_service(
             add_device(&mut c.device_allow, &path, perms);
         }
         "IPAddressDeny" | "IPAddressAllow" => {
-            let list = if key == "IPAddressDeny" {
-                &mut c.ip_deny
-            } else {
-                &mut c.ip_allow
-            };
+            let list = if key == "IPAddressDeny" { &mut c.ip_deny } else { &mut c.ip_allow };
             if v.is_empty() {
                 list.clear();
                 return;
@@ -961,11 +849,7 @@ fn apply_service(
             }
         }
         "IPIngressFilterPath" | "IPEgressFilterPath" => {
-            let slot = if key == "IPIngressFilterPath" {
-                &mut c.ip_ingress_filters
-            } else {
-                &mut c.ip_egress_filters
-            };
+            let slot = if key == "IPIngressFilterPath" { &mut c.ip_ingress_filters } else { &mut c.ip_egress_filters };
             *slot = !v.is_empty();
         }
         _ => {}
@@ -974,13 +858,7 @@ fn apply_service(
 
 fn add_device(list: &mut Vec<(String, String)>, path: &str, perms: &str) {
     // systemd prepends each entry to its list.
-    list.insert(
-        0,
-        (
-            path.to_string(),
-            "rwm".chars().filter(|ch| perms.contains(*ch)).collect(),
-        ),
-    );
+    list.insert(0, (path.to_string(), "rwm".chars().filter(|ch| perms.contains(*ch)).collect()));
 }
 
 /// What systemd derives after loading (`unit_patch_contexts()` and service defaults).
@@ -1051,9 +929,7 @@ pub fn verify(c: &SecurityInfo) -> Option<&'static str> {
         return Some("Service has no ExecStart=, ExecStop=, or SuccessAction=. Refusing.");
     }
     if !oneshot && c.exec_start == 0 {
-        return Some(
-            "Service has no ExecStart= setting, which is only allowed for Type=oneshot services. Refusing.",
-        );
+        return Some("Service has no ExecStart= setting, which is only allowed for Type=oneshot services. Refusing.");
     }
     if !c.remain_after_exit && c.exec_start == 0 && !c.success_action {
         return Some(
@@ -1071,14 +947,10 @@ pub fn verify(c: &SecurityInfo) -> Option<&'static str> {
         );
     }
     if c.service_type.as_deref() == Some("dbus") && !c.bus_name {
-        return Some(
-            "Service is of type D-Bus but no D-Bus service name has been specified. Refusing.",
-        );
+        return Some("Service is of type D-Bus but no D-Bus service name has been specified. Refusing.");
     }
     if c.pam_name && !(c.kill_mode == "control-group" || c.kill_mode == "mixed") {
-        return Some(
-            "Service has PAM enabled. Kill mode must be set to 'control-group' or 'mixed'. Refusing.",
-        );
+        return Some("Service has PAM enabled. Kill mode must be set to 'control-group' or 'mixed'. Refusing.");
     }
     None
 }

@@ -21,12 +21,7 @@ use strata_core::{Ctx, Outcome, Tool};
 
 use crate::load::{Root, Scope};
 
-pub const TOOL: Tool = Tool {
-    name: "strata-harden-check",
-    command,
-    run,
-    doc: &DOC,
-};
+pub const TOOL: Tool = Tool { name: "strata-harden-check", command, run, doc: &DOC };
 
 /// Score systemd services the way `systemd-analyze security` does, offline, and suggest the
 /// sandboxing drop-in that lowers the score.
@@ -64,11 +59,7 @@ pub struct Cli {
 
 fn threshold(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("not a number: {s}"))?;
-    if (0.0..=10.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("{s} is not between 0.0 and 10.0"))
-    }
+    if (0.0..=10.0).contains(&v) { Ok(v) } else { Err(format!("{s} is not between 0.0 and 10.0")) }
 }
 
 pub fn command() -> clap::Command {
@@ -151,31 +142,15 @@ pub static UNIT_DOC: RecordDoc = RecordDoc {
     name: "unit",
     about: "The exposure of one service unit, check by check, as systemd-analyze security computes it.",
     fields: &[
-        FieldDoc {
-            name: "type",
-            ty: "string",
-            doc: "Always \"unit\".",
-        },
+        FieldDoc { name: "type", ty: "string", doc: "Always \"unit\"." },
         FieldDoc {
             name: "unit",
             ty: "string",
             doc: "The unit name (a template is checked as its instance foo@i.service).",
         },
-        FieldDoc {
-            name: "exposure",
-            ty: "number",
-            doc: "Overall exposure, 0.0 (best) to 10.0 (worst), one decimal.",
-        },
-        FieldDoc {
-            name: "rating",
-            ty: "string",
-            doc: "PERFECT, SAFE, OK, MEDIUM, EXPOSED, UNSAFE or DANGEROUS.",
-        },
-        FieldDoc {
-            name: "fragment",
-            ty: "string",
-            doc: "The unit file, as a path inside --root.",
-        },
+        FieldDoc { name: "exposure", ty: "number", doc: "Overall exposure, 0.0 (best) to 10.0 (worst), one decimal." },
+        FieldDoc { name: "rating", ty: "string", doc: "PERFECT, SAFE, OK, MEDIUM, EXPOSED, UNSAFE or DANGEROUS." },
+        FieldDoc { name: "fragment", ty: "string", doc: "The unit file, as a path inside --root." },
         FieldDoc {
             name: "dropins",
             ty: "array of strings",
@@ -198,31 +173,11 @@ pub static ERROR_DOC: RecordDoc = RecordDoc {
     name: "error",
     about: "A unit that could not be loaded (not found, masked, or a unit file systemd refuses).",
     fields: &[
-        FieldDoc {
-            name: "type",
-            ty: "string",
-            doc: "Always \"error\".",
-        },
-        FieldDoc {
-            name: "unit",
-            ty: "string",
-            doc: "The unit name.",
-        },
-        FieldDoc {
-            name: "file",
-            ty: "string or null",
-            doc: "The file at fault, as a path inside --root.",
-        },
-        FieldDoc {
-            name: "line",
-            ty: "integer or null",
-            doc: "The line at fault.",
-        },
-        FieldDoc {
-            name: "error",
-            ty: "string",
-            doc: "What is wrong.",
-        },
+        FieldDoc { name: "type", ty: "string", doc: "Always \"error\"." },
+        FieldDoc { name: "unit", ty: "string", doc: "The unit name." },
+        FieldDoc { name: "file", ty: "string or null", doc: "The file at fault, as a path inside --root." },
+        FieldDoc { name: "line", ty: "integer or null", doc: "The line at fault." },
+        FieldDoc { name: "error", ty: "string", doc: "What is wrong." },
     ],
 };
 
@@ -230,55 +185,20 @@ pub static SUGGESTION_DOC: RecordDoc = RecordDoc {
     name: "suggestion",
     about: "With --suggest: a sandboxing drop-in for the unit and the exposure it predicts.",
     fields: &[
-        FieldDoc {
-            name: "type",
-            ty: "string",
-            doc: "Always \"suggestion\".",
-        },
-        FieldDoc {
-            name: "unit",
-            ty: "string",
-            doc: "The unit name.",
-        },
-        FieldDoc {
-            name: "exposure",
-            ty: "number",
-            doc: "The exposure now.",
-        },
-        FieldDoc {
-            name: "predicted_exposure",
-            ty: "number",
-            doc: "The exposure with the drop-in installed.",
-        },
-        FieldDoc {
-            name: "predicted_rating",
-            ty: "string",
-            doc: "The rating word of predicted_exposure.",
-        },
-        FieldDoc {
-            name: "path",
-            ty: "string",
-            doc: "Where --write installs it, inside --root.",
-        },
-        FieldDoc {
-            name: "written",
-            ty: "boolean",
-            doc: "True when --write installed it.",
-        },
-        FieldDoc {
-            name: "dropin",
-            ty: "string",
-            doc: "The drop-in's text.",
-        },
+        FieldDoc { name: "type", ty: "string", doc: "Always \"suggestion\"." },
+        FieldDoc { name: "unit", ty: "string", doc: "The unit name." },
+        FieldDoc { name: "exposure", ty: "number", doc: "The exposure now." },
+        FieldDoc { name: "predicted_exposure", ty: "number", doc: "The exposure with the drop-in installed." },
+        FieldDoc { name: "predicted_rating", ty: "string", doc: "The rating word of predicted_exposure." },
+        FieldDoc { name: "path", ty: "string", doc: "Where --write installs it, inside --root." },
+        FieldDoc { name: "written", ty: "boolean", doc: "True when --write installed it." },
+        FieldDoc { name: "dropin", ty: "string", doc: "The drop-in's text." },
     ],
 };
 
 pub static DOC: ManDoc = ManDoc {
     examples: &[
-        (
-            "strata-harden-check redis-server",
-            "The exposure of redis-server.service on this machine, check by check.",
-        ),
+        ("strata-harden-check redis-server", "The exposure of redis-server.service on this machine, check by check."),
         (
             "strata-harden-check --root ./image --all --threshold 5 --json",
             "CI over a directory of unit files: exit 1 when any service scores above 5.0.",
@@ -295,10 +215,7 @@ pub static DOC: ManDoc = ManDoc {
     exit_status: &[
         (0, "Every unit was assessed and none is above --threshold."),
         (1, "Some unit's exposure is above --threshold."),
-        (
-            2,
-            "A unit could not be assessed (its error record says why), or a usage error.",
-        ),
+        (2, "A unit could not be assessed (its error record says why), or a usage error."),
     ],
     environment: &[],
     records: &[&UNIT_DOC, &ERROR_DOC, &SUGGESTION_DOC],
@@ -306,21 +223,14 @@ pub static DOC: ManDoc = ManDoc {
 
 /// What assessing one unit gives.
 pub enum Assessment {
-    Unit(
-        UnitRecord,
-        Box<load::UnitFiles>,
-        Vec<(String, Vec<parse::Assignment>)>,
-    ),
+    Unit(UnitRecord, Box<load::UnitFiles>, Vec<(String, Vec<parse::Assignment>)>),
     Error(ErrorRecord),
 }
 
 const SECTIONS: &[&str] = &["Unit", "Service", "Install"];
 
 /// Reads and parses the unit's files; an error record names the file and line at fault.
-pub fn read_files(
-    root: &Root,
-    files: &load::UnitFiles,
-) -> Result<Vec<(String, Vec<parse::Assignment>)>, ErrorRecord> {
+pub fn read_files(root: &Root, files: &load::UnitFiles) -> Result<Vec<(String, Vec<parse::Assignment>)>, ErrorRecord> {
     let mut out = Vec::new();
     for p in std::iter::once(&files.fragment).chain(&files.dropins) {
         let shown = p.display().to_string();
@@ -331,10 +241,9 @@ pub fn read_files(
             line,
             error,
         };
-        let data = fs::read(load::host_path(&root.dir, p))
-            .map_err(|e| err(None, format!("cannot read {shown}: {e}")))?;
-        let parsed = parse::parse(&data, SECTIONS)
-            .map_err(|e| err(Some(e.line() as u64), format!("{shown}: {e}")))?;
+        let data =
+            fs::read(load::host_path(&root.dir, p)).map_err(|e| err(None, format!("cannot read {shown}: {e}")))?;
+        let parsed = parse::parse(&data, SECTIONS).map_err(|e| err(Some(e.line() as u64), format!("{shown}: {e}")))?;
         let mut assignments = parsed.assignments;
         for w in parsed.warnings {
             assignments.push(parse::Assignment {
@@ -356,10 +265,7 @@ pub fn evaluate(
     parsed: &[(String, Vec<parse::Assignment>)],
 ) -> Result<UnitRecord, ErrorRecord> {
     let fragment = files.fragment.display().to_string();
-    let names = context::Names {
-        name: &files.name,
-        fragment: &fragment,
-    };
+    let names = context::Names { name: &files.name, fragment: &fragment };
     let info = context::build(parsed, &names, root.scope);
     if let Some(why) = &info.fatal {
         return Err(ErrorRecord {
@@ -397,11 +303,7 @@ pub fn evaluate(
         .collect();
     let mut warnings: Vec<String> = parsed
         .iter()
-        .flat_map(|(_, a)| {
-            a.iter()
-                .filter(|a| a.section == "\0warning")
-                .map(|a| a.value.clone())
-        })
+        .flat_map(|(_, a)| a.iter().filter(|a| a.section == "\0warning").map(|a| a.value.clone()))
         .collect();
     warnings.extend(info.warnings.iter().cloned());
     Ok(UnitRecord {
@@ -410,11 +312,7 @@ pub fn evaluate(
         exposure: total as f64 / 10.0,
         rating: assess::rating(total),
         fragment,
-        dropins: files
-            .dropins
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
+        dropins: files.dropins.iter().map(|p| p.display().to_string()).collect(),
         checks,
         warnings,
     })
@@ -446,37 +344,20 @@ pub fn assess_unit(root: &Root, name: &str) -> Assessment {
 
 /// `foo` -> `foo.service`.
 pub fn unit_name(arg: &str) -> String {
-    if load::split_name(arg).is_some() {
-        arg.to_string()
-    } else {
-        format!("{arg}.service")
-    }
+    if load::split_name(arg).is_some() { arg.to_string() } else { format!("{arg}.service") }
 }
 
 /// The service names `--all` checks: every non-template .service name under the root.
 pub fn all_services(root: &Root) -> Vec<String> {
-    root.all_names
-        .iter()
-        .filter(|n| n.ends_with(".service") && !n.contains("@."))
-        .cloned()
-        .collect()
+    root.all_names.iter().filter(|n| n.ends_with(".service") && !n.contains("@.")).cloned().collect()
 }
 
 /// The table view of one unit, like systemd-analyze's.
 pub fn render_table(rec: &UnitRecord, color: bool) -> String {
-    let (green, red, bold, reset) = if color {
-        ("\x1b[0;1;32m", "\x1b[0;1;31m", "\x1b[0;1;39m", "\x1b[0m")
-    } else {
-        ("", "", "", "")
-    };
+    let (green, red, bold, reset) =
+        if color { ("\x1b[0;1;32m", "\x1b[0;1;31m", "\x1b[0;1;39m", "\x1b[0m") } else { ("", "", "", "") };
     let clean = |s: &str| strata_core::sanitize::for_terminal(s).into_owned();
-    let name_w = rec
-        .checks
-        .iter()
-        .map(|c| c.name.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let name_w = rec.checks.iter().map(|c| c.name.chars().count()).max().unwrap_or(4).max(4);
     let desc_w = rec
         .checks
         .iter()
@@ -484,10 +365,7 @@ pub fn render_table(rec: &UnitRecord, color: bool) -> String {
         .max()
         .unwrap_or(11)
         .max(11);
-    let mut s = format!(
-        "  {:<name_w$} {:<desc_w$} EXPOSURE\n",
-        "NAME", "DESCRIPTION"
-    );
+    let mut s = format!("  {:<name_w$} {:<desc_w$} EXPOSURE\n", "NAME", "DESCRIPTION");
     for c in &rec.checks {
         let (mark, col) = match c.badness {
             None => (" ", ""),
@@ -519,19 +397,14 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     let cli = Cli::from_arg_matches(m)?;
     let scope = if cli.user { Scope::User } else { Scope::System };
     if !cli.root.is_dir() {
-        return Err(strata_core::exit::ExitError::new(
-            2,
-            format!("--root {}: not a directory", cli.root.display()),
-        )
-        .into());
+        return Err(
+            strata_core::exit::ExitError::new(2, format!("--root {}: not a directory", cli.root.display())).into()
+        );
     }
     let root = Root::open(&cli.root, scope)
         .with_context(|| format!("reading the unit directories under {}", cli.root.display()))?;
-    let names: Vec<String> = if cli.all {
-        all_services(&root)
-    } else {
-        cli.units.iter().map(|u| unit_name(u)).collect()
-    };
+    let names: Vec<String> =
+        if cli.all { all_services(&root) } else { cli.units.iter().map(|u| unit_name(u)).collect() };
     let limit = cli.threshold.map(|t| (t * 10.0).round() as u64);
     let (mut above, mut failed) = (false, false);
     let table = ctx.out.format() == Format::Table;
@@ -561,8 +434,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
                 if cli.suggest {
                     let s = suggest::suggest(&root, &files, &parsed, &rec)?;
                     let written = if cli.write && !cli.mutate.dry_run {
-                        write_dropin(&cli.root, &s.path, &s.text)
-                            .with_context(|| format!("installing {}", s.path))?;
+                        write_dropin(&cli.root, &s.path, &s.text).with_context(|| format!("installing {}", s.path))?;
                         true
                     } else {
                         false
@@ -635,13 +507,7 @@ mod tests {
             warnings: vec![],
         };
         strata_core::doc::check_fields(&UNIT_DOC, &u);
-        let e = ErrorRecord {
-            r#type: "error",
-            unit: "a.service".into(),
-            file: None,
-            line: None,
-            error: "x".into(),
-        };
+        let e = ErrorRecord { r#type: "error", unit: "a.service".into(), file: None, line: None, error: "x".into() };
         strata_core::doc::check_fields(&ERROR_DOC, &e);
         let s = SuggestionRecord {
             r#type: "suggestion",

@@ -31,12 +31,9 @@ pub fn search_paths(scope: Scope) -> &'static [&'static str] {
             "/usr/lib/systemd/system",
             "/run/systemd/generator.late",
         ],
-        Scope::User => &[
-            "/etc/systemd/user",
-            "/run/systemd/user",
-            "/usr/local/lib/systemd/user",
-            "/usr/lib/systemd/user",
-        ],
+        Scope::User => {
+            &["/etc/systemd/user", "/run/systemd/user", "/usr/local/lib/systemd/user", "/usr/lib/systemd/user"]
+        }
     }
 }
 
@@ -111,9 +108,7 @@ pub fn chase(root: &Path, path: &Path) -> Result<Option<PathBuf>, LoadError> {
             Ok(md) if md.file_type().is_symlink() => {
                 hops += 1;
                 if hops > 32 {
-                    return Err(LoadError::Loop {
-                        path: path.display().to_string(),
-                    });
+                    return Err(LoadError::Loop { path: path.display().to_string() });
                 }
                 let target = fs::read_link(&host).map_err(|e| io_err(&next, &e))?;
                 if target == Path::new("/dev/null") {
@@ -156,10 +151,7 @@ pub fn host_path(root: &Path, inside: &Path) -> PathBuf {
 }
 
 fn io_err(p: &Path, e: &std::io::Error) -> LoadError {
-    LoadError::Io {
-        path: p.display().to_string(),
-        message: e.to_string(),
-    }
+    LoadError::Io { path: p.display().to_string(), message: e.to_string() }
 }
 
 /// True for an empty regular file or a character device like /dev/null: systemd treats both as masks.
@@ -169,19 +161,8 @@ fn null_or_empty(md: &fs::Metadata) -> bool {
 }
 
 /// Unit types systemd knows (for `service.d/` and name checks).
-const UNIT_TYPES: &[&str] = &[
-    "service",
-    "socket",
-    "target",
-    "device",
-    "mount",
-    "automount",
-    "swap",
-    "timer",
-    "path",
-    "slice",
-    "scope",
-];
+const UNIT_TYPES: &[&str] =
+    &["service", "socket", "target", "device", "mount", "automount", "swap", "timer", "path", "slice", "scope"];
 
 /// Splits `foo@bar.service` into (`foo`, Some(`bar`), `service`).
 pub fn split_name(name: &str) -> Option<(&str, Option<&str>, &str)> {
@@ -189,18 +170,12 @@ pub fn split_name(name: &str) -> Option<(&str, Option<&str>, &str)> {
     if !UNIT_TYPES.contains(&ty) || stem.is_empty() || name.len() > 255 {
         return None;
     }
-    let ok = |s: &str| {
-        s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || ":-_.\\".contains(c))
-    };
+    let ok = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || ":-_.\\".contains(c));
     match stem.split_once('@') {
         Some((prefix, inst)) => {
             if prefix.is_empty()
                 || !ok(prefix)
-                || !(inst.is_empty()
-                    || inst
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || ":-_.\\@".contains(c)))
+                || !(inst.is_empty() || inst.chars().all(|c| c.is_ascii_alphanumeric() || ":-_.\\@".contains(c)))
             {
                 return None;
             }
@@ -215,10 +190,8 @@ impl Root {
     pub fn open(dir: &Path, scope: Scope) -> Result<Root, LoadError> {
         let mut names: HashMap<String, Target> = HashMap::new();
         let mut listed: BTreeMap<String, ()> = BTreeMap::new();
-        let in_dirs: Vec<PathBuf> = search_paths(scope)
-            .iter()
-            .filter_map(|sp| chase(dir, Path::new(sp)).ok().flatten())
-            .collect();
+        let in_dirs: Vec<PathBuf> =
+            search_paths(scope).iter().filter_map(|sp| chase(dir, Path::new(sp)).ok().flatten()).collect();
         for sp in search_paths(scope) {
             let Some(real) = chase(dir, Path::new(sp))? else {
                 continue;
@@ -227,10 +200,8 @@ impl Root {
             let Ok(rd) = fs::read_dir(&host) else {
                 continue;
             };
-            let mut entries: Vec<String> = rd
-                .filter_map(|e| e.ok())
-                .filter_map(|e| e.file_name().into_string().ok())
-                .collect();
+            let mut entries: Vec<String> =
+                rd.filter_map(|e| e.ok()).filter_map(|e| e.file_name().into_string().ok()).collect();
             entries.sort();
             for name in entries {
                 if split_name(&name).is_none() || names.contains_key(&name) {
@@ -240,10 +211,7 @@ impl Root {
                 let target = match chase(dir, &inside) {
                     // A link to a file outside the unit directories ("linked unit"): systemd
                     // keeps the link itself as the fragment and opens it as the host resolves it.
-                    Ok(Some(p))
-                        if p != inside
-                            && !in_dirs.iter().any(|d| p.parent() == Some(d.as_path())) =>
-                    {
+                    Ok(Some(p)) if p != inside && !in_dirs.iter().any(|d| p.parent() == Some(d.as_path())) => {
                         match fs::metadata(host_path(dir, &inside)) {
                             Ok(md) if null_or_empty(&md) => Target::Masked,
                             Ok(md) if md.is_file() => Target::File(inside),
@@ -263,12 +231,7 @@ impl Root {
             }
         }
         let all_names = listed.into_keys().collect();
-        Ok(Root {
-            dir: dir.to_path_buf(),
-            scope,
-            names,
-            all_names,
-        })
+        Ok(Root { dir: dir.to_path_buf(), scope, names, all_names })
     }
 
     /// Finds the files of `name` (a template is instantiated as `foo@i.service`).
@@ -281,10 +244,7 @@ impl Root {
             _ => name.to_string(),
         };
         let template = inst.map(|_| format!("{prefix}@.{ty}"));
-        let target = self
-            .names
-            .get(&name)
-            .or_else(|| template.as_ref().and_then(|t| self.names.get(t)));
+        let target = self.names.get(&name).or_else(|| template.as_ref().and_then(|t| self.names.get(t)));
         let fragment = match target {
             None => return Err(LoadError::NotFound(name)),
             Some(Target::Masked) => return Err(LoadError::Masked(name)),
@@ -305,21 +265,14 @@ impl Root {
             .names
             .iter()
             .filter(|(n, t)| {
-                matches!(t, Target::File(p) if *p == fragment)
-                    && !names.contains(n)
-                    && template.as_ref() != Some(*n)
+                matches!(t, Target::File(p) if *p == fragment) && !names.contains(n) && template.as_ref() != Some(*n)
             })
             .map(|(n, _)| n)
             .collect();
         aliases.sort();
         names.extend(aliases.into_iter().cloned());
         let dropins = self.dropins(&names, ty)?;
-        Ok(UnitFiles {
-            name,
-            fragment,
-            dropins,
-            names,
-        })
+        Ok(UnitFiles { name, fragment, dropins, names })
     }
 
     fn dropins(&self, names: &[String], ty: &str) -> Result<Vec<PathBuf>, LoadError> {
@@ -401,11 +354,7 @@ mod tests {
     #[test]
     fn prefix_dropin_dirs() {
         let mut v = Vec::new();
-        find_dirs(
-            Path::new("/etc/systemd/system"),
-            "foo-bar-baz@x.service",
-            &mut v,
-        );
+        find_dirs(Path::new("/etc/systemd/system"), "foo-bar-baz@x.service", &mut v);
         let v: Vec<String> = v.iter().map(|p| p.display().to_string()).collect();
         assert_eq!(
             v,

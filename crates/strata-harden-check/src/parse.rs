@@ -90,14 +90,8 @@ fn lines(data: &[u8]) -> Vec<&[u8]> {
 const WHITESPACE: &[u8] = b" \t\n\r";
 
 fn trim(b: &[u8]) -> &[u8] {
-    let s = b
-        .iter()
-        .position(|c| !WHITESPACE.contains(c))
-        .unwrap_or(b.len());
-    let e = b
-        .iter()
-        .rposition(|c| !WHITESPACE.contains(c))
-        .map_or(s, |e| e + 1);
+    let s = b.iter().position(|c| !WHITESPACE.contains(c)).unwrap_or(b.len());
+    let e = b.iter().rposition(|c| !WHITESPACE.contains(c)).map_or(s, |e| e + 1);
     &b[s..e.max(s)]
 }
 
@@ -147,24 +141,10 @@ pub fn parse(data: &[u8], sections: &[&str]) -> Result<Parsed, ParseError> {
             continuation = Some(buf);
             continue;
         }
-        parse_line(
-            &mut buf,
-            line,
-            sections,
-            &mut section,
-            &mut section_ignored,
-            &mut parsed,
-        )?;
+        parse_line(&mut buf, line, sections, &mut section, &mut section_ignored, &mut parsed)?;
     }
     if let Some(mut buf) = continuation {
-        parse_line(
-            &mut buf,
-            all.len(),
-            sections,
-            &mut section,
-            &mut section_ignored,
-            &mut parsed,
-        )?;
+        parse_line(&mut buf, all.len(), sections, &mut section, &mut section_ignored, &mut parsed)?;
     }
     Ok(parsed)
 }
@@ -187,19 +167,10 @@ fn parse_line(
     let mut warn = Warn(&mut parsed.warnings);
     if let Some(rest) = l.strip_prefix('[') {
         let Some(name) = rest.strip_suffix(']') else {
-            return Err(ParseError::BadSectionHeader {
-                line,
-                text: l.to_string(),
-            });
+            return Err(ParseError::BadSectionHeader { line, text: l.to_string() });
         };
-        if name
-            .chars()
-            .any(|c| c < ' ' || c == '\x7f' || c == '"' || c == '\'' || c == '\\')
-        {
-            return Err(ParseError::UnsafeSectionHeader {
-                line,
-                text: l.to_string(),
-            });
+        if name.chars().any(|c| c < ' ' || c == '\x7f' || c == '"' || c == '\'' || c == '\\') {
+            return Err(ParseError::UnsafeSectionHeader { line, text: l.to_string() });
         }
         if sections.contains(&name) {
             *section = Some(name.to_string());
@@ -239,67 +210,84 @@ mod tests {
     const S: &[&str] = &["Unit", "Service", "Install"];
 
     fn kv(p: &Parsed) -> Vec<(String, String, usize)> {
-        p.assignments
-            .iter()
-            .map(|a| (a.key.clone(), a.value.clone(), a.line))
-            .collect()
+        p.assignments.iter().map(|a| (a.key.clone(), a.value.clone(), a.line)).collect()
     }
 
     #[test]
     fn continuation_comments_and_sections() {
-        let p = parse(
-            b"[Service]\nA=1 \\\n# c\n 2\n[Foo]\nB=2\n[X-Bar]\nC=3\n[Service]\nD = 4 \n",
-            S,
-        )
-        .unwrap();
-        assert_eq!(
-            kv(&p),
-            vec![
-                ("A".into(), "1   2".into(), 4),
-                ("D".into(), "4".into(), 10)
-            ]
-        );
+        let p = parse(b"[Service]\nA=1 \\\n# c\n 2\n[Foo]\nB=2\n[X-Bar]\nC=3\n[Service]\nD = 4 \n", S).unwrap();
+        assert_eq!(kv(&p), vec![("A".into(), "1   2".into(), 4), ("D".into(), "4".into(), 10)]);
         assert_eq!(p.warnings, vec!["line 5: unknown section 'Foo', ignoring"]);
     }
 
     #[test]
     fn empty_line_ends_continuation_and_eof_flushes_it() {
         let p = parse(b"[Service]\nPrivate\\\n\nTmp=yes\nX=1\\", S).unwrap();
-        assert_eq!(
-            kv(&p),
-            vec![("Tmp".into(), "yes".into(), 4), ("X".into(), "1".into(), 5)]
-        );
+        assert_eq!(kv(&p), vec![("Tmp".into(), "yes".into(), 4), ("X".into(), "1".into(), 5)]);
         assert_eq!(p.warnings, vec!["line 3: missing '=', ignoring line"]);
     }
 
     #[test]
     fn nul_and_cr_end_lines() {
         let p = parse(b"[Service]\r\nA=1\0B=2\rC=3", S).unwrap();
-        assert_eq!(
-            kv(&p),
-            vec![
-                ("A".into(), "1".into(), 2),
-                ("B".into(), "2".into(), 3),
-                ("C".into(), "3".into(), 4)
-            ]
-        );
+        assert_eq!(kv(&p), vec![("A".into(), "1".into(), 2), ("B".into(), "2".into(), 3), ("C".into(), "3".into(), 4)]);
     }
 
     #[test]
     fn fatal_errors() {
-        assert_eq!(
-            parse(b"[Service\n", S),
-            Err(ParseError::BadSectionHeader {
-                line: 1,
-                text: "[Service".into()
-            })
-        );
-        assert_eq!(
-            parse(b"[Service]\nA=\xff\n", S),
-            Err(ParseError::InvalidUtf8 { line: 2 })
-        );
+        assert_eq!(parse(b"[Service\n", S), Err(ParseError::BadSectionHeader { line: 1, text: "[Service".into() }));
+        assert_eq!(parse(b"[Service]\nA=\xff\n", S), Err(ParseError::InvalidUtf8 { line: 2 }));
         let mut big = b"[Service]\nA=".to_vec();
         big.extend(std::iter::repeat_n(b'x', LONG_LINE_MAX));
         assert_eq!(parse(&big, S), Err(ParseError::LineTooLong { line: 2 }));
+    }
+
+    /// Random bytes mixed with unit-file fragments never panic the parser or the settings builder.
+    #[test]
+    fn random_input_never_panics() {
+        let pieces: &[&[u8]] = &[
+            b"[Service]",
+            b"[Unit]",
+            b"\n",
+            b"\\",
+            b"=",
+            b"#",
+            b";",
+            b"\r",
+            b"\0",
+            b"\xff",
+            b"SystemCallFilter=~@",
+            b"User=%",
+            b"RestrictAddressFamilies=",
+            b" ",
+            b"yes",
+            b"@privileged",
+            b"\xef\xbb\xbf",
+            b"[",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3000 {
+            let mut data = Vec::new();
+            for _ in 0..(next() % 40) {
+                let r = next();
+                if r % 3 == 0 {
+                    data.push((r >> 8) as u8);
+                } else {
+                    data.extend_from_slice(pieces[(r >> 8) as usize % pieces.len()]);
+                }
+            }
+            if let Ok(p) = parse(&data, S) {
+                let names = crate::context::Names { name: "f@x.service", fragment: "/f@.service" };
+                let info =
+                    crate::context::build(&[("/f@.service".into(), p.assignments)], &names, crate::load::Scope::System);
+                assert!(crate::assess::exposure_tenths(&crate::assess::assess(&info)) <= 100);
+            }
+        }
     }
 }

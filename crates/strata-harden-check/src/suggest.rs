@@ -31,9 +31,7 @@ fn values<'a>(
 }
 
 fn bad(rec: &UnitRecord, field: &str) -> bool {
-    rec.checks
-        .iter()
-        .any(|c| c.json_field == field && c.badness.is_some_and(|b| b > 0))
+    rec.checks.iter().any(|c| c.json_field == field && c.badness.is_some_and(|b| b > 0))
 }
 
 /// Builds the drop-in for one assessed unit.
@@ -46,13 +44,9 @@ pub fn suggest(
     let mut lines: Vec<(String, String)> = Vec::new();
     let mut add = |why: &str, directive: String| lines.push((why.to_string(), directive));
     let fragment = files.fragment.display().to_string();
-    let names = context::Names {
-        name: &files.name,
-        fragment: &fragment,
-    };
+    let names = context::Names { name: &files.name, fragment: &fragment };
     let info = context::build(parsed, &names, root.scope);
-    let root_user =
-        matches!(info.user.as_deref(), None | Some("" | "root" | "0")) && !info.dynamic_user;
+    let root_user = matches!(info.user.as_deref(), None | Some("" | "root" | "0")) && !info.dynamic_user;
     let words = |k: &str| -> Vec<String> {
         values(parsed, "Service", k)
             .flat_map(|v| v.split_whitespace().map(str::to_string).collect::<Vec<_>>())
@@ -62,21 +56,13 @@ pub fn suggest(
         .chain(values(parsed, "Unit", "Wants"))
         .chain(values(parsed, "Unit", "Requires"))
         .any(|v| v.contains("network"))
-        || root
-            .unit(&files.name.replace(".service", ".socket"))
-            .is_ok();
+        || root.unit(&files.name.replace(".service", ".socket")).is_ok();
 
     if bad(rec, "PrivateTmp") {
-        add(
-            "a private /tmp and /var/tmp: other services' temporary files are out of reach",
-            "PrivateTmp=yes".into(),
-        );
+        add("a private /tmp and /var/tmp: other services' temporary files are out of reach", "PrivateTmp=yes".into());
     }
     if bad(rec, "NoNewPrivileges") {
-        add(
-            "setuid binaries and file capabilities cannot raise privileges",
-            "NoNewPrivileges=yes".into(),
-        );
+        add("setuid binaries and file capabilities cannot raise privileges", "NoNewPrivileges=yes".into());
     }
     if bad(rec, "ProtectSystem") {
         let mut rw: Vec<String> = Vec::new();
@@ -97,10 +83,7 @@ pub fn suggest(
                 "ProtectSystem=full".into(),
             );
         } else {
-            add(
-                "the whole file system is read-only except the directories below",
-                "ProtectSystem=strict".into(),
-            );
+            add("the whole file system is read-only except the directories below", "ProtectSystem=strict".into());
             if !rw.is_empty() {
                 add(
                     "the StateDirectory=/LogsDirectory=/RuntimeDirectory=/CacheDirectory= the unit declares stay writable",
@@ -110,90 +93,38 @@ pub fn suggest(
         }
     }
     if bad(rec, "ProtectHome") {
-        add(
-            "/home, /root and /run/user are read-only",
-            "ProtectHome=read-only".into(),
-        );
+        add("/home, /root and /run/user are read-only", "ProtectHome=read-only".into());
     }
     if bad(rec, "PrivateDevices") {
-        add(
-            "only pseudo devices (/dev/null, /dev/urandom, ...) are visible",
-            "PrivateDevices=yes".into(),
-        );
+        add("only pseudo devices (/dev/null, /dev/urandom, ...) are visible", "PrivateDevices=yes".into());
     }
     for (field, directive, why) in [
-        (
-            "ProtectKernelTunables",
-            "ProtectKernelTunables=yes",
-            "/proc/sys and /sys are read-only",
-        ),
-        (
-            "ProtectKernelModules",
-            "ProtectKernelModules=yes",
-            "kernel modules cannot be loaded",
-        ),
-        (
-            "ProtectKernelLogs",
-            "ProtectKernelLogs=yes",
-            "the kernel log ring buffer is out of reach",
-        ),
-        (
-            "ProtectControlGroups",
-            "ProtectControlGroups=yes",
-            "the cgroup file system is read-only",
-        ),
-        (
-            "ProtectClock",
-            "ProtectClock=yes",
-            "the system and hardware clocks cannot be set",
-        ),
-        (
-            "ProtectHostname",
-            "ProtectHostname=yes",
-            "the host name cannot be changed",
-        ),
-        (
-            "RestrictRealtime",
-            "RestrictRealtime=yes",
-            "no realtime scheduling that could starve the machine",
-        ),
-        (
-            "RestrictSUIDSGID",
-            "RestrictSUIDSGID=yes",
-            "no setuid/setgid files can be created",
-        ),
-        (
-            "LockPersonality",
-            "LockPersonality=yes",
-            "the execution domain cannot be changed",
-        ),
-        (
-            "SystemCallArchitectures",
-            "SystemCallArchitectures=native",
-            "only the native system call ABI",
-        ),
+        ("ProtectKernelTunables", "ProtectKernelTunables=yes", "/proc/sys and /sys are read-only"),
+        ("ProtectKernelModules", "ProtectKernelModules=yes", "kernel modules cannot be loaded"),
+        ("ProtectKernelLogs", "ProtectKernelLogs=yes", "the kernel log ring buffer is out of reach"),
+        ("ProtectControlGroups", "ProtectControlGroups=yes", "the cgroup file system is read-only"),
+        ("ProtectClock", "ProtectClock=yes", "the system and hardware clocks cannot be set"),
+        ("ProtectHostname", "ProtectHostname=yes", "the host name cannot be changed"),
+        ("RestrictRealtime", "RestrictRealtime=yes", "no realtime scheduling that could starve the machine"),
+        ("RestrictSUIDSGID", "RestrictSUIDSGID=yes", "no setuid/setgid files can be created"),
+        ("LockPersonality", "LockPersonality=yes", "the execution domain cannot be changed"),
+        ("SystemCallArchitectures", "SystemCallArchitectures=native", "only the native system call ABI"),
     ] {
         if bad(rec, field) {
             add(why, directive.into());
         }
     }
     if bad(rec, "ProtectProc") && !root_user {
-        add(
-            "other users' processes are invisible in /proc",
-            "ProtectProc=invisible".into(),
-        );
+        add("other users' processes are invisible in /proc", "ProtectProc=invisible".into());
     }
-    if rec.checks.iter().any(|c| {
-        c.json_field.starts_with("RestrictNamespaces_") && c.badness.is_some_and(|b| b > 0)
-    }) {
-        add(
-            "no new namespaces of any kind",
-            "RestrictNamespaces=yes".into(),
-        );
+    if rec.checks.iter().any(|c| c.json_field.starts_with("RestrictNamespaces_") && c.badness.is_some_and(|b| b > 0)) {
+        add("no new namespaces of any kind", "RestrictNamespaces=yes".into());
     }
-    if rec.checks.iter().any(|c| {
-        c.json_field.starts_with("RestrictAddressFamilies_") && c.badness.is_some_and(|b| b > 0)
-    }) {
+    if rec
+        .checks
+        .iter()
+        .any(|c| c.json_field.starts_with("RestrictAddressFamilies_") && c.badness.is_some_and(|b| b > 0))
+    {
         if network {
             add(
                 "local and Internet sockets (it is a network service), netlink for interface queries",
@@ -206,64 +137,79 @@ pub fn suggest(
             );
         }
     }
-    if rec
-        .checks
-        .iter()
-        .any(|c| c.json_field.starts_with("SystemCallFilter_") && c.badness.is_some_and(|b| b > 0))
+    if rec.checks.iter().any(|c| c.json_field.starts_with("SystemCallFilter_") && c.badness.is_some_and(|b| b > 0))
         && !values(parsed, "Service", "SystemCallFilter").any(|_| true)
     {
-        add(
-            "the system calls ordinary services use",
-            "SystemCallFilter=@system-service".into(),
-        );
+        add("the system calls ordinary services use", "SystemCallFilter=@system-service".into());
         if root_user {
-            add("no system calls a root service never needs (it may still change user and ownership)", "SystemCallFilter=~@clock @cpu-emulation @debug @module @mount @obsolete @raw-io @reboot @swap".into());
+            add(
+                "no system calls a root service never needs (it may still change user and ownership)",
+                "SystemCallFilter=~@clock @cpu-emulation @debug @module @mount @obsolete @raw-io @reboot @swap".into(),
+            );
         } else {
             add(
                 "no privileged or resource-changing system calls (it runs as its own user)",
-                "SystemCallFilter=~@privileged @resources @obsolete @cpu-emulation @debug @mount"
-                    .into(),
+                "SystemCallFilter=~@privileged @resources @obsolete @cpu-emulation @debug @mount".into(),
             );
         }
     }
     if !root_user {
         if bad(rec, "RemoveIPC") {
-            add(
-                "its System V IPC objects are removed when it stops",
-                "RemoveIPC=yes".into(),
-            );
+            add("its System V IPC objects are removed when it stops", "RemoveIPC=yes".into());
         }
-        if rec.checks.iter().any(|c| {
-            c.json_field.starts_with("CapabilityBoundingSet_") && c.badness.is_some_and(|b| b > 0)
-        }) && words("AmbientCapabilities").is_empty()
+        if rec
+            .checks
+            .iter()
+            .any(|c| c.json_field.starts_with("CapabilityBoundingSet_") && c.badness.is_some_and(|b| b > 0))
+            && words("AmbientCapabilities").is_empty()
         {
             add(
                 "it runs as its own user and is given no capabilities, so it needs none",
                 "CapabilityBoundingSet=".into(),
             );
         }
-    } else if rec.checks.iter().any(|c| {
-        c.json_field.starts_with("CapabilityBoundingSet_") && c.badness.is_some_and(|b| b > 0)
-    }) {
+    } else if rec
+        .checks
+        .iter()
+        .any(|c| c.json_field.starts_with("CapabilityBoundingSet_") && c.badness.is_some_and(|b| b > 0))
+    {
         add(
             "drops the capabilities a root daemon does not use (it keeps those to change user, bind ports and read files)",
             "CapabilityBoundingSet=~CAP_SYS_ADMIN CAP_SYS_PTRACE CAP_SYS_MODULE CAP_SYS_RAWIO CAP_SYS_TIME CAP_SYS_BOOT CAP_MAC_ADMIN CAP_MAC_OVERRIDE CAP_LINUX_IMMUTABLE CAP_SYS_PACCT CAP_WAKE_ALARM CAP_BLOCK_SUSPEND CAP_SYS_TTY_CONFIG CAP_AUDIT_CONTROL CAP_AUDIT_READ CAP_BPF CAP_SYSLOG CAP_MKNOD CAP_LEASE CAP_NET_ADMIN".into(),
         );
     }
 
+    // Keep each directive only when it does not raise the exposure given those kept before it
+    // (e.g. an address family added to a unit's own, narrower allow list would).
+    let path = format!("/etc/systemd/system/{}.d/{DROPIN_NAME}", files.name);
+    let predict = |kept: &[&(String, String)]| -> anyhow::Result<u64> {
+        let mut text = String::from("[Service]\n");
+        for (_, d) in kept {
+            text.push_str(d);
+            text.push('\n');
+        }
+        let extra = parse::parse(text.as_bytes(), &["Unit", "Service", "Install"])
+            .map_err(|e| anyhow::anyhow!("suggested drop-in does not parse: {e}"))?;
+        let mut all: Vec<(String, Vec<Assignment>)> = parsed.iter().filter(|(p, _)| *p != path).cloned().collect();
+        all.push((path.clone(), extra.assignments));
+        let predicted = context::build(&all, &names, root.scope);
+        Ok(assess::exposure_tenths(&assess::assess(&predicted)))
+    };
+    let mut kept: Vec<&(String, String)> = Vec::new();
+    let mut predicted_tenths = predict(&kept)?;
+    for line in &lines {
+        kept.push(line);
+        let t = predict(&kept)?;
+        if t <= predicted_tenths {
+            predicted_tenths = t;
+        } else {
+            kept.pop();
+        }
+    }
     let mut text = String::from("[Service]\n");
-    for (why, directive) in &lines {
+    for (why, directive) in &kept {
         text.push_str(&format!("# {why}\n{directive}\n"));
     }
-    // The prediction: the same unit with this drop-in applied last.
-    let extra = parse::parse(text.as_bytes(), &["Unit", "Service", "Install"])
-        .map_err(|e| anyhow::anyhow!("suggested drop-in does not parse: {e}"))?;
-    let path = format!("/etc/systemd/system/{}.d/{DROPIN_NAME}", files.name);
-    let mut all = parsed.to_vec();
-    all.retain(|(p, _)| *p != path);
-    all.push((path.clone(), extra.assignments));
-    let predicted = context::build(&all, &names, root.scope);
-    let predicted_tenths = assess::exposure_tenths(&assess::assess(&predicted));
     text.push_str(&format!(
         "# predicted exposure: {} {} (now {:.1} {})\n",
         assess::tenths(predicted_tenths),
@@ -271,9 +217,5 @@ pub fn suggest(
         rec.exposure,
         rec.rating
     ));
-    Ok(Suggestion {
-        path,
-        text,
-        predicted_tenths,
-    })
+    Ok(Suggestion { path, text, predicted_tenths })
 }
