@@ -37,6 +37,8 @@ pub struct Cli {
     #[arg(long, value_name = "DIR", default_value = "/")]
     root: PathBuf,
     /// Read user units (/etc/systemd/user, /usr/lib/systemd/user, ...) instead of system units.
+    /// systemd-analyze 252 refuses --user together with --root, so these scores follow its rules
+    /// (KeyringMode= defaults to inherit) but have no reference run to compare with.
     #[arg(long)]
     user: bool,
     /// Every .service unit under the root (templates are skipped).
@@ -520,6 +522,20 @@ mod tests {
             dropin: String::new(),
         };
         strata_core::doc::check_fields(&SUGGESTION_DOC, &s);
+    }
+
+    #[test]
+    fn user_units_come_from_user_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("usr/lib/systemd/user");
+        fs::create_dir_all(&d).unwrap();
+        fs::write(d.join("u.service"), "[Service]\nExecStart=/bin/true\n").unwrap();
+        let root = Root::open(dir.path(), Scope::User).unwrap();
+        let Assessment::Unit(rec, ..) = assess_unit(&root, "u.service") else { panic!("not assessed") };
+        let keyring = rec.checks.iter().find(|c| c.json_field == "KeyringMode").unwrap();
+        assert_eq!(keyring.badness, Some(1));
+        let system = Root::open(dir.path(), Scope::System).unwrap();
+        assert!(matches!(assess_unit(&system, "u.service"), Assessment::Error(_)));
     }
 
     #[test]

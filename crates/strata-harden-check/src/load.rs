@@ -31,9 +31,14 @@ pub fn search_paths(scope: Scope) -> &'static [&'static str] {
             "/usr/lib/systemd/system",
             "/run/systemd/generator.late",
         ],
-        Scope::User => {
-            &["/etc/systemd/user", "/run/systemd/user", "/usr/local/lib/systemd/user", "/usr/lib/systemd/user"]
-        }
+        Scope::User => &[
+            "/etc/systemd/user",
+            "/run/systemd/user",
+            "/usr/local/share/systemd/user",
+            "/usr/share/systemd/user",
+            "/usr/local/lib/systemd/user",
+            "/usr/lib/systemd/user",
+        ],
     }
 }
 
