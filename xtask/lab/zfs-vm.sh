@@ -157,7 +157,7 @@ ensure_series() {
     local src b=$CACHE/kbuild ksrc=/lib/modules/$kver/source kobj=/lib/modules/$kver/build t0=$SECONDS
     src=$(ls -d "$z"/usr/src/zfs-*/ | head -n 1); [[ -n $src ]] || die "zfs-dkms $ver has no /usr/src/zfs-*"
     [[ -e $ksrc ]] || ksrc=$kobj
-    log "building the zfs $ver modules for $kver (slow: ~10 min on 2 cores; log in $CACHE/kbuild.log)"
+    log "building the zfs $ver modules for $kver (slow: 3-6 min on 2 cores; log in $CACHE/kbuild.log)"
     rm -rf "$b"; cp -a "$src" "$b"
     # the configure line of the package's dkms.conf
     (cd "$b" && nice -n 10 ./configure --prefix=/usr --with-config=kernel --with-linux="$ksrc" --with-linux-obj="$kobj" &&

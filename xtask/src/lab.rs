@@ -20,8 +20,13 @@ pub enum LabCmd {
     Shell,
     /// The main job on a real pool laid out like a server: snapshot, change, diff, prune, quota.
     Demo,
-    /// Refresh tests/fixtures/zfs-VERSION from real zfs commands in the guest.
-    Capture,
+    /// Refresh tests/fixtures/zfs-SERIES from real zfs commands in the guest.
+    Capture {
+        /// OpenZFS series of the guest: 2.3 (the host's packages) or 2.1 (bookworm's own, unpacked from apt
+        /// into its own cache, not installed).
+        #[arg(long, value_name = "SERIES", default_value = "2.3", value_parser = ["2.1", "2.3"])]
+        zfs: String,
+    },
 }
 
 fn launcher() -> PathBuf {
@@ -34,7 +39,7 @@ pub fn run(cmd: LabCmd) -> Result<()> {
         LabCmd::Test { filters } => test(&filters),
         LabCmd::Shell => shell(),
         LabCmd::Demo => demo(),
-        LabCmd::Capture => capture(),
+        LabCmd::Capture { zfs } => capture(&zfs),
     }
 }
 
@@ -148,13 +153,10 @@ fn shell() -> Result<()> {
     Ok(())
 }
 
-fn capture() -> Result<()> {
+fn capture(series: &str) -> Result<()> {
     let out = tempfile::Builder::new().prefix("strata-lab-").tempdir()?;
-    let code = vm_run(
-        &crate::root().join("xtask/lab/capture-fixtures.sh"),
-        &[],
-        &[("ZFSVM_OUT", out.path().display().to_string())],
-    )?;
+    let env = [("ZFSVM_OUT", out.path().display().to_string()), ("ZFSVM_ZFS", series.to_string())];
+    let code = vm_run(&crate::root().join("xtask/lab/capture-fixtures.sh"), &[], &env)?;
     if code != 0 {
         bail!("capture failed (guest exit code {code})");
     }
@@ -163,12 +165,22 @@ fn capture() -> Result<()> {
     let v = version.lines().next().unwrap_or_default();
     // zfs-2.3.2-2~bpo12+2 -> 2.3
     let short: String = v.trim_start_matches("zfs-").split('.').take(2).collect::<Vec<_>>().join(".");
+    if short != series {
+        bail!(
+            "asked for OpenZFS {series}, but the guest ran {v}: a stale lab cache? (`zfs-vm.sh clean`, then set it up again)"
+        );
+    }
     let dest = crate::root().join("tests/fixtures").join(format!("zfs-{short}"));
+    // the hand-written notes next to the fixtures survive a refresh
+    let readme = std::fs::read(dest.join("README.md")).ok();
     if dest.exists() {
         std::fs::remove_dir_all(&dest)?;
     }
     std::fs::create_dir_all(dest.parent().unwrap_or(Path::new(".")))?;
     crate::sh("cp", &["-r", &out.path().join("fixtures").display().to_string(), &dest.display().to_string()])?;
+    if let Some(readme) = readme {
+        std::fs::write(dest.join("README.md"), readme)?;
+    }
     eprintln!("xtask: fixtures of {v} written to {}", dest.display());
     Ok(())
 }
