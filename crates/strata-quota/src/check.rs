@@ -116,12 +116,7 @@ pub fn assess(space: &Space, warn: f64, crit: f64) -> Option<Assessed> {
     } else {
         Level::Ok
     };
-    Some(Assessed {
-        space: space.clone(),
-        worst: worst.clone(),
-        limits,
-        level,
-    })
+    Some(Assessed { space: space.clone(), worst: worst.clone(), limits, level })
 }
 
 /// A dataset at or above a threshold.
@@ -143,21 +138,9 @@ pub static CHECK_DOC: RecordDoc = RecordDoc {
     name: "quota_check",
     about: "A dataset at or above a threshold (check); datasets below --warn print nothing.",
     fields: &[
-        FieldDoc {
-            name: "type",
-            ty: "string",
-            doc: "always \"quota_check\"",
-        },
-        FieldDoc {
-            name: "dataset",
-            ty: "string",
-            doc: "the dataset's full name",
-        },
-        FieldDoc {
-            name: "level",
-            ty: "string",
-            doc: "\"warn\" (at or above --warn) or \"crit\" (at or above --crit)",
-        },
+        FieldDoc { name: "type", ty: "string", doc: "always \"quota_check\"" },
+        FieldDoc { name: "dataset", ty: "string", doc: "the dataset's full name" },
+        FieldDoc { name: "level", ty: "string", doc: "\"warn\" (at or above --warn) or \"crit\" (at or above --crit)" },
         FieldDoc {
             name: "limit",
             ty: "string",
@@ -168,11 +151,7 @@ pub static CHECK_DOC: RecordDoc = RecordDoc {
             ty: "integer",
             doc: "what counts against that limit: ZFS used for quota, referenced for refquota",
         },
-        FieldDoc {
-            name: "limit_bytes",
-            ty: "integer",
-            doc: "the limit",
-        },
+        FieldDoc { name: "limit_bytes", ty: "integer", doc: "the limit" },
         FieldDoc {
             name: "available_bytes",
             ty: "integer",
@@ -183,16 +162,8 @@ pub static CHECK_DOC: RecordDoc = RecordDoc {
             ty: "number",
             doc: "used_bytes as a percentage of limit_bytes, two decimals (above 100 once a writer hit the quota)",
         },
-        FieldDoc {
-            name: "warn_percent",
-            ty: "number",
-            doc: "the --warn threshold",
-        },
-        FieldDoc {
-            name: "crit_percent",
-            ty: "number",
-            doc: "the --crit threshold",
-        },
+        FieldDoc { name: "warn_percent", ty: "number", doc: "the --warn threshold" },
+        FieldDoc { name: "crit_percent", ty: "number", doc: "the --crit threshold" },
     ],
 };
 
@@ -204,10 +175,7 @@ impl Record for CheckRecord {
             ("dataset", self.dataset.clone()),
             (
                 "level",
-                serde_json::to_value(self.level)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                serde_json::to_value(self.level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
             ),
             ("limit", self.limit.to_string()),
             ("used", human_size(self.used_bytes)),
@@ -244,55 +212,24 @@ fn nagios_label(s: &str) -> String {
 pub fn nagios_line(assessed: &[Assessed], warn: f64, crit: f64) -> String {
     let level = assessed.iter().map(|a| a.level).max().unwrap_or(Level::Ok);
     let describe = |a: &Assessed| {
-        format!(
-            "{} {:.1}% of {} {}",
-            a.space.name,
-            a.worst.percent,
-            a.worst.name,
-            human_size(a.worst.bytes)
-        )
+        format!("{} {:.1}% of {} {}", a.space.name, a.worst.percent, a.worst.name, human_size(a.worst.bytes))
     };
     let text = if assessed.is_empty() {
         "no dataset has a quota or refquota".to_string()
     } else if level == Level::Ok {
-        let top = assessed.iter().fold(&assessed[0], |m, a| {
-            if a.worst.percent > m.worst.percent {
-                a
-            } else {
-                m
-            }
-        });
+        let top = assessed.iter().fold(&assessed[0], |m, a| if a.worst.percent > m.worst.percent { a } else { m });
         let n = assessed.len();
-        format!(
-            "{n} dataset{} within {warn}%, fullest {}",
-            if n == 1 { "" } else { "s" },
-            describe(top)
-        )
+        format!("{n} dataset{} within {warn}%, fullest {}", if n == 1 { "" } else { "s" }, describe(top))
     } else {
         let mut over: Vec<&Assessed> = assessed.iter().filter(|a| a.level > Level::Ok).collect();
-        over.sort_by(|a, b| {
-            b.level
-                .cmp(&a.level)
-                .then(b.worst.percent.total_cmp(&a.worst.percent))
-        });
-        over.iter()
-            .map(|a| describe(a))
-            .collect::<Vec<_>>()
-            .join(", ")
+        over.sort_by(|a, b| b.level.cmp(&a.level).then(b.worst.percent.total_cmp(&a.worst.percent)));
+        over.iter().map(|a| describe(a)).collect::<Vec<_>>().join(", ")
     };
     let mut perf = Vec::new();
     for a in assessed {
         for l in &a.limits {
-            let label = if l.name == "quota" {
-                a.space.name.clone()
-            } else {
-                format!("{} {}", a.space.name, l.name)
-            };
-            perf.push(format!(
-                "{}={}%;{warn};{crit};0;100",
-                nagios_label(&label),
-                l.percent
-            ));
+            let label = if l.name == "quota" { a.space.name.clone() } else { format!("{} {}", a.space.name, l.name) };
+            perf.push(format!("{}={}%;{warn};{crit};0;100", nagios_label(&label), l.percent));
         }
     }
     let mut line = format!("QUOTA {} - {text}", level.nagios());
@@ -306,9 +243,7 @@ pub fn nagios_line(assessed: &[Assessed], warn: f64, crit: f64) -> String {
 
 /// A Prometheus label value: backslash, double quote and newline escaped.
 fn label_value(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 fn family(out: &mut String, name: &str, help: &str, samples: &[(String, String)]) {
@@ -325,12 +260,7 @@ fn family(out: &mut String, name: &str, help: &str, samples: &[(String, String)]
 
 /// A node_exporter textfile-collector file. `assessed` is `None` when the check failed: then only
 /// `strata_quota_check_success 0` and the time are written.
-pub fn prometheus_text(
-    assessed: Option<&[Assessed]>,
-    warn: f64,
-    crit: f64,
-    now_unix: i64,
-) -> String {
+pub fn prometheus_text(assessed: Option<&[Assessed]>, warn: f64, crit: f64, now_unix: i64) -> String {
     let mut out = String::new();
     let one = |v: String| vec![(String::new(), v)];
     family(
@@ -346,22 +276,10 @@ pub fn prometheus_text(
         &one(now_unix.to_string()),
     );
     let Some(assessed) = assessed else { return out };
-    family(
-        &mut out,
-        "strata_quota_warn_ratio",
-        "The --warn threshold as a ratio.",
-        &one((warn / 100.0).to_string()),
-    );
-    family(
-        &mut out,
-        "strata_quota_crit_ratio",
-        "The --crit threshold as a ratio.",
-        &one((crit / 100.0).to_string()),
-    );
+    family(&mut out, "strata_quota_warn_ratio", "The --warn threshold as a ratio.", &one((warn / 100.0).to_string()));
+    family(&mut out, "strata_quota_crit_ratio", "The --crit threshold as a ratio.", &one((crit / 100.0).to_string()));
     let ds = |a: &Assessed| format!("dataset=\"{}\"", label_value(&a.space.name));
-    let per = |f: &dyn Fn(&Assessed) -> String| {
-        assessed.iter().map(|a| (ds(a), f(a))).collect::<Vec<_>>()
-    };
+    let per = |f: &dyn Fn(&Assessed) -> String| assessed.iter().map(|a| (ds(a), f(a))).collect::<Vec<_>>();
     family(
         &mut out,
         "strata_quota_used_bytes",
@@ -383,11 +301,7 @@ pub fn prometheus_text(
     let per_limit = |f: &dyn Fn(&Limit) -> String| {
         assessed
             .iter()
-            .flat_map(|a| {
-                a.limits
-                    .iter()
-                    .map(move |l| (format!("{},limit=\"{}\"", ds(a), l.name), f(l)))
-            })
+            .flat_map(|a| a.limits.iter().map(move |l| (format!("{},limit=\"{}\"", ds(a), l.name), f(l))))
             .collect::<Vec<_>>()
     };
     family(
@@ -418,9 +332,7 @@ pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file name", path.display()))?;
+    let name = path.file_name().with_context(|| format!("{} is not a file name", path.display()))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{}.", name.to_string_lossy()))
         .suffix(".tmp")
@@ -440,40 +352,23 @@ pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
 
 fn assess_all(args: &CheckArgs, ctx: &Ctx) -> anyhow::Result<Vec<Assessed>> {
     let space = crate::read_space(ctx, &args.selection.datasets, args.selection.recursive)?;
-    let assessed: Vec<Assessed> = space
-        .iter()
-        .filter_map(|s| assess(s, args.warn, args.crit))
-        .collect();
+    let assessed: Vec<Assessed> = space.iter().filter_map(|s| assess(s, args.warn, args.crit)).collect();
     if let Some(p) = &args.prometheus {
-        write_atomic(
-            p,
-            &prometheus_text(
-                Some(&assessed),
-                args.warn,
-                args.crit,
-                ctx.clock.now().as_second(),
-            ),
-        )?;
+        write_atomic(p, &prometheus_text(Some(&assessed), args.warn, args.crit, ctx.clock.now().as_second()))?;
     }
     Ok(assessed)
 }
 
 pub fn run(args: &CheckArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     if args.warn > args.crit {
-        return Err(ExitError::new(
-            exit::ERROR,
-            format!("--warn {}% is above --crit {}%", args.warn, args.crit),
-        )
-        .into());
+        return Err(ExitError::new(exit::ERROR, format!("--warn {}% is above --crit {}%", args.warn, args.crit)).into());
     }
     let assessed = match assess_all(args, ctx) {
         Ok(a) => a,
         Err(mut e) => {
             if let Some(p) = &args.prometheus
-                && let Err(we) = write_atomic(
-                    p,
-                    &prometheus_text(None, args.warn, args.crit, ctx.clock.now().as_second()),
-                )
+                && let Err(we) =
+                    write_atomic(p, &prometheus_text(None, args.warn, args.crit, ctx.clock.now().as_second()))
             {
                 e = e.context(format!("{we:#}"));
             }
@@ -489,8 +384,7 @@ pub fn run(args: &CheckArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     };
     let level = assessed.iter().map(|a| a.level).max().unwrap_or(Level::Ok);
     if args.nagios {
-        ctx.out
-            .write_text(&nagios_line(&assessed, args.warn, args.crit))?;
+        ctx.out.write_text(&nagios_line(&assessed, args.warn, args.crit))?;
     } else {
         for a in assessed.iter().filter(|a| a.level > Level::Ok) {
             ctx.out.write(&CheckRecord::new(a, args.warn, args.crit))?;
@@ -509,10 +403,7 @@ mod tests {
     const LIST: &str = "zfs list -H -p -o name,used,avail,refer,quota,refquota,reservation,refreservation,usedbysnapshots,compression,compressratio";
 
     fn argv(extra: &str) -> Vec<String> {
-        format!("{LIST} {extra}")
-            .split(' ')
-            .map(str::to_string)
-            .collect()
+        format!("{LIST} {extra}").split(' ').map(str::to_string).collect()
     }
 
     /// The fixture's datasets, tank/var/log (quota 64M) with `used` replaced.
@@ -524,8 +415,7 @@ mod tests {
     }
 
     fn check(used: u64, extra: &[&str], format: Format) -> (anyhow::Result<Outcome>, String) {
-        let runner =
-            FakeRunner::new().expect(&argv("-r tank"), Output::ok(rows_with_log_used(used)));
+        let runner = FakeRunner::new().expect(&argv("-r tank"), Output::ok(rows_with_log_used(used)));
         let (mut ctx, buf) = testutil::ctx(runner, format);
         let mut args = vec!["check", "-r", "tank"];
         args.extend_from_slice(extra);
@@ -552,10 +442,7 @@ mod tests {
         // The real state after a writer hit EDQUOT (fixture get_after_quota): used above the quota.
         let (r, out) = check(67206144, &[], Format::Json);
         assert_eq!(r.unwrap().code(), 2);
-        assert!(
-            out.contains("\"level\":\"crit\"") && out.contains("\"used_percent\":100.14"),
-            "{out}"
-        );
+        assert!(out.contains("\"level\":\"crit\"") && out.contains("\"used_percent\":100.14"), "{out}");
         // Thresholds are inclusive.
         let (r, _) = check(48 * MIB, &["--warn", "75%"], Format::Json);
         assert_eq!(r.unwrap().code(), 1);
@@ -569,42 +456,25 @@ mod tests {
             out,
             "QUOTA OK - 1 dataset within 80%, fullest tank/var/log 0.1% of quota 64M|'tank/var/log'=0.07%;80;95;0;100\n"
         );
-        let (r, out) = check(
-            62 * MIB,
-            &["--nagios", "--warn", "50", "--crit", "90"],
-            Format::Json,
-        );
+        let (r, out) = check(62 * MIB, &["--nagios", "--warn", "50", "--crit", "90"], Format::Json);
         assert_eq!(r.unwrap().code(), 2);
-        assert_eq!(
-            out,
-            "QUOTA CRITICAL - tank/var/log 96.9% of quota 64M|'tank/var/log'=96.88%;50;90;0;100\n"
-        );
+        assert_eq!(out, "QUOTA CRITICAL - tank/var/log 96.9% of quota 64M|'tank/var/log'=96.88%;50;90;0;100\n");
     }
 
     #[test]
     fn errors_are_unknown_not_critical() {
-        let runner = FakeRunner::new().expect(
-            &argv("tank/nope"),
-            strata_zfs::fixtures::output("2.3", "err_list_nonexistent"),
-        );
+        let runner =
+            FakeRunner::new().expect(&argv("tank/nope"), strata_zfs::fixtures::output("2.3", "err_list_nonexistent"));
         let (mut ctx, buf) = testutil::ctx(runner, Format::Json);
         let err = testutil::run(&["check", "tank/nope"], &mut ctx).unwrap_err();
         assert_eq!(strata_core::exit::code_of(&err), 3);
-        assert!(
-            format!("{err:#}").contains("dataset does not exist"),
-            "{err:#}"
-        );
+        assert!(format!("{err:#}").contains("dataset does not exist"), "{err:#}");
         assert_eq!(buf.text(), "");
 
-        let runner = FakeRunner::new().expect(
-            &argv("tank/nope"),
-            strata_zfs::fixtures::output("2.3", "err_list_nonexistent"),
-        );
+        let runner =
+            FakeRunner::new().expect(&argv("tank/nope"), strata_zfs::fixtures::output("2.3", "err_list_nonexistent"));
         let (mut ctx, buf) = testutil::ctx(runner, Format::Json);
-        assert_eq!(
-            testutil::run(&["check", "--nagios", "tank/nope"], &mut ctx).unwrap(),
-            Outcome::Code(3)
-        );
+        assert_eq!(testutil::run(&["check", "--nagios", "tank/nope"], &mut ctx).unwrap(), Outcome::Code(3));
         let line = buf.text();
         assert!(
             line.starts_with("QUOTA UNKNOWN - ")
@@ -632,47 +502,21 @@ mod tests {
         assert_eq!(r.unwrap().code(), 2);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("strata_quota_check_success 1\n"), "{text}");
+        assert!(text.contains("strata_quota_check_timestamp_seconds 1795608000\n"), "{text}");
         assert!(
-            text.contains("strata_quota_check_timestamp_seconds 1795608000\n"),
+            text.contains(&format!("strata_quota_used_bytes{{dataset=\"tank/var/log\"}} {}\n", 62 * MIB)),
             "{text}"
         );
         assert!(
-            text.contains(&format!(
-                "strata_quota_used_bytes{{dataset=\"tank/var/log\"}} {}\n",
-                62 * MIB
-            )),
+            text.contains("strata_quota_limit_bytes{dataset=\"tank/var/log\",limit=\"quota\"} 67108864\n"),
             "{text}"
         );
-        assert!(
-            text.contains(
-                "strata_quota_limit_bytes{dataset=\"tank/var/log\",limit=\"quota\"} 67108864\n"
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                "strata_quota_used_ratio{dataset=\"tank/var/log\",limit=\"quota\"} 0.96875\n"
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains("strata_quota_level{dataset=\"tank/var/log\"} 2\n"),
-            "{text}"
-        );
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(
-            names,
-            vec![std::ffi::OsString::from("strata_quota.prom")],
-            "no temporary file left"
-        );
+        assert!(text.contains("strata_quota_used_ratio{dataset=\"tank/var/log\",limit=\"quota\"} 0.96875\n"), "{text}");
+        assert!(text.contains("strata_quota_level{dataset=\"tank/var/log\"} 2\n"), "{text}");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("strata_quota.prom")], "no temporary file left");
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o644
-        );
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
     }
 
     #[test]

@@ -11,12 +11,7 @@ use strata_core::cli::CommonArgs;
 use strata_core::doc::ManDoc;
 use strata_core::{Ctx, Outcome, Tool};
 
-pub const TOOL: Tool = Tool {
-    name: "strata-quota",
-    command,
-    run,
-    doc: &DOC,
-};
+pub const TOOL: Tool = Tool { name: "strata-quota", command, run, doc: &DOC };
 
 pub const DOC: ManDoc = ManDoc {
     examples: &[
@@ -28,10 +23,7 @@ pub const DOC: ManDoc = ManDoc {
             "strata quota set zroot/root/var/log quota=10G compression=zstd",
             "Cap the logs at 10 GiB and compress them. Every value is checked first; one zfs set call sets both.",
         ),
-        (
-            "strata-quota set -n zroot/home/alice reservation=5G",
-            "Show the zfs set command without running it.",
-        ),
+        ("strata-quota set -n zroot/home/alice reservation=5G", "Show the zfs set command without running it."),
         (
             "*/5 * * * * root strata-quota check -r zroot --warn 80% --crit 95% --prometheus /var/lib/prometheus/node-exporter/strata_quota.prom >/dev/null",
             "The cron line for monitoring: a node_exporter textfile every five minutes, replaced atomically.",
@@ -40,10 +32,7 @@ pub const DOC: ManDoc = ManDoc {
             "strata-quota check --nagios zroot/root/var/log --warn 80% --crit 95%",
             "A Nagios/Icinga check: one status line with perfdata, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
         ),
-        (
-            "strata-quota check -r zroot --format table",
-            "The datasets at or above a threshold, for a person.",
-        ),
+        ("strata-quota check -r zroot --format table", "The datasets at or above a threshold, for a person."),
         (
             "strata-quota users zroot/home --json | jq 'select(.used_bytes > 1e9)'",
             "Users and groups using more than 1 GB.",
@@ -139,8 +128,7 @@ pub(crate) fn read_space(
     use anyhow::Context;
     let cmd = strata_zfs::quota::space_command(datasets, recursive);
     let out = ctx.runner.run(&cmd)?;
-    strata_zfs::quota::parse_space(&out.stdout)
-        .with_context(|| format!("reading the output of `{cmd}`"))
+    strata_zfs::quota::parse_space(&out.stdout).with_context(|| format!("reading the output of `{cmd}`"))
 }
 
 #[cfg(test)]
@@ -174,15 +162,7 @@ pub(crate) mod testutil {
     pub fn ctx(runner: FakeRunner, format: Format) -> (Ctx, Buf) {
         let buf = Buf::default();
         let clock = FixedClock("2026-11-25T12:00:00Z".parse().unwrap());
-        (
-            Ctx::for_test(
-                Box::new(runner),
-                Box::new(clock),
-                Box::new(buf.clone()),
-                format,
-            ),
-            buf,
-        )
+        (Ctx::for_test(Box::new(runner), Box::new(clock), Box::new(buf.clone()), format), buf)
     }
 
     /// The real `list_space_r` fixture, in the columns of `space_command` (those it lacks unset).
@@ -191,9 +171,7 @@ pub(crate) mod testutil {
         let mut out = String::new();
         for line in raw.lines() {
             let f: Vec<&str> = line.split('\t').collect();
-            let row = [
-                f[0], f[1], f[2], f[3], f[4], "0", f[5], "0", "0", f[6], f[7],
-            ];
+            let row = [f[0], f[1], f[2], f[3], f[4], "0", f[5], "0", "0", f[6], f[7]];
             out.push_str(&row.join("\t"));
             out.push('\n');
         }

@@ -39,51 +39,23 @@ pub static QUOTA_DOC: RecordDoc = RecordDoc {
     name: "quota",
     about: "One dataset (report). Limits that ZFS shows as none are null.",
     fields: &[
-        FieldDoc {
-            name: "type",
-            ty: "string",
-            doc: "always \"quota\"",
-        },
-        FieldDoc {
-            name: "dataset",
-            ty: "string",
-            doc: "the dataset's full name",
-        },
+        FieldDoc { name: "type", ty: "string", doc: "always \"quota\"" },
+        FieldDoc { name: "dataset", ty: "string", doc: "the dataset's full name" },
         FieldDoc {
             name: "used_bytes",
             ty: "integer",
             doc: "space used by the dataset, its descendants and snapshots (ZFS used); what quota limits",
         },
-        FieldDoc {
-            name: "available_bytes",
-            ty: "integer",
-            doc: "space still available to it (ZFS available)",
-        },
+        FieldDoc { name: "available_bytes", ty: "integer", doc: "space still available to it (ZFS available)" },
         FieldDoc {
             name: "referenced_bytes",
             ty: "integer",
             doc: "data the dataset itself refers to (ZFS referenced); what refquota limits",
         },
-        FieldDoc {
-            name: "quota_bytes",
-            ty: "integer|null",
-            doc: "quota, null when none",
-        },
-        FieldDoc {
-            name: "refquota_bytes",
-            ty: "integer|null",
-            doc: "refquota, null when none",
-        },
-        FieldDoc {
-            name: "reservation_bytes",
-            ty: "integer|null",
-            doc: "reservation, null when none",
-        },
-        FieldDoc {
-            name: "refreservation_bytes",
-            ty: "integer|null",
-            doc: "refreservation, null when none",
-        },
+        FieldDoc { name: "quota_bytes", ty: "integer|null", doc: "quota, null when none" },
+        FieldDoc { name: "refquota_bytes", ty: "integer|null", doc: "refquota, null when none" },
+        FieldDoc { name: "reservation_bytes", ty: "integer|null", doc: "reservation, null when none" },
+        FieldDoc { name: "refreservation_bytes", ty: "integer|null", doc: "refreservation, null when none" },
         FieldDoc {
             name: "used_by_snapshots_bytes",
             ty: "integer|null",
@@ -161,19 +133,9 @@ impl Record for QuotaRecord {
             ("refquota", human_opt(self.refquota_bytes)),
             ("reserv", human_opt(self.reservation_bytes)),
             ("refreserv", human_opt(self.refreservation_bytes)),
-            (
-                "usedsnap",
-                self.used_by_snapshots_bytes
-                    .map(human_size)
-                    .unwrap_or_default(),
-            ),
+            ("usedsnap", self.used_by_snapshots_bytes.map(human_size).unwrap_or_default()),
             ("compress", self.compression.clone().unwrap_or_default()),
-            (
-                "ratio",
-                self.compress_ratio
-                    .map(|r| format!("{r:.2}x"))
-                    .unwrap_or_default(),
-            ),
+            ("ratio", self.compress_ratio.map(|r| format!("{r:.2}x")).unwrap_or_default()),
             ("use", human_percent(pct)),
         ])
     }
@@ -197,27 +159,16 @@ mod tests {
     const LIST: &str = "zfs list -H -p -o name,used,avail,refer,quota,refquota,reservation,refreservation,usedbysnapshots,compression,compressratio";
 
     fn argv(extra: &[&str]) -> Vec<String> {
-        LIST.split(' ')
-            .chain(extra.iter().copied())
-            .map(str::to_string)
-            .collect()
+        LIST.split(' ').chain(extra.iter().copied()).map(str::to_string).collect()
     }
 
     #[test]
     fn one_record_per_dataset_from_one_call() {
-        let runner =
-            FakeRunner::new().expect(&argv(&["-r", "tank"]), Output::ok(testutil::space_rows()));
+        let runner = FakeRunner::new().expect(&argv(&["-r", "tank"]), Output::ok(testutil::space_rows()));
         let (mut ctx, buf) = testutil::ctx(runner, Format::Json);
-        assert_eq!(
-            testutil::run(&["report", "-r", "tank"], &mut ctx).unwrap(),
-            Outcome::Success
-        );
+        assert_eq!(testutil::run(&["report", "-r", "tank"], &mut ctx).unwrap(), Outcome::Success);
         ctx.out.finish().unwrap();
-        let lines: Vec<serde_json::Value> = buf
-            .text()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let lines: Vec<serde_json::Value> = buf.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(lines.len(), 6);
         assert_eq!(
             lines[5],
@@ -233,26 +184,16 @@ mod tests {
 
     #[test]
     fn table_has_human_sizes_like_zfs_list() {
-        let runner =
-            FakeRunner::new().expect(&argv(&["-r", "tank"]), Output::ok(testutil::space_rows()));
+        let runner = FakeRunner::new().expect(&argv(&["-r", "tank"]), Output::ok(testutil::space_rows()));
         let (mut ctx, buf) = testutil::ctx(runner, Format::Table);
         testutil::run(&["report", "-r", "tank"], &mut ctx).unwrap();
         ctx.out.finish().unwrap();
         let text = buf.text();
-        let log = text
-            .lines()
-            .find(|l| l.starts_with("tank/var/log"))
-            .unwrap();
+        let log = text.lines().find(|l| l.starts_with("tank/var/log")).unwrap();
         let cols: Vec<&str> = log.split_whitespace().collect();
         // The same sizes zfs list prints without -p (fixture list_space_r_human).
-        let human =
-            String::from_utf8(strata_zfs::fixtures::stdout("2.3", "list_space_r_human")).unwrap();
-        let zfs: Vec<&str> = human
-            .lines()
-            .find(|l| l.starts_with("tank/var/log\t"))
-            .unwrap()
-            .split('\t')
-            .collect();
+        let human = String::from_utf8(strata_zfs::fixtures::stdout("2.3", "list_space_r_human")).unwrap();
+        let zfs: Vec<&str> = human.lines().find(|l| l.starts_with("tank/var/log\t")).unwrap().split('\t').collect();
         assert_eq!(&cols[1..5], &[zfs[1], zfs[2], zfs[3], zfs[4]], "{text}");
         assert_eq!(cols[6], zfs[5], "reservation");
         assert_eq!(cols[10], zfs[7], "compressratio");
@@ -261,16 +202,11 @@ mod tests {
 
     #[test]
     fn a_zfs_failure_is_an_error_with_its_stderr() {
-        let runner = FakeRunner::new().expect(
-            &argv(&["tank/nope"]),
-            strata_zfs::fixtures::output("2.3", "err_list_nonexistent"),
-        );
+        let runner = FakeRunner::new()
+            .expect(&argv(&["tank/nope"]), strata_zfs::fixtures::output("2.3", "err_list_nonexistent"));
         let (mut ctx, _) = testutil::ctx(runner, Format::Json);
         let err = testutil::run(&["report", "tank/nope"], &mut ctx).unwrap_err();
-        assert!(
-            format!("{err:#}").contains("dataset does not exist"),
-            "{err:#}"
-        );
+        assert!(format!("{err:#}").contains("dataset does not exist"), "{err:#}");
         assert_eq!(strata_core::exit::code_of(&err), 2);
     }
 

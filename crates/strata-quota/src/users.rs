@@ -35,21 +35,9 @@ pub static USER_DOC: RecordDoc = RecordDoc {
     name: "quota_user",
     about: "One user or group of a dataset (users): users first, then groups, as zfs userspace and zfs groupspace list them.",
     fields: &[
-        FieldDoc {
-            name: "type",
-            ty: "string",
-            doc: "always \"quota_user\"",
-        },
-        FieldDoc {
-            name: "dataset",
-            ty: "string",
-            doc: "the dataset",
-        },
-        FieldDoc {
-            name: "kind",
-            ty: "string",
-            doc: "\"user\" or \"group\"",
-        },
+        FieldDoc { name: "type", ty: "string", doc: "always \"quota_user\"" },
+        FieldDoc { name: "dataset", ty: "string", doc: "the dataset" },
+        FieldDoc { name: "kind", ty: "string", doc: "\"user\" or \"group\"" },
         FieldDoc {
             name: "id_type",
             ty: "string",
@@ -60,16 +48,8 @@ pub static USER_DOC: RecordDoc = RecordDoc {
             ty: "string",
             doc: "the user or group name, or its numeric id when this system has no name for it",
         },
-        FieldDoc {
-            name: "used_bytes",
-            ty: "integer",
-            doc: "space its files use in the dataset",
-        },
-        FieldDoc {
-            name: "quota_bytes",
-            ty: "integer|null",
-            doc: "its userquota@ or groupquota@, null when none",
-        },
+        FieldDoc { name: "used_bytes", ty: "integer", doc: "space its files use in the dataset" },
+        FieldDoc { name: "quota_bytes", ty: "integer|null", doc: "its userquota@ or groupquota@, null when none" },
         FieldDoc {
             name: "quota_used_percent",
             ty: "number|null",
@@ -115,10 +95,7 @@ impl Record for UserRecord {
             ("used", human_size(self.used_bytes)),
             ("quota", crate::report::human_opt(self.quota_bytes)),
             ("use", crate::report::human_percent(self.quota_used_percent)),
-            (
-                "objects",
-                self.objects_used.map(|o| o.to_string()).unwrap_or_default(),
-            ),
+            ("objects", self.objects_used.map(|o| o.to_string()).unwrap_or_default()),
         ])
     }
 }
@@ -129,12 +106,8 @@ pub fn run(args: &UsersArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     for kind in [SpaceKind::User, SpaceKind::Group] {
         let cmd = userspace_command(kind, &args.dataset);
         let out = ctx.runner.run(&cmd)?;
-        let rows = parse_userspace(&out.stdout)
-            .with_context(|| format!("reading the output of `{cmd}`"))?;
-        records.extend(
-            rows.into_iter()
-                .map(|u| UserRecord::new(&args.dataset, kind, u)),
-        );
+        let rows = parse_userspace(&out.stdout).with_context(|| format!("reading the output of `{cmd}`"))?;
+        records.extend(rows.into_iter().map(|u| UserRecord::new(&args.dataset, kind, u)));
     }
     for r in &records {
         ctx.out.write(r)?;
@@ -156,25 +129,24 @@ mod tests {
     #[test]
     fn users_then_groups() {
         let runner = FakeRunner::new()
-            .expect(&argv("zfs userspace -H -p -o type,name,used,quota,objused,objquota tank/home"), Output::ok("POSIX User\troot\t1536\tnone\t3\tnone\nPOSIX User\t1000\t10485760\t20971520\t7\tnone\n"))
-            .expect(&argv("zfs groupspace -H -p -o type,name,used,quota,objused,objquota tank/home"), Output::ok("POSIX Group\troot\t10487296\tnone\t10\tnone\n"));
+            .expect(
+                &argv("zfs userspace -H -p -o type,name,used,quota,objused,objquota tank/home"),
+                Output::ok("POSIX User\troot\t1536\tnone\t3\tnone\nPOSIX User\t1000\t10485760\t20971520\t7\tnone\n"),
+            )
+            .expect(
+                &argv("zfs groupspace -H -p -o type,name,used,quota,objused,objquota tank/home"),
+                Output::ok("POSIX Group\troot\t10487296\tnone\t10\tnone\n"),
+            );
         let (mut ctx, buf) = testutil::ctx(runner, Format::Json);
         testutil::run(&["users", "tank/home"], &mut ctx).unwrap();
-        let recs: Vec<serde_json::Value> = buf
-            .text()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let recs: Vec<serde_json::Value> = buf.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(recs.len(), 3);
         assert_eq!(
             recs[1],
             serde_json::json!({"type":"quota_user","dataset":"tank/home","kind":"user","id_type":"POSIX User","name":"1000",
                 "used_bytes":10485760,"quota_bytes":20971520,"quota_used_percent":50.0,"objects_used":7,"objects_quota":null})
         );
-        assert_eq!(
-            (recs[2]["kind"].as_str(), recs[2]["quota_bytes"].is_null()),
-            (Some("group"), true)
-        );
+        assert_eq!((recs[2]["kind"].as_str(), recs[2]["quota_bytes"].is_null()), (Some("group"), true));
     }
 
     #[test]

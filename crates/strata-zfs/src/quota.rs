@@ -64,9 +64,7 @@ pub fn percent(part: u64, whole: u64) -> f64 {
 /// One `zfs list -H -p` call for the space properties of `datasets` (every dataset of every pool
 /// when empty); `recursive` includes their descendants.
 pub fn space_command(datasets: &[String], recursive: bool) -> Cmd {
-    let mut cmd = zfs_read()
-        .args(["list", "-H", "-p", "-o"])
-        .arg(SPACE_PROPERTIES.join(","));
+    let mut cmd = zfs_read().args(["list", "-H", "-p", "-o"]).arg(SPACE_PROPERTIES.join(","));
     if recursive && !datasets.is_empty() {
         cmd = cmd.arg("-r");
     }
@@ -93,15 +91,8 @@ fn ratio(field: &str) -> Result<Option<f64>, String> {
 /// Parses the output of [`space_command`], in the order ZFS printed it.
 pub fn parse_space(output: &[u8]) -> Result<Vec<Space>, ParseError> {
     let mut v = Vec::new();
-    for (i, row) in table::rows(output, SPACE_PROPERTIES.len())?
-        .into_iter()
-        .enumerate()
-    {
-        let err = |message: String| ParseError {
-            line: i + 1,
-            message,
-            text: row.join("\t"),
-        };
+    for (i, row) in table::rows(output, SPACE_PROPERTIES.len())?.into_iter().enumerate() {
+        let err = |message: String| ParseError { line: i + 1, message, text: row.join("\t") };
         v.push(Space {
             name: row[0].to_string(),
             used: table::req_u64(row[1], "used").map_err(err)?,
@@ -121,10 +112,7 @@ pub fn parse_space(output: &[u8]) -> Result<Vec<Space>, ParseError> {
 
 /// `zfs set P1=V1 P2=V2 ... DATASET`: one call for every property.
 pub fn set_command(dataset: &str, props: &[(String, String)]) -> Cmd {
-    zfs_mutate()
-        .arg("set")
-        .args(props.iter().map(|(p, v)| format!("{p}={v}")))
-        .arg(dataset)
+    zfs_mutate().arg("set").args(props.iter().map(|(p, v)| format!("{p}={v}"))).arg(dataset)
 }
 
 /// The compression values both OpenZFS 2.1 and 2.3 accept (`zfs set compression=...`), as ZFS
@@ -191,10 +179,7 @@ pub const USERSPACE_FIELDS: &[&str] = &["type", "name", "used", "quota", "objuse
 
 /// `zfs userspace -H -p -o ... DATASET` (or `groupspace`).
 pub fn userspace_command(kind: SpaceKind, dataset: &str) -> Cmd {
-    zfs_read()
-        .args([kind.subcommand(), "-H", "-p", "-o"])
-        .arg(USERSPACE_FIELDS.join(","))
-        .arg(dataset)
+    zfs_read().args([kind.subcommand(), "-H", "-p", "-o"]).arg(USERSPACE_FIELDS.join(",")).arg(dataset)
 }
 
 /// One row of `zfs userspace` / `zfs groupspace`.
@@ -213,15 +198,8 @@ pub struct SpaceUse {
 /// Parses the output of [`userspace_command`].
 pub fn parse_userspace(output: &[u8]) -> Result<Vec<SpaceUse>, ParseError> {
     let mut v = Vec::new();
-    for (i, row) in table::rows(output, USERSPACE_FIELDS.len())?
-        .into_iter()
-        .enumerate()
-    {
-        let err = |message: String| ParseError {
-            line: i + 1,
-            message,
-            text: row.join("\t"),
-        };
+    for (i, row) in table::rows(output, USERSPACE_FIELDS.len())?.into_iter().enumerate() {
+        let err = |message: String| ParseError { line: i + 1, message, text: row.join("\t") };
         v.push(SpaceUse {
             id_type: row[0].to_string(),
             name: row[1].to_string(),
@@ -241,14 +219,12 @@ mod tests {
 
     /// The fixture asked for name,used,avail,refer,quota,reservation,compression,compressratio,
     /// mountpoint; put its values into the columns of `space_command`, the ones it lacks unset.
-    fn fixture_rows() -> Vec<u8> {
-        let raw = String::from_utf8(fixtures::stdout("2.3", "list_space_r")).unwrap();
+    fn fixture_rows(version: &str) -> Vec<u8> {
+        let raw = String::from_utf8(fixtures::stdout(version, "list_space_r")).unwrap();
         let mut out = String::new();
         for line in raw.lines() {
             let f: Vec<&str> = line.split('\t').collect();
-            let row = [
-                f[0], f[1], f[2], f[3], f[4], "0", f[5], "0", "-", f[6], f[7],
-            ];
+            let row = [f[0], f[1], f[2], f[3], f[4], "0", f[5], "0", "-", f[6], f[7]];
             out.push_str(&row.join("\t"));
             out.push('\n');
         }
@@ -257,7 +233,7 @@ mod tests {
 
     #[test]
     fn parses_real_space_output() {
-        let v = parse_space(&fixture_rows()).unwrap();
+        let v = parse_space(&fixture_rows("2.3")).unwrap();
         assert_eq!(v.len(), 6);
         let log = v.iter().find(|s| s.name == "tank/var/log").unwrap();
         assert_eq!(log.used, 49152);
@@ -271,13 +247,31 @@ mod tests {
         assert_eq!(log.quota_percent(), Some(0.07));
         let victim = &v[3];
         assert_eq!(victim.name, "tank/srv/docker/victim.org");
-        assert_eq!(
-            (victim.quota, victim.reservation),
-            (None, None),
-            "0 from -p is none"
-        );
+        assert_eq!((victim.quota, victim.reservation), (None, None), "0 from -p is none");
         assert_eq!(victim.compression.as_deref(), Some("zstd"));
         assert_eq!(victim.quota_percent(), None);
+    }
+
+    #[test]
+    fn parses_the_space_output_of_openzfs_2_1_and_2_3() {
+        for version in ["2.1", "2.3"] {
+            let raw = String::from_utf8(fixtures::stdout(version, "list_space_r")).unwrap();
+            let v = parse_space(&fixture_rows(version)).unwrap();
+            assert_eq!(v.len(), raw.lines().count(), "{version}");
+            for (s, line) in v.iter().zip(raw.lines()) {
+                let f: Vec<&str> = line.split('\t').collect();
+                assert_eq!(
+                    (s.name.as_str(), s.used.to_string(), s.available.to_string()),
+                    (f[0], f[1].into(), f[2].into())
+                );
+                assert_eq!(s.quota.unwrap_or(0).to_string(), f[4], "{version} {}", s.name);
+                assert_eq!(s.reservation.unwrap_or(0).to_string(), f[5], "{version} {}", s.name);
+                assert_eq!(s.compression.as_deref(), Some(f[6]));
+                assert_eq!(s.compress_ratio, Some(f[7].parse().unwrap()));
+            }
+            let log = v.iter().find(|s| s.name == "tank/var/log").unwrap();
+            assert_eq!((log.quota, log.reservation), (Some(64 << 20), Some(8 << 20)), "{version}");
+        }
     }
 
     #[test]
@@ -291,17 +285,13 @@ mod tests {
     #[test]
     fn used_over_the_quota_is_over_100_percent() {
         // get_after_quota: a writer ran into EDQUOT; used ends slightly above the quota.
-        let out = fixtures::stdout("2.3", "get_after_quota");
-        let text = String::from_utf8(out).unwrap();
-        let val = |p: &str| -> u64 {
-            text.lines()
-                .map(|l| l.split('\t').collect::<Vec<_>>())
-                .find(|f| f[1] == p)
-                .unwrap()[2]
-                .parse()
-                .unwrap()
-        };
-        assert_eq!(percent(val("used"), val("quota")), 100.14);
+        for (version, want) in [("2.1", 100.15), ("2.3", 100.14)] {
+            let text = String::from_utf8(fixtures::stdout(version, "get_after_quota")).unwrap();
+            let val = |p: &str| -> u64 {
+                text.lines().map(|l| l.split('\t').collect::<Vec<_>>()).find(|f| f[1] == p).unwrap()[2].parse().unwrap()
+            };
+            assert_eq!(percent(val("used"), val("quota")), want, "{version}");
+        }
     }
 
     #[test]
@@ -310,20 +300,9 @@ mod tests {
             space_command(&["tank/my data".into()], true).display(),
             "zfs list -H -p -o name,used,avail,refer,quota,refquota,reservation,refreservation,usedbysnapshots,compression,compressratio -r 'tank/my data'"
         );
-        assert!(
-            space_command(&[], true)
-                .display()
-                .ends_with("compressratio")
-        );
-        assert!(
-            space_command(&["tank".into()], false)
-                .display()
-                .ends_with("compressratio tank")
-        );
-        let props = vec![
-            ("quota".to_string(), "10G".to_string()),
-            ("compression".to_string(), "zstd".to_string()),
-        ];
+        assert!(space_command(&[], true).display().ends_with("compressratio"));
+        assert!(space_command(&["tank".into()], false).display().ends_with("compressratio tank"));
+        let props = vec![("quota".to_string(), "10G".to_string()), ("compression".to_string(), "zstd".to_string())];
         assert_eq!(
             set_command("zroot/root/var/log", &props).display(),
             "zfs set quota=10G compression=zstd zroot/root/var/log"
@@ -379,31 +358,31 @@ mod tests {
         ] {
             assert!(!valid_compression(bad), "{bad}");
         }
-        // ZFS's own list, from its refusal of a bad value, names the same set.
-        let err = String::from_utf8(fixtures::stderr("2.3", "err_set_bad_compression")).unwrap();
-        assert!(err.contains("'on | off | lzjb | gzip | gzip-[1-9] | zle | lz4 | zstd | zstd-[1-19] | zstd-fast | zstd-fast-[1-10,20,30,40,50,60,70,80,90,100,500,1000]'"), "{err}");
+        // ZFS's own list, from its refusal of a bad value, names the same set in 2.1 and 2.3.
+        for version in ["2.1", "2.3"] {
+            let err = String::from_utf8(fixtures::stderr(version, "err_set_bad_compression")).unwrap();
+            assert!(err.contains("'on | off | lzjb | gzip | gzip-[1-9] | zle | lz4 | zstd | zstd-[1-19] | zstd-fast | zstd-fast-[1-10,20,30,40,50,60,70,80,90,100,500,1000]'"), "{err}");
+        }
     }
 
     #[test]
     fn userspace_rows() {
-        let out =
-            b"POSIX User\troot\t1536\tnone\t3\tnone\nPOSIX User\t1000\t10485760\t20971520\t-\t-\n";
+        // The first line is what OpenZFS 2.3 printed in the lab (`zfs userspace -H -p -o
+        // type,name,used,quota,objused,objquota` on a new dataset): no quota is 0.
+        let out = b"POSIX User\troot\t512\t0\t1\t0\nPOSIX User\t1000\t10485760\t20971520\t-\t-\n";
         let v = parse_userspace(out).unwrap();
         assert_eq!(
             v[0],
             SpaceUse {
                 id_type: "POSIX User".into(),
                 name: "root".into(),
-                used: 1536,
+                used: 512,
                 quota: None,
-                objects_used: Some(3),
+                objects_used: Some(1),
                 objects_quota: None
             }
         );
-        assert_eq!(
-            (v[1].name.as_str(), v[1].quota, v[1].objects_used),
-            ("1000", Some(20971520), None)
-        );
+        assert_eq!((v[1].name.as_str(), v[1].quota, v[1].objects_used), ("1000", Some(20971520), None));
         assert_eq!(parse_userspace(b"POSIX User\troot\n").unwrap_err().line, 1);
     }
 }
