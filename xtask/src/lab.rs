@@ -10,9 +10,14 @@ use clap::Subcommand;
 #[derive(Subcommand, Clone)]
 pub enum LabCmd {
     /// One-time preparation (root): apt sources and packages, the zfs module, kernel and initramfs.
-    Setup,
+    Setup {
+        #[command(flatten)]
+        zfs: Series,
+    },
     /// Build the release binaries and run the real-ZFS scenarios in the VM (`bench/` only when named).
     Test {
+        #[command(flatten)]
+        zfs: Series,
         /// Run only scenarios whose name contains one of these.
         filters: Vec<String>,
     },
@@ -29,23 +34,43 @@ pub enum LabCmd {
     },
 }
 
+/// Which OpenZFS the guest runs.
+#[derive(clap::Args, Clone)]
+pub struct Series {
+    /// OpenZFS series of the guest: 2.3 (the host's packages) or 2.1 (bookworm's own, unpacked from apt
+    /// into its own cache, not installed).
+    #[arg(long = "zfs", value_name = "SERIES", default_value = "2.3", value_parser = ["2.1", "2.3"])]
+    pub series: String,
+}
+
+impl Series {
+    pub fn default_series() -> Series {
+        Series { series: "2.3".into() }
+    }
+}
+
 fn launcher() -> PathBuf {
     crate::root().join("xtask/lab/zfs-vm.sh")
 }
 
 pub fn run(cmd: LabCmd) -> Result<()> {
     match cmd {
-        LabCmd::Setup => setup(),
-        LabCmd::Test { filters } => test(&filters),
+        LabCmd::Setup { zfs } => setup(&zfs.series),
+        LabCmd::Test { zfs, filters } => test(&zfs.series, &filters),
         LabCmd::Shell => shell(),
         LabCmd::Demo => demo(),
         LabCmd::Capture { zfs } => capture(&zfs),
     }
 }
 
-fn setup() -> Result<()> {
+fn setup(series: &str) -> Result<()> {
     let t0 = std::time::Instant::now();
-    let status = Command::new("bash").arg(launcher()).arg("setup").status().context("cannot run bash")?;
+    let status = Command::new("bash")
+        .arg(launcher())
+        .arg("setup")
+        .env("ZFSVM_ZFS", series)
+        .status()
+        .context("cannot run bash")?;
     if !status.success() {
         bail!("lab setup failed ({status})");
     }
@@ -105,7 +130,7 @@ fn guest_script(dir: &Path, name: &str, body: &str) -> Result<PathBuf> {
     Ok(p)
 }
 
-fn test(filters: &[String]) -> Result<()> {
+fn test(series: &str, filters: &[String]) -> Result<()> {
     let t0 = std::time::Instant::now();
     let share = stage(true)?;
     let quoted = strata_core::shell::quote_argv(filters)?;
@@ -117,9 +142,12 @@ fn test(filters: &[String]) -> Result<()> {
     let code = vm_run(
         &script,
         &[&share.path().join("bin")],
-        &[("ZFSVM_DISK_MB", "4096".into()), ("ZFSVM_TIMEOUT", "2400".into())],
+        &[("ZFSVM_DISK_MB", "4096".into()), ("ZFSVM_TIMEOUT", "2400".into()), ("ZFSVM_ZFS", series.into())],
     )?;
-    eprintln!("xtask: lab test took {:.0} s (build, boot and scenarios)", t0.elapsed().as_secs_f64());
+    eprintln!(
+        "xtask: lab test on OpenZFS {series} took {:.0} s (build, boot and scenarios)",
+        t0.elapsed().as_secs_f64()
+    );
     if code != 0 {
         bail!("lab scenarios failed (guest exit code {code})");
     }
@@ -127,7 +155,7 @@ fn test(filters: &[String]) -> Result<()> {
 }
 
 fn demo() -> Result<()> {
-    setup()?;
+    setup("2.3")?;
     let share = stage(false)?;
     let demo = crate::root().join("xtask/lab/demo.sh");
     let code = vm_run(&demo, &[&share.path().join("bin")], &[])?;

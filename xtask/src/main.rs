@@ -136,8 +136,11 @@ fn ci(no_lab: bool) -> Result<()> {
     sh("cargo", &["test", "--workspace", "--locked"])?;
     codegen::run(&root(), true)?;
     if !no_lab {
-        lab::run(lab::LabCmd::Setup)?;
-        lab::run(lab::LabCmd::Test { filters: vec![] })?;
+        for series in ["2.3", "2.1"] {
+            let zfs = lab::Series { series: series.into() };
+            lab::run(lab::LabCmd::Setup { zfs: zfs.clone() })?;
+            lab::run(lab::LabCmd::Test { zfs, filters: vec![] })?;
+        }
     }
     eprintln!("xtask: ci passed in {:.0} s", t0.elapsed().as_secs_f64());
     Ok(())
@@ -158,7 +161,7 @@ fn bench(no_lab: bool) -> Result<()> {
         sh("cargo", &["bench", "-p", c])?;
     }
     if !no_lab {
-        lab::run(lab::LabCmd::Test { filters: vec!["bench/".into()] })?;
+        lab::run(lab::LabCmd::Test { zfs: lab::Series::default_series(), filters: vec!["bench/".into()] })?;
     }
     Ok(())
 }
