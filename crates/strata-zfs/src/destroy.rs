@@ -76,7 +76,9 @@ pub fn parse_destroy_preview(output: &[u8]) -> Result<DestroyPreview, crate::tab
         match line.split_once('\t') {
             Some(("destroy", name)) => p.destroyed.push(name.to_string()),
             Some(("reclaim", n)) => p.reclaim_bytes = Some(crate::table::req_u64(n, "reclaim").map_err(err)?),
-            _ => return Err(err("expected `destroy<TAB>NAME` or `reclaim<TAB>BYTES`".into())),
+            _ => {
+                return Err(err("expected `destroy<TAB>NAME` or `reclaim<TAB>BYTES`".into()));
+            }
         }
     }
     Ok(p)
@@ -139,13 +141,19 @@ mod tests {
         let p = parse_destroy_preview(&fixtures::stdout("2.3", "destroy_comma_nvp")).unwrap();
         assert_eq!(
             p.destroyed,
-            vec!["tank/srv/docker/victim.org@2023-08-08-00-00-06", "tank/srv/docker/victim.org@zfs-auto-snap_daily-2023-08-08-0000"]
+            vec![
+                "tank/srv/docker/victim.org@2023-08-08-00-00-06",
+                "tank/srv/docker/victim.org@zfs-auto-snap_daily-2023-08-08-0000"
+            ]
         );
         assert_eq!(p.reclaim_bytes, Some(25600));
         let r = parse_destroy_preview(&fixtures::stdout("2.3", "destroy_r_nvp")).unwrap();
         assert_eq!((r.destroyed.len(), r.reclaim_bytes), (6, Some(0)));
         let (code, cmd) = fixtures::index("2.3", "destroy_comma_nvp");
-        assert_eq!((code, cmd.as_str()), (0, "zfs destroy -nvp tank/srv/docker/victim.org@2023-08-08-00-00-06,zfs-auto-snap_daily-2023-08-08-0000"));
+        assert_eq!(
+            (code, cmd.as_str()),
+            (0, "zfs destroy -nvp tank/srv/docker/victim.org@2023-08-08-00-00-06,zfs-auto-snap_daily-2023-08-08-0000")
+        );
         assert!(parse_destroy_preview(b"would destroy x\n").is_err());
     }
 
@@ -159,10 +167,7 @@ mod tests {
         assert_eq!(b.concat(), refs);
         assert_eq!(batches("t", &["abc", "de"], 3), vec![vec!["abc"], vec!["de"]]);
         assert_eq!(batches("t", &["a", "b"], 100), vec![vec!["a", "b"]]);
-        assert_eq!(
-            destroy_command("tank/my data", &["a", "b"]).display(),
-            "zfs destroy 'tank/my data@a,b'"
-        );
+        assert_eq!(destroy_command("tank/my data", &["a", "b"]).display(), "zfs destroy 'tank/my data@a,b'");
     }
 
     #[test]

@@ -67,6 +67,27 @@ pub static SNAPSHOT_DOC: RecordDoc = RecordDoc {
 
 impl Record for SnapshotRecord {
     const KEY: &'static str = "snapshot";
+
+    /// For people: the name, the time, sizes as zfs list shows them, holds and the label.
+    fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
+        let size = |b: Option<u64>| b.map(strata_core::parse::human_size).unwrap_or_else(|| "-".into());
+        Some(vec![
+            ("snapshot", self.snapshot.clone()),
+            ("created", rfc3339::format(&self.created)),
+            ("used", size(self.used_bytes)),
+            ("refer", size(self.referenced_bytes)),
+            ("holds", self.userrefs.map_or_else(|| "-".into(), |n| n.to_string())),
+            (
+                "managed",
+                match self.managed {
+                    Some(true) => "yes".into(),
+                    Some(false) => "no".into(),
+                    None => "-".into(),
+                },
+            ),
+            ("label", self.label.clone().unwrap_or_default()),
+        ])
+    }
 }
 
 /// RFC 3339 in UTC with whole seconds when the time has no fraction.
