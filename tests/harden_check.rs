@@ -15,9 +15,15 @@ fn testdata(name: &str) -> PathBuf {
 /// What systemd-analyze says about one unit: its checks (JSON with weight, badness, range) and
 /// the overall exposure line, or `None` when it refuses the unit.
 fn oracle(root: &Path, unit: &str) -> Option<(Vec<Value>, String)> {
+    oracle_with(root, unit, &[])
+}
+
+fn oracle_with(root: &Path, unit: &str, extra: &[String]) -> Option<(Vec<Value>, String)> {
     let root_arg = format!("--root={}", root.display());
     let json = Std::new("systemd-analyze")
-        .args(["security", "--json=short", "--offline=true", &root_arg, unit])
+        .args(["security", "--json=short", "--offline=true", &root_arg])
+        .args(extra)
+        .arg(unit)
         .env("SYSTEMD_ANALYZE_DEBUG", "1")
         .output()
         .unwrap_or_else(|e| panic!("systemd-analyze is the oracle of these tests and must be installed: {e}"));
@@ -26,7 +32,9 @@ fn oracle(root: &Path, unit: &str) -> Option<(Vec<Value>, String)> {
     }
     let checks: Vec<Value> = serde_json::from_slice(&json.stdout).expect("systemd-analyze JSON");
     let table = Std::new("systemd-analyze")
-        .args(["security", "--offline=true", &root_arg, unit])
+        .args(["security", "--offline=true", &root_arg])
+        .args(extra)
+        .arg(unit)
         .output()
         .expect("systemd-analyze");
     let text = String::from_utf8_lossy(&table.stdout);
@@ -38,8 +46,12 @@ fn oracle(root: &Path, unit: &str) -> Option<(Vec<Value>, String)> {
 /// Runs strata-harden-check on `units` (or --all) and compares every record with the oracle.
 /// Returns (units compared, checks compared) and panics listing every disagreement.
 fn compare(root: &Path, units: &[&str]) -> (usize, usize) {
+    compare_with(root, units, &[])
+}
+
+fn compare_with(root: &Path, units: &[&str], extra: &[String]) -> (usize, usize) {
     let mut cmd = util::bin("strata-harden-check");
-    cmd.arg("--root").arg(root).arg("--json");
+    cmd.arg("--root").arg(root).arg("--json").args(extra);
     if units.is_empty() {
         cmd.arg("--all");
     } else {
@@ -52,7 +64,7 @@ fn compare(root: &Path, units: &[&str]) -> (usize, usize) {
     let mut n_checks = 0;
     for rec in &records {
         let unit = rec["unit"].as_str().expect("unit");
-        match (rec["type"].as_str(), oracle(root, unit)) {
+        match (rec["type"].as_str(), oracle_with(root, unit, extra)) {
             (Some("error"), None) => {}
             (Some("error"), Some(_)) => {
                 problems.push(format!("{unit}: we refuse it ({}), systemd-analyze assesses it", rec["error"]))
@@ -141,6 +153,21 @@ fn edge_cases_agree_with_systemd_analyze() {
     let root = testdata("edge");
     compare(&root, &[]);
     compare(&root, &["tmpl@db.service", "tmpl@.service", "tmpl@x-y.service", "alias.service", "edge-web-front"]);
+}
+
+#[test]
+fn profile_applies_as_systemd_analyze_applies_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("strict.conf");
+    std::fs::write(
+        &profile,
+        "[Service]\nPrivateTmp=yes\nNoNewPrivileges=yes\nProtectSystem=strict\nPrivateNetwork=yes\n",
+    )
+    .unwrap();
+    let extra = [format!("--profile={}", profile.display())];
+    let (units, _) = compare_with(&testdata("edge"), &[], &extra);
+    assert!(units > 40);
+    compare_with(&testdata("corpus"), &["redis-server", "mariadb", "php8.2-fpm", "apache2", "cron"], &extra);
 }
 
 #[test]

@@ -41,6 +41,12 @@ pub struct Cli {
     /// (KeyringMode= defaults to inherit) but have no reference run to compare with.
     #[arg(long)]
     user: bool,
+    /// Apply a portable profile to every unit, as systemd-analyze --profile does: a path to a
+    /// drop-in file, or the name of a profile under /etc, /run or /usr/lib
+    /// systemd/portable/profile/NAME/service.conf on this machine. It applies as a drop-in named
+    /// profile.conf.
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
     /// Every .service unit under the root (templates are skipped).
     #[arg(long, conflicts_with = "units")]
     all: bool,
@@ -234,8 +240,17 @@ const SECTIONS: &[&str] = &["Unit", "Service", "Install"];
 /// Reads and parses the unit's files; an error record names the file and line at fault.
 pub fn read_files(root: &Root, files: &load::UnitFiles) -> Result<Vec<(String, Vec<parse::Assignment>)>, ErrorRecord> {
     let mut out = Vec::new();
-    for p in std::iter::once(&files.fragment).chain(&files.dropins) {
-        let shown = p.display().to_string();
+    let mut paths: Vec<(PathBuf, bool)> = std::iter::once(&files.fragment)
+        .chain(&files.dropins)
+        .map(|p| (load::host_path(&root.dir, p), false))
+        .collect();
+    let mut shown_paths: Vec<String> =
+        std::iter::once(&files.fragment).chain(&files.dropins).map(|p| p.display().to_string()).collect();
+    if let (Some(at), Some(profile)) = (files.profile_at, root.profile.as_ref()) {
+        paths.insert(at + 1, (profile.clone(), true));
+        shown_paths.insert(at + 1, profile.display().to_string());
+    }
+    for ((host, _), shown) in paths.iter().zip(shown_paths) {
         let err = |line: Option<u64>, error: String| ErrorRecord {
             r#type: "error",
             unit: files.name.clone(),
@@ -243,8 +258,7 @@ pub fn read_files(root: &Root, files: &load::UnitFiles) -> Result<Vec<(String, V
             line,
             error,
         };
-        let data =
-            fs::read(load::host_path(&root.dir, p)).map_err(|e| err(None, format!("cannot read {shown}: {e}")))?;
+        let data = fs::read(host).map_err(|e| err(None, format!("cannot read {shown}: {e}")))?;
         let parsed = parse::parse(&data, SECTIONS).map_err(|e| err(Some(e.line() as u64), format!("{shown}: {e}")))?;
         let mut assignments = parsed.assignments;
         for w in parsed.warnings {
@@ -403,8 +417,11 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             strata_core::exit::ExitError::new(2, format!("--root {}: not a directory", cli.root.display())).into()
         );
     }
-    let root = Root::open(&cli.root, scope)
+    let mut root = Root::open(&cli.root, scope)
         .with_context(|| format!("reading the unit directories under {}", cli.root.display()))?;
+    if let Some(p) = &cli.profile {
+        root.profile = Some(find_profile(p)?);
+    }
     let names: Vec<String> =
         if cli.all { all_services(&root) } else { cli.units.iter().map(|u| unit_name(u)).collect() };
     let limit = cli.threshold.map(|t| (t * 10.0).round() as u64);
@@ -479,6 +496,21 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Code(strata_core::exit::ERROR));
     }
     Ok(Outcome::negative_if(above))
+}
+
+/// A profile path, or a profile name looked up where systemd looks for portable profiles.
+fn find_profile(p: &Path) -> anyhow::Result<PathBuf> {
+    if p.as_os_str().to_string_lossy().contains('/') {
+        fs::metadata(p).with_context(|| format!("--profile {}", p.display()))?;
+        return Ok(p.to_path_buf());
+    }
+    for dir in ["/etc/systemd/portable/profile", "/run/systemd/portable/profile", "/usr/lib/systemd/portable/profile"] {
+        let f = Path::new(dir).join(p).join("service.conf");
+        if f.is_file() {
+            return Ok(f);
+        }
+    }
+    Err(strata_core::exit::ExitError::new(2, format!("--profile {}: no such portable profile", p.display())).into())
 }
 
 /// Writes the drop-in atomically (a temporary file renamed into place).

@@ -73,7 +73,12 @@ pub struct Root {
     names: HashMap<String, Target>,
     /// names in the order `--all` lists them.
     pub all_names: Vec<String>,
+    /// A profile file (host path) applied to every unit as a drop-in, like `--profile`.
+    pub profile: Option<PathBuf>,
 }
+
+/// The drop-in name a profile takes.
+pub const PROFILE_NAME: &str = "profile.conf";
 
 /// The files that make up one unit.
 #[derive(Debug, Clone)]
@@ -86,6 +91,8 @@ pub struct UnitFiles {
     pub dropins: Vec<PathBuf>,
     /// All names of the unit (itself, its aliases).
     pub names: Vec<String>,
+    /// With a profile: the index in `dropins` before which it applies (it sorts as `profile.conf`).
+    pub profile_at: Option<usize>,
 }
 
 /// Follows symlinks of `path` (inside the root) component by component, never leaving the root.
@@ -236,7 +243,7 @@ impl Root {
             }
         }
         let all_names = listed.into_keys().collect();
-        Ok(Root { dir: dir.to_path_buf(), scope, names, all_names })
+        Ok(Root { dir: dir.to_path_buf(), scope, names, all_names, profile: None })
     }
 
     /// Finds the files of `name` (a template is instantiated as `foo@i.service`).
@@ -276,11 +283,11 @@ impl Root {
             .collect();
         aliases.sort();
         names.extend(aliases.into_iter().cloned());
-        let dropins = self.dropins(&names, ty)?;
-        Ok(UnitFiles { name, fragment, dropins, names })
+        let (dropins, profile_at) = self.dropins(&names, ty)?;
+        Ok(UnitFiles { name, fragment, dropins, names, profile_at })
     }
 
-    fn dropins(&self, names: &[String], ty: &str) -> Result<Vec<PathBuf>, LoadError> {
+    fn dropins(&self, names: &[String], ty: &str) -> Result<(Vec<PathBuf>, Option<usize>), LoadError> {
         let mut dirs: Vec<PathBuf> = Vec::new();
         for n in names {
             for sp in search_paths(self.scope) {
@@ -321,7 +328,10 @@ impl Root {
                 files.insert(fname, entry);
             }
         }
-        Ok(files.into_values().flatten().collect())
+        // A profile is a drop-in named profile.conf in the lowest-priority directory.
+        let profile_at = (self.profile.is_some() && !files.contains_key(PROFILE_NAME))
+            .then(|| files.iter().filter(|(n, p)| n.as_str() < PROFILE_NAME && p.is_some()).count());
+        Ok((files.into_values().flatten().collect(), profile_at))
     }
 }
 
