@@ -94,6 +94,17 @@ fn report_nested(lab: &Lab) -> Result<()> {
     run.check(rc["refquota_used_percent"].as_f64().is_some_and(|p| p >= 6.0), "c refers to 3 of 50 MiB")?;
     run.check(rc["compress_ratio"].as_f64().is_some_and(|r| r >= 1.0), "a compression ratio")?;
 
+    // Space only a snapshot holds: a file written, snapshotted, removed.
+    let f = lab.mountpoint(&d)?.join("old.log");
+    lab.write(&f, noise(2 * MIB as usize, &mut seed))?;
+    lab.zfs(&["snapshot", &format!("{d}@before")])?;
+    std::fs::remove_file(&f)?;
+    sync(lab)?;
+    let run = lab.strata(BIN, &["report", &d, "--json"]).ok()?;
+    let snap = run.records()?[0]["used_by_snapshots_bytes"].as_u64();
+    check_eq(snap, Some(num(lab, "usedbysnapshots", &d)?), "used_by_snapshots_bytes is zfs get usedbysnapshots")?;
+    run.check(snap.is_some_and(|s| s >= 2 * MIB), "the snapshot holds the 2 MiB removed")?;
+
     // Without -r: only the named datasets.
     let recs = lab.strata(BIN, &["report", &a, &d, "--json"]).ok()?.records()?;
     check_eq(

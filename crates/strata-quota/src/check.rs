@@ -526,6 +526,34 @@ mod tests {
     }
 
     #[test]
+    fn the_fuller_of_quota_and_refquota_counts() {
+        let space = |used, refer, quota, refquota| Space {
+            name: "tank/a".into(),
+            used,
+            available: 0,
+            referenced: refer,
+            quota,
+            refquota,
+            reservation: None,
+            refreservation: None,
+            used_by_snapshots: None,
+            compression: None,
+            compress_ratio: None,
+        };
+        assert_eq!(assess(&space(90, 90, None, None), 80.0, 95.0), None, "no limit: not checked");
+        let a = assess(&space(90, 10, None, Some(100)), 80.0, 95.0).unwrap();
+        assert_eq!((a.worst.name, a.worst.usage, a.level), ("refquota", 10, Level::Ok));
+        // Snapshots count against quota (used), not against refquota (referenced).
+        let a = assess(&space(900, 96, Some(1000), Some(100)), 80.0, 95.0).unwrap();
+        assert_eq!((a.worst.name, a.worst.percent, a.level), ("refquota", 96.0, Level::Crit));
+        let a = assess(&space(850, 10, Some(1000), Some(100)), 80.0, 95.0).unwrap();
+        assert_eq!((a.worst.name, a.worst.percent, a.level, a.limits.len()), ("quota", 85.0, Level::Warn, 2));
+        let text = prometheus_text(Some(&[a]), 80.0, 95.0, 0);
+        assert!(text.contains("strata_quota_used_ratio{dataset=\"tank/a\",limit=\"refquota\"} 0.1\n"), "{text}");
+        assert!(text.contains("strata_quota_used_ratio{dataset=\"tank/a\",limit=\"quota\"} 0.85\n"), "{text}");
+    }
+
+    #[test]
     fn record_fields_are_documented() {
         let s = strata_zfs::quota::parse_space(&rows_with_log_used(60 * MIB)).unwrap();
         let a = s.iter().find_map(|s| assess(s, 80.0, 95.0)).unwrap();
