@@ -16,7 +16,7 @@ use anyhow::Context as _;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use serde::Serialize;
 use strata_core::doc::{FieldDoc, ManDoc, RecordDoc};
-use strata_core::output::{Format, Record};
+use strata_core::output::{Format, FormatArg, Record};
 use strata_core::{Ctx, Outcome, Tool};
 
 use crate::load::{Root, Scope};
@@ -218,6 +218,10 @@ pub static DOC: ManDoc = ManDoc {
         (
             "strata-harden-check --suggest --write --root /mnt/new mariadb",
             "Install that drop-in as /mnt/new/etc/systemd/system/mariadb.service.d/50-strata-harden.conf.",
+        ),
+        (
+            "strata-harden-check --profile ./strict.conf --root ./image --all",
+            "The exposure every service would have with a portable profile's settings applied.",
         ),
     ],
     exit_status: &[
@@ -468,7 +472,10 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
                         written,
                         dropin: s.text.clone(),
                     };
-                    if matches!(ctx.out.format(), Format::Table | Format::Plain) {
+                    // The drop-in itself unless records were asked for (--json, --format json|csv).
+                    let as_text = (cli.common.format == FormatArg::Auto && !cli.common.json)
+                        || matches!(ctx.out.format(), Format::Table | Format::Plain);
+                    if as_text {
                         if !first {
                             ctx.out.write_text("\n")?;
                         }

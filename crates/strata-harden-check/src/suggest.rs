@@ -207,6 +207,9 @@ pub fn suggest(
         }
     }
     let mut text = String::from("[Service]\n");
+    if kept.is_empty() {
+        text.push_str("# nothing to add: the remaining exposure needs choices only the service's owner can make\n");
+    }
     for (why, directive) in &kept {
         text.push_str(&format!("# {why}\n{directive}\n"));
     }
