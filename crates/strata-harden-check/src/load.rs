@@ -75,6 +75,9 @@ pub struct Root {
     pub all_names: Vec<String>,
     /// A profile file (host path) applied to every unit as a drop-in, like `--profile`.
     pub profile: Option<PathBuf>,
+    /// The `*.d` entries of the unit directories (as paths inside the root): only these can hold
+    /// drop-ins, so other candidates cost no file system lookup.
+    dot_d: HashSet<PathBuf>,
 }
 
 /// The drop-in name a profile takes.
@@ -202,6 +205,7 @@ impl Root {
     pub fn open(dir: &Path, scope: Scope) -> Result<Root, LoadError> {
         let mut names: HashMap<String, Target> = HashMap::new();
         let mut listed: BTreeMap<String, ()> = BTreeMap::new();
+        let mut dot_d: HashSet<PathBuf> = HashSet::new();
         let in_dirs: Vec<PathBuf> =
             search_paths(scope).iter().filter_map(|sp| chase(dir, Path::new(sp)).ok().flatten()).collect();
         for sp in search_paths(scope) {
@@ -215,6 +219,9 @@ impl Root {
             let mut entries: Vec<String> =
                 rd.filter_map(|e| e.ok()).filter_map(|e| e.file_name().into_string().ok()).collect();
             entries.sort();
+            for name in entries.iter().filter(|n| n.ends_with(".d")) {
+                dot_d.insert(Path::new(sp).join(name));
+            }
             for name in entries {
                 if split_name(&name).is_none() || names.contains_key(&name) {
                     continue;
@@ -243,7 +250,7 @@ impl Root {
             }
         }
         let all_names = listed.into_keys().collect();
-        Ok(Root { dir: dir.to_path_buf(), scope, names, all_names, profile: None })
+        Ok(Root { dir: dir.to_path_buf(), scope, names, all_names, profile: None, dot_d })
     }
 
     /// Finds the files of `name` (a template is instantiated as `foo@i.service`).
@@ -300,7 +307,7 @@ impl Root {
         let mut seen: HashSet<PathBuf> = HashSet::new();
         let mut files: BTreeMap<String, Option<PathBuf>> = BTreeMap::new();
         for d in dirs {
-            if !seen.insert(d.clone()) {
+            if !self.dot_d.contains(&d) || !seen.insert(d.clone()) {
                 continue;
             }
             let Ok(Some(real)) = chase(&self.dir, &d) else {
