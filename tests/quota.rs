@@ -16,17 +16,8 @@ fn space_rows(log_used: u64) -> String {
     let mut out = String::new();
     for line in raw.lines() {
         let f: Vec<&str> = line.split('\t').collect();
-        let used = if f[0] == "tank/var/log" {
-            log_used.to_string()
-        } else {
-            f[1].to_string()
-        };
-        out.push_str(
-            &[
-                f[0], &used, f[2], f[3], f[4], "0", f[5], "0", "0", f[6], f[7],
-            ]
-            .join("\t"),
-        );
+        let used = if f[0] == "tank/var/log" { log_used.to_string() } else { f[1].to_string() };
+        out.push_str(&[f[0], &used, f[2], f[3], f[4], "0", f[5], "0", "0", f[6], f[7]].join("\t"));
         out.push('\n');
     }
     out
@@ -71,18 +62,9 @@ fn bad_values_are_refused_before_zfs_runs() {
         (vec!["tank/var/log", "quota=abc"], "quota=abc"),
         (vec!["tank/var/log", "quota=10X"], "quota=10X"),
         (vec!["tank/var/log", "reservation=-1G"], "reservation=-1G"),
-        (
-            vec!["tank/var/log", "compression=bogus"],
-            "compression=bogus",
-        ),
-        (
-            vec!["tank/var/log", "compression=zstd-20"],
-            "compression=zstd-20",
-        ),
-        (
-            vec!["tank/var/log", "compression=gzip-10"],
-            "compression=gzip-10",
-        ),
+        (vec!["tank/var/log", "compression=bogus"], "compression=bogus"),
+        (vec!["tank/var/log", "compression=zstd-20"], "compression=zstd-20"),
+        (vec!["tank/var/log", "compression=gzip-10"], "compression=gzip-10"),
         (vec!["tank/var/log", "nosuchprop=1"], "nosuchprop"),
         (vec!["tank/var/log", "quota"], "quota"),
         (vec!["tank/var/log@snap", "quota=1G"], "tank/var/log@snap"),
@@ -110,18 +92,9 @@ fn bad_values_are_refused_before_zfs_runs() {
 #[test]
 fn refusals_against_current_values_run_only_the_read() {
     for (value, why) in [
-        (
-            "quota=16K",
-            "is below the 48K (49152 bytes) that tank/var/log already uses",
-        ),
-        (
-            "reservation=100G",
-            "reservation=100G is larger than the quota of tank/var/log, 64M",
-        ),
-        (
-            "quota=4M",
-            "quota=4M is below the reservation of tank/var/log, 8M",
-        ),
+        ("quota=16K", "is below the 48K (49152 bytes) that tank/var/log already uses"),
+        ("reservation=100G", "reservation=100G is larger than the quota of tank/var/log, 64M"),
+        ("quota=4M", "quota=4M is below the reservation of tank/var/log, 8M"),
     ] {
         let zfs = FakeZfs::new(49152);
         bin("strata-quota")
@@ -130,9 +103,7 @@ fn refusals_against_current_values_run_only_the_read() {
             .assert()
             .code(2)
             .stdout("")
-            .stderr(
-                predicate::str::contains("nothing was changed").and(predicate::str::contains(why)),
-            );
+            .stderr(predicate::str::contains("nothing was changed").and(predicate::str::contains(why)));
         assert_eq!(zfs.calls(), vec![format!("{LIST} tank/var/log tank/var")]);
     }
 }
@@ -141,13 +112,7 @@ fn refusals_against_current_values_run_only_the_read() {
 fn set_is_one_zfs_set_call_and_dry_run_only_shows_it() {
     let zfs = FakeZfs::new(49152);
     bin("strata-quota")
-        .args([
-            "set",
-            "tank/var/log",
-            "quota=200M",
-            "reservation=50M",
-            "compression=zstd",
-        ])
+        .args(["set", "tank/var/log", "quota=200M", "reservation=50M", "compression=zstd"])
         .env("PATH", zfs.bin.path())
         .assert()
         .code(0)
@@ -163,22 +128,12 @@ fn set_is_one_zfs_set_call_and_dry_run_only_shows_it() {
 
     let zfs = FakeZfs::new(49152);
     bin("strata-quota")
-        .args([
-            "set",
-            "--dry-run",
-            "tank/var/log",
-            "reservation=50M",
-            "quota=200M",
-        ])
+        .args(["set", "--dry-run", "tank/var/log", "reservation=50M", "quota=200M"])
         .env("PATH", zfs.bin.path())
         .assert()
         .code(0)
         .stderr("dry-run: zfs set reservation=50M quota=200M tank/var/log\n");
-    assert_eq!(
-        zfs.calls(),
-        vec![format!("{LIST} tank/var/log tank/var")],
-        "a dry run only reads"
-    );
+    assert_eq!(zfs.calls(), vec![format!("{LIST} tank/var/log tank/var")], "a dry run only reads");
 }
 
 #[test]
@@ -207,27 +162,16 @@ fn report_keeps_exact_bytes_in_ndjson_and_csv() {
         .stdout
         .clone();
     let csv = String::from_utf8(csv).unwrap();
-    assert!(
-        csv.starts_with("type,dataset,used_bytes,available_bytes,referenced_bytes,quota_bytes,"),
-        "{csv}"
-    );
-    assert!(
-        csv.contains(
-            "quota,tank/var/log,49152,67059712,24576,67108864,,8388608,,0,on,1.08,0.07,\n"
-        ),
-        "{csv}"
-    );
+    assert!(csv.starts_with("type,dataset,used_bytes,available_bytes,referenced_bytes,quota_bytes,"), "{csv}");
+    assert!(csv.contains("quota,tank/var/log,49152,67059712,24576,67108864,,8388608,,0,on,1.08,0.07,\n"), "{csv}");
 }
 
 #[test]
 fn check_exit_codes_follow_the_thresholds() {
     const MIB: u64 = 1 << 20;
-    for (used, code, level) in [
-        (49152, 0, None),
-        (52 * MIB, 1, Some("warn")),
-        (62 * MIB, 2, Some("crit")),
-        (67206144, 2, Some("crit")),
-    ] {
+    for (used, code, level) in
+        [(49152, 0, None), (52 * MIB, 1, Some("warn")), (62 * MIB, 2, Some("crit")), (67206144, 2, Some("crit"))]
+    {
         let zfs = FakeZfs::new(used);
         let out = bin("strata-quota")
             .args(["check", "--json"])
@@ -239,9 +183,7 @@ fn check_exit_codes_follow_the_thresholds() {
             .clone();
         let recs = ndjson(&out);
         assert_eq!(
-            recs.iter()
-                .map(|r| r["level"].as_str().unwrap().to_string())
-                .collect::<Vec<_>>(),
+            recs.iter().map(|r| r["level"].as_str().unwrap().to_string()).collect::<Vec<_>>(),
             level.map(str::to_string).into_iter().collect::<Vec<_>>()
         );
     }
@@ -251,23 +193,13 @@ fn check_exit_codes_follow_the_thresholds() {
         .env("PATH", zfs.bin.path())
         .assert()
         .code(1)
-        .stdout(
-            "QUOTA WARNING - tank/var/log 81.2% of quota 64M|'tank/var/log'=81.25%;80;95;0;100\n",
-        );
+        .stdout("QUOTA WARNING - tank/var/log 81.2% of quota 64M|'tank/var/log'=81.25%;80;95;0;100\n");
 }
 
 #[test]
 fn check_argument_mistakes_exit_2() {
-    bin("strata-quota")
-        .args(["check", "--warn", "101%"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("101%"));
-    bin("strata-quota")
-        .args(["check", "--crit", "lots"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("lots"));
+    bin("strata-quota").args(["check", "--warn", "101%"]).assert().code(2).stderr(predicate::str::contains("101%"));
+    bin("strata-quota").args(["check", "--crit", "lots"]).assert().code(2).stderr(predicate::str::contains("lots"));
     bin("strata-quota")
         .args(["check", "--warn", "96%"])
         .assert()
@@ -284,18 +216,10 @@ fn check_errors_exit_3() {
         .assert()
         .code(3)
         .stdout("")
-        .stderr(predicate::str::starts_with(
-            "strata-quota: error: cannot check the quotas: cannot run `zfs list",
-        ));
-    bin("strata-quota")
-        .args(["check", "--nagios", "tank"])
-        .env("PATH", empty.path())
-        .assert()
-        .code(3)
-        .stdout(
-            predicate::str::starts_with("QUOTA UNKNOWN - cannot run `zfs list")
-                .and(predicate::str::ends_with("\n")),
-        );
+        .stderr(predicate::str::starts_with("strata-quota: error: cannot check the quotas: cannot run `zfs list"));
+    bin("strata-quota").args(["check", "--nagios", "tank"]).env("PATH", empty.path()).assert().code(3).stdout(
+        predicate::str::starts_with("QUOTA UNKNOWN - cannot run `zfs list").and(predicate::str::ends_with("\n")),
+    );
 }
 
 /// Runs `promtool check metrics` on a file; panics with a clear message when promtool is missing.
@@ -341,22 +265,11 @@ fn prometheus_file_passes_promtool() {
 
     // An error replaces the file with one that says so, and that passes too.
     let empty = tempfile::tempdir().unwrap();
-    bin("strata-quota")
-        .args(["check", "--prometheus"])
-        .arg(&path)
-        .env("PATH", empty.path())
-        .assert()
-        .code(3);
+    bin("strata-quota").args(["check", "--prometheus"]).arg(&path).env("PATH", empty.path()).assert().code(3);
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        text.contains("strata_quota_check_success 0\n") && !text.contains("strata_quota_level"),
-        "{text}"
-    );
+    assert!(text.contains("strata_quota_check_success 0\n") && !text.contains("strata_quota_level"), "{text}");
     promtool_check(&path);
-    let names: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names.len(), 1, "no temporary file left behind: {names:?}");
 }
 
@@ -371,13 +284,7 @@ fn promtool_refuses_a_broken_file() {
 
 #[test]
 fn help_names_every_subcommand() {
-    let out = bin("strata-quota")
-        .arg("--help")
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let out = bin("strata-quota").arg("--help").assert().code(0).get_output().stdout.clone();
     let help = String::from_utf8(out).unwrap();
     for sub in ["report", "set", "check", "users"] {
         assert!(help.contains(sub), "{help}");
