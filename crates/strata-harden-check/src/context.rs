@@ -483,6 +483,26 @@ fn parse_ip(word: &str) -> Option<Vec<IpPrefix>> {
     }
 }
 
+/// How many commands an `Exec*=` line holds: commands are separated by a lone `;`, and one
+/// whose path is empty once the `-@:+!` prefixes are taken off is ignored.
+fn commands(v: &str) -> usize {
+    let mut n = 0;
+    let mut first = true;
+    for tok in v.split_whitespace().chain(std::iter::once(";")) {
+        if tok == ";" {
+            first = true;
+            continue;
+        }
+        if first {
+            first = false;
+            if !tok.trim_start_matches(['-', '@', ':', '+', '!']).is_empty() {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
 /// Adds a system call or a group to the filter as `seccomp_parse_syscall_filter()` does.
 fn syscall_filter_add(filter: &mut HashSet<u32>, name: &str, invert: bool, allow_list: bool, depth: u8) {
     if let Some(members) = name.strip_prefix('@').and(syscalls::group(name)) {
@@ -545,11 +565,9 @@ impl Ctx<'_> {
             self.warn(format_args!("invalid value, ignoring: {v}"));
         }
     }
-    /// An enum that also takes booleans (ProtectHome=, ProtectSystem=); empty means the default.
+    /// An enum that also takes booleans (ProtectHome=, ProtectSystem=); an empty value is ignored.
     fn bool_choice(&mut self, v: &str, allowed: &[&str], field: &mut String) {
-        if v.is_empty() {
-            *field = "no".into();
-        } else if let Some(b) = parse_bool(v) {
+        if let Some(b) = parse_bool(v) {
             *field = if b { "yes" } else { "no" }.into();
         } else {
             self.choice(v, allowed, field);
@@ -605,12 +623,28 @@ fn apply_service(c: &mut SecurityInfo, x: &mut Ctx<'_>, key: &str, v: &str, name
                 c.service_type = Some(t);
             }
         }
-        "ExecStart" | "ExecStop" => {
-            let n = if key == "ExecStart" { &mut c.exec_start } else { &mut c.exec_stop };
+        "ExecStart" | "ExecStop" | "ExecStartPre" | "ExecStartPost" | "ExecStopPost" | "ExecReload"
+        | "ExecCondition" => {
             if v.is_empty() {
-                *n = 0;
-            } else {
-                *n += 1;
+                match key {
+                    "ExecStart" => c.exec_start = 0,
+                    "ExecStop" => c.exec_stop = 0,
+                    _ => {}
+                }
+                return;
+            }
+            if expand(v, names, scope).is_none() {
+                x.fatal(&mut c.fatal, format_args!("failed to resolve unit specifiers in {v}"));
+                return;
+            }
+            let n = commands(v);
+            if n == 0 {
+                x.warn(format_args!("empty path in command line, ignoring: {v}"));
+            }
+            match key {
+                "ExecStart" => c.exec_start += n,
+                "ExecStop" => c.exec_stop += n,
+                _ => {}
             }
         }
         "RemainAfterExit" => x.boolean(v, &mut c.remain_after_exit),
@@ -707,6 +741,11 @@ fn apply_service(c: &mut SecurityInfo, x: &mut Ctx<'_>, key: &str, v: &str, name
             }
             let allow = c.address_families_allow_list;
             for w in words(rest) {
+                let w = match w.as_str() {
+                    "AF_LOCAL" | "AF_FILE" => "AF_UNIX".to_string(),
+                    "AF_ROUTE" => "AF_NETLINK".to_string(),
+                    _ => w,
+                };
                 if !FAMILIES.contains(&w.as_str()) {
                     x.warn(format_args!("unknown address family, ignoring: {w}"));
                     continue;
