@@ -488,19 +488,53 @@ fn parse_ip(word: &str) -> Option<Vec<IpPrefix>> {
 fn commands(v: &str) -> usize {
     let mut n = 0;
     let mut first = true;
-    for tok in v.split_whitespace().chain(std::iter::once(";")) {
-        if tok == ";" {
+    for (word, bare) in exec_words(v) {
+        if bare && word == ";" {
             first = true;
             continue;
         }
         if first {
             first = false;
-            if !tok.trim_start_matches(['-', '@', ':', '+', '!']).is_empty() {
+            if !word.trim_start_matches(['-', '@', ':', '+', '!']).is_empty() {
                 n += 1;
             }
         }
     }
     n
+}
+
+/// Splits a command line into words: quotes group, a backslash escapes the next character.
+/// The flag says whether the word was written without quotes or escapes.
+fn exec_words(v: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut chars = v.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            return out;
+        }
+        let (mut word, mut bare, mut quote) = (String::new(), true, None::<char>);
+        while let Some(c) = chars.next() {
+            match (quote, c) {
+                (None, c) if c.is_whitespace() => break,
+                (None, '\'' | '"') => {
+                    quote = Some(c);
+                    bare = false;
+                }
+                (Some(q), c) if c == q => quote = None,
+                (_, '\\') => {
+                    bare = false;
+                    if let Some(n) = chars.next() {
+                        word.push(n);
+                    }
+                }
+                (_, c) => word.push(c),
+            }
+        }
+        out.push((word, bare));
+    }
 }
 
 /// Adds a system call or a group to the filter as `seccomp_parse_syscall_filter()` does.
@@ -992,4 +1026,18 @@ pub fn verify(c: &SecurityInfo) -> Option<&'static str> {
         return Some("Service has PAM enabled. Kill mode must be set to 'control-group' or 'mixed'. Refusing.");
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_lines_count_commands() {
+        assert_eq!(commands("/bin/true ; /bin/false"), 2);
+        assert_eq!(commands("/bin/sh -c 'a ; b' ; /bin/x"), 2);
+        assert_eq!(commands("/bin/echo \\; x"), 1);
+        assert_eq!(commands("-"), 0);
+        assert_eq!(commands("-/bin/true"), 1);
+    }
 }
