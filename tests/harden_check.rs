@@ -116,13 +116,14 @@ fn compare_with(root: &Path, units: &[&str], extra: &[String]) -> (usize, usize)
     (records.len(), n_checks)
 }
 
-fn templates(root: &Path) -> Vec<String> {
+/// Every service name in the corpus's unit directories: units, aliases, masked names, templates.
+fn service_names(root: &Path) -> Vec<String> {
     let mut v: Vec<String> = ["lib/systemd/system", "usr/lib/systemd/system", "etc/systemd/system"]
         .iter()
         .filter_map(|d| std::fs::read_dir(root.join(d)).ok())
         .flatten()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with("@.service"))
+        .filter(|n| n.ends_with(".service"))
         .collect();
     v.sort();
     v.dedup();
@@ -132,14 +133,25 @@ fn templates(root: &Path) -> Vec<String> {
 #[test]
 fn corpus_agrees_with_systemd_analyze_check_by_check() {
     let root = testdata("corpus");
-    let (units, checks) = compare(&root, &[]);
-    assert!(units >= 320, "the corpus has {units} services");
-    eprintln!("corpus: {units} services, {checks} checks agree");
-    let t = templates(&root);
-    let t: Vec<&str> = t.iter().map(String::as_str).collect();
-    let (units, checks) = compare(&root, &t);
-    assert!(units >= 40, "templates: {units}");
-    eprintln!("corpus templates: {units} units, {checks} checks agree");
+    let names = service_names(&root);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (units, checks) = compare(&root, &names);
+    assert!(units >= 370, "the corpus has {units} service names");
+    eprintln!("corpus: {units} service names (units, templates, aliases, masked), {checks} checks agree");
+}
+
+#[test]
+fn all_skips_templates_aliases_and_masked_units() {
+    let out =
+        util::bin("strata-harden-check").args(["--json", "--all", "--root"]).arg(testdata("corpus")).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let recs = util::ndjson(&out.stdout);
+    let units: Vec<&str> = recs.iter().map(|r| r["unit"].as_str().unwrap()).collect();
+    assert!(units.len() >= 290, "{}", units.len());
+    assert!(recs.iter().all(|r| r["type"] == "unit"));
+    assert!(units.contains(&"mariadb.service") && !units.contains(&"mysql.service"));
+    assert!(!units.contains(&"mdadm.service"), "masked");
+    assert!(!units.iter().any(|u| u.contains('@') && u.ends_with("@.service")));
 }
 
 #[test]
@@ -151,7 +163,10 @@ fn hardened_seed_services_agree() {
 #[test]
 fn edge_cases_agree_with_systemd_analyze() {
     let root = testdata("edge");
-    compare(&root, &[]);
+    let names = service_names(&root);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (units, _) = compare(&root, &names);
+    assert!(units >= 85, "{units}");
     compare(&root, &["tmpl@db.service", "tmpl@.service", "tmpl@x-y.service", "alias.service", "edge-web-front"]);
 }
 

@@ -47,7 +47,8 @@ pub struct Cli {
     /// profile.conf.
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
-    /// Every .service unit under the root (templates are skipped).
+    /// Every .service unit under the root, except templates, masked units and aliases (an alias
+    /// is checked under the name of the unit it leads to).
     #[arg(long, conflicts_with = "units")]
     all: bool,
     /// Exit 1 when any unit's exposure is above N (0.0 to 10.0).
@@ -369,7 +370,7 @@ pub fn unit_name(arg: &str) -> String {
 
 /// The service names `--all` checks: every non-template .service name under the root.
 pub fn all_services(root: &Root) -> Vec<String> {
-    root.all_names.iter().filter(|n| n.ends_with(".service") && !n.contains("@.")).cloned().collect()
+    root.services()
 }
 
 /// The table view of one unit, like systemd-analyze's.

@@ -201,6 +201,20 @@ pub fn split_name(name: &str) -> Option<(&str, Option<&str>, &str)> {
 }
 
 impl Root {
+    /// The service names `--all` assesses: not templates, not masked, and not aliases (an alias
+    /// is assessed under the name of the file it leads to).
+    pub fn services(&self) -> Vec<String> {
+        self.all_names
+            .iter()
+            .filter(|n| n.ends_with(".service") && !n.contains("@."))
+            .filter(|n| match self.names.get(*n) {
+                Some(Target::File(p)) => p.file_name().and_then(|f| f.to_str()) == Some(n.as_str()),
+                _ => false,
+            })
+            .cloned()
+            .collect()
+    }
+
     /// Scans the unit directories under `dir`.
     pub fn open(dir: &Path, scope: Scope) -> Result<Root, LoadError> {
         let mut names: HashMap<String, Target> = HashMap::new();

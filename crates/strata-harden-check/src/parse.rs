@@ -144,6 +144,7 @@ pub fn parse(data: &[u8], sections: &[&str]) -> Result<Parsed, ParseError> {
         parse_line(&mut buf, line, sections, &mut section, &mut section_ignored, &mut parsed)?;
     }
     if let Some(mut buf) = continuation {
+        parsed.warnings.push(format!("line {}: the file ends inside a continued line", all.len()));
         parse_line(&mut buf, all.len(), sections, &mut section, &mut section_ignored, &mut parsed)?;
     }
     Ok(parsed)
@@ -224,7 +225,10 @@ mod tests {
     fn empty_line_ends_continuation_and_eof_flushes_it() {
         let p = parse(b"[Service]\nPrivate\\\n\nTmp=yes\nX=1\\", S).unwrap();
         assert_eq!(kv(&p), vec![("Tmp".into(), "yes".into(), 4), ("X".into(), "1".into(), 5)]);
-        assert_eq!(p.warnings, vec!["line 3: missing '=', ignoring line"]);
+        assert_eq!(
+            p.warnings,
+            vec!["line 3: missing '=', ignoring line", "line 5: the file ends inside a continued line"]
+        );
     }
 
     #[test]
