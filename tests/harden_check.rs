@@ -303,41 +303,39 @@ fn table_view_looks_like_systemd_analyze() {
 }
 
 #[test]
-fn suggested_dropin_predicts_what_systemd_analyze_measures() {
-    let src = testdata("corpus");
-    for unit in [
-        "redis-server",
-        "mariadb",
-        "php8.2-fpm",
-        "apache2",
-        "cron",
-        "nginx",
-        "ssh",
-        "postgresql@",
-        "memcached",
-        "haproxy",
-    ] {
-        let dir = tempfile::tempdir().unwrap();
-        let status = Std::new("cp").arg("-a").arg(format!("{}/.", src.display())).arg(dir.path()).status().unwrap();
-        assert!(status.success());
-        let out = util::bin("strata-harden-check")
-            .args(["--json", "--suggest", "--write", "--root"])
-            .arg(dir.path())
-            .arg(unit)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{unit}: {}", String::from_utf8_lossy(&out.stderr));
-        let rec = &util::ndjson(&out.stdout)[0];
+fn suggested_dropins_predict_what_systemd_analyze_measures() {
+    // Every unit of the corpus gets its drop-in installed, then systemd-analyze measures each.
+    let dir = tempfile::tempdir().unwrap();
+    let status =
+        Std::new("cp").arg("-a").arg(format!("{}/.", testdata("corpus").display())).arg(dir.path()).status().unwrap();
+    assert!(status.success());
+    let out = util::bin("strata-harden-check")
+        .args(["--json", "--suggest", "--write", "--all", "--root"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let recs = util::ndjson(&out.stdout);
+    assert!(recs.len() >= 290, "{}", recs.len());
+    let mut problems = Vec::new();
+    for rec in &recs {
         assert_eq!(rec["type"], "suggestion");
         assert_eq!(rec["written"], true);
         let name = rec["unit"].as_str().unwrap();
         let path = dir.path().join(rec["path"].as_str().unwrap().trim_start_matches('/'));
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("[Service]\n# "), "{text}");
-        let (_, measured) =
-            oracle(dir.path(), name).unwrap_or_else(|| panic!("systemd-analyze refuses {name} with the drop-in"));
         let predicted = format!("{:.1}", rec["predicted_exposure"].as_f64().unwrap());
-        assert_eq!(predicted, measured, "{name}: predicted {predicted}, systemd-analyze measures {measured}\n{text}");
-        assert!(rec["predicted_exposure"].as_f64() <= rec["exposure"].as_f64(), "{name} got worse");
+        match oracle(dir.path(), name) {
+            None => problems.push(format!("{name}: systemd-analyze refuses it with the drop-in")),
+            Some((_, measured)) if measured != predicted => {
+                problems.push(format!("{name}: predicted {predicted}, systemd-analyze measures {measured}"))
+            }
+            Some(_) => {}
+        }
+        if rec["predicted_exposure"].as_f64() > rec["exposure"].as_f64() {
+            problems.push(format!("{name}: the drop-in raises the exposure"));
+        }
     }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
