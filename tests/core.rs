@@ -27,6 +27,11 @@ fn fake_zfs(rows: usize) -> FakeBin {
     fake
 }
 
+/// PATH with the strata binaries first, then the stand-ins, then the system.
+fn with_bins(fake: &FakeBin) -> String {
+    format!("{}:{}", bin_dir().display(), fake.path().to_string_lossy())
+}
+
 #[test]
 fn exit_code_table() {
     // 0: success.
@@ -65,7 +70,7 @@ fn closed_pipe_ends_quietly_with_zero() {
     let fake = fake_zfs(200_000);
     let out = std::process::Command::new("bash")
         .args(["-c", "set -o pipefail; strata-snapshot list --json | head -1"])
-        .env("PATH", std::env::join_paths([bin_dir().into_os_string(), fake.path()]).unwrap())
+        .env("PATH", with_bins(&fake))
         .output()
         .unwrap();
     assert!(out.status.success(), "exit {:?}, stderr: {}", out.status, String::from_utf8_lossy(&out.stderr));
@@ -88,8 +93,8 @@ fn malformed_ndjson_names_the_line() {
 #[test]
 fn no_color_means_no_escape_codes() {
     let fake = fake_zfs(2);
-    let path = std::env::join_paths([bin_dir().into_os_string(), fake.path()]).unwrap();
-    let path = path.to_str().unwrap();
+    let path = with_bins(&fake);
+    let path = path.as_str();
     let cmd = "strata-snapshot list --format table; strata-snapshot --no-such-flag";
     let plain = in_pty(cmd, &[("PATH", path), ("NO_COLOR", "1"), ("TERM", "xterm")], &[]);
     assert!(!plain.contains(&0x1b), "escape codes despite NO_COLOR:\n{}", String::from_utf8_lossy(&plain));

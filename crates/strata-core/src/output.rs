@@ -83,8 +83,11 @@ impl Sink {
         self.written += 1;
         match self.format {
             Format::Json => {
-                serde_json::to_writer(&mut self.out, record).map_err(io::Error::other)?;
-                self.out.write_all(b"\n")
+                // Serialize first, then write: an error of the write itself (a closed pipe)
+                // stays an io::Error of its own kind.
+                let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
+                line.push(b'\n');
+                self.out.write_all(&line)
             }
             Format::Plain => {
                 let v = to_object(record)?;
