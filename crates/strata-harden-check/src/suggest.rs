@@ -30,6 +30,114 @@ fn values<'a>(
         .map(|a| a.value.as_str())
 }
 
+/// What a service is, judged from its name and programs: some sandboxing breaks some kinds.
+#[derive(Debug, Default, Clone, Copy)]
+struct Kind {
+    /// Sets the clock (chrony, ntpd, ...): keeps ProtectClock= off, @clock and CAP_SYS_TIME.
+    time: bool,
+    /// Works on disks and devices (smartd, mdadm, lvm, ...): keeps devices, raw I/O, modules.
+    devices: bool,
+    /// Configures the network (NetworkManager, dhclient, ...): packet sockets, CAP_NET_ADMIN.
+    netconf: bool,
+    /// Runs containers or virtual machines: nothing generic is safe.
+    container: bool,
+}
+
+impl Kind {
+    fn of<'a>(unit: &str, exec: impl Iterator<Item = &'a str>) -> Kind {
+        let mut words: Vec<String> =
+            vec![unit.trim_end_matches(".service").split('@').next().unwrap_or("").to_string()];
+        for e in exec {
+            if let Some(first) = e.split_whitespace().next() {
+                let prog = first.trim_start_matches(['-', '@', ':', '+', '!']);
+                words.push(prog.rsplit('/').next().unwrap_or(prog).to_string());
+            }
+        }
+        let any = |list: &[&str]| words.iter().any(|w| list.iter().any(|k| w.contains(k)));
+        Kind {
+            time: any(&["chrony", "ntp", "timesync", "ptp4l", "phc2sys", "gpsd"]),
+            devices: any(&[
+                "smartd",
+                "mdadm",
+                "mdmon",
+                "lvm",
+                "dmeventd",
+                "multipath",
+                "udev",
+                "iscsi",
+                "nvme",
+                "fstrim",
+                "zfs",
+                "zed",
+                "e2scrub",
+                "xfs_scrub",
+                "cryptsetup",
+                "hdparm",
+                "blkdeactivate",
+                "lvmlockd",
+                "nut",
+                "upsd",
+                "apcupsd",
+                "fwupd",
+                "tpm2",
+                "pcscd",
+                "rasdaemon",
+                "mcelog",
+                "sensors",
+                "fancontrol",
+                "watchdog",
+                "rngd",
+                "haveged",
+            ]),
+            netconf: any(&[
+                "NetworkManager",
+                "networkd",
+                "dhclient",
+                "dhcpcd",
+                "dhcrelay",
+                "kea",
+                "wpa_supplicant",
+                "hostapd",
+                "ifup",
+                "keepalived",
+                "frr",
+                "zebra",
+                "bird",
+                "openvpn",
+                "charon",
+                "ipsec",
+                "strongswan",
+                "pluto",
+                "xl2tpd",
+                "radvd",
+                "dnsmasq",
+                "miniupnpd",
+                "ovs-",
+                "openvswitch",
+                "lldpd",
+                "conntrackd",
+                "netfilter",
+                "nft",
+                "iptables",
+                "firewalld",
+            ]),
+            container: any(&[
+                "docker",
+                "containerd",
+                "podman",
+                "lxc",
+                "lxd",
+                "libvirt",
+                "qemu",
+                "machined",
+                "nspawn",
+                "runc",
+                "crio",
+            ]),
+        }
+    }
+}
+
 fn bad(rec: &UnitRecord, field: &str) -> bool {
     rec.checks.iter().any(|c| c.json_field == field && c.badness.is_some_and(|b| b > 0))
 }
@@ -52,10 +160,20 @@ pub fn suggest(
             .flat_map(|v| v.split_whitespace().map(str::to_string).collect::<Vec<_>>())
             .collect()
     };
-    let network = values(parsed, "Unit", "After")
-        .chain(values(parsed, "Unit", "Wants"))
-        .chain(values(parsed, "Unit", "Requires"))
-        .any(|v| v.contains("network"))
+    let kind = Kind::of(&files.name, values(parsed, "Service", "ExecStart"));
+    if kind.container {
+        let mut text = String::from("[Service]\n");
+        text.push_str("# nothing suggested: a container or virtual machine manager needs namespaces, mounts,\n");
+        text.push_str("# devices and capabilities that a generic sandbox would take away\n");
+        text.push_str(&format!("# predicted exposure: {:.1} {} (unchanged)\n", rec.exposure, rec.rating));
+        let path = format!("/etc/systemd/system/{}.d/{DROPIN_NAME}", files.name);
+        return Ok(Suggestion { path, text, predicted_tenths: (rec.exposure * 10.0).round() as u64 });
+    }
+    let network = kind.netconf
+        || values(parsed, "Unit", "After")
+            .chain(values(parsed, "Unit", "Wants"))
+            .chain(values(parsed, "Unit", "Requires"))
+            .any(|v| v.contains("network"))
         || root.unit(&files.name.replace(".service", ".socket")).is_ok();
 
     if bad(rec, "PrivateTmp") {
@@ -95,7 +213,8 @@ pub fn suggest(
     if bad(rec, "ProtectHome") {
         add("/home, /root and /run/user are read-only", "ProtectHome=read-only".into());
     }
-    if bad(rec, "PrivateDevices") {
+    // A unit that lists the devices it uses (DeviceAllow=) or keeps time needs them visible.
+    if bad(rec, "PrivateDevices") && !kind.devices && !kind.time && words("DeviceAllow").is_empty() {
         add("only pseudo devices (/dev/null, /dev/urandom, ...) are visible", "PrivateDevices=yes".into());
     }
     for (field, directive, why) in [
@@ -110,7 +229,8 @@ pub fn suggest(
         ("LockPersonality", "LockPersonality=yes", "the execution domain cannot be changed"),
         ("SystemCallArchitectures", "SystemCallArchitectures=native", "only the native system call ABI"),
     ] {
-        if bad(rec, field) {
+        let skip = (kind.time && field == "ProtectClock") || (kind.devices && field == "ProtectKernelModules");
+        if bad(rec, field) && !skip {
             add(why, directive.into());
         }
     }
@@ -125,7 +245,12 @@ pub fn suggest(
         .iter()
         .any(|c| c.json_field.starts_with("RestrictAddressFamilies_") && c.badness.is_some_and(|b| b > 0))
     {
-        if network {
+        if kind.netconf {
+            add(
+                "it configures the network: local, Internet, netlink and packet sockets",
+                "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK AF_PACKET".into(),
+            );
+        } else if network {
             add(
                 "local and Internet sockets (it is a network service), netlink for interface queries",
                 "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK".into(),
@@ -141,10 +266,17 @@ pub fn suggest(
         && !values(parsed, "Service", "SystemCallFilter").any(|_| true)
     {
         add("the system calls ordinary services use", "SystemCallFilter=@system-service".into());
-        if root_user {
+        if root_user || kind.time || kind.devices {
+            let groups: Vec<&str> =
+                ["@clock", "@cpu-emulation", "@debug", "@module", "@mount", "@obsolete", "@raw-io", "@reboot", "@swap"]
+                    .into_iter()
+                    .filter(|g| {
+                        !(kind.time && *g == "@clock") && !(kind.devices && (*g == "@raw-io" || *g == "@module"))
+                    })
+                    .collect();
             add(
                 "no system calls a root service never needs (it may still change user and ownership)",
-                "SystemCallFilter=~@clock @cpu-emulation @debug @module @mount @obsolete @raw-io @reboot @swap".into(),
+                format!("SystemCallFilter=~{}", groups.join(" ")),
             );
         } else {
             add(
@@ -162,6 +294,8 @@ pub fn suggest(
             .iter()
             .any(|c| c.json_field.starts_with("CapabilityBoundingSet_") && c.badness.is_some_and(|b| b > 0))
             && words("AmbientCapabilities").is_empty()
+            && !kind.time
+            && !kind.netconf
         {
             add(
                 "it runs as its own user and is given no capabilities, so it needs none",
@@ -173,9 +307,39 @@ pub fn suggest(
         .iter()
         .any(|c| c.json_field.starts_with("CapabilityBoundingSet_") && c.badness.is_some_and(|b| b > 0))
     {
+        let caps: Vec<&str> = [
+            "CAP_SYS_ADMIN",
+            "CAP_SYS_PTRACE",
+            "CAP_SYS_MODULE",
+            "CAP_SYS_RAWIO",
+            "CAP_SYS_TIME",
+            "CAP_SYS_BOOT",
+            "CAP_MAC_ADMIN",
+            "CAP_MAC_OVERRIDE",
+            "CAP_LINUX_IMMUTABLE",
+            "CAP_SYS_PACCT",
+            "CAP_WAKE_ALARM",
+            "CAP_BLOCK_SUSPEND",
+            "CAP_SYS_TTY_CONFIG",
+            "CAP_AUDIT_CONTROL",
+            "CAP_AUDIT_READ",
+            "CAP_BPF",
+            "CAP_SYSLOG",
+            "CAP_MKNOD",
+            "CAP_LEASE",
+            "CAP_NET_ADMIN",
+        ]
+        .into_iter()
+        .filter(|c| !(kind.time && (*c == "CAP_SYS_TIME" || *c == "CAP_WAKE_ALARM")))
+        .filter(|c| {
+            !(kind.devices
+                && (*c == "CAP_SYS_RAWIO" || *c == "CAP_MKNOD" || *c == "CAP_SYS_ADMIN" || *c == "CAP_SYS_MODULE"))
+        })
+        .filter(|c| !(kind.netconf && *c == "CAP_NET_ADMIN"))
+        .collect();
         add(
             "drops the capabilities a root daemon does not use (it keeps those to change user, bind ports and read files)",
-            "CapabilityBoundingSet=~CAP_SYS_ADMIN CAP_SYS_PTRACE CAP_SYS_MODULE CAP_SYS_RAWIO CAP_SYS_TIME CAP_SYS_BOOT CAP_MAC_ADMIN CAP_MAC_OVERRIDE CAP_LINUX_IMMUTABLE CAP_SYS_PACCT CAP_WAKE_ALARM CAP_BLOCK_SUSPEND CAP_SYS_TTY_CONFIG CAP_AUDIT_CONTROL CAP_AUDIT_READ CAP_BPF CAP_SYSLOG CAP_MKNOD CAP_LEASE CAP_NET_ADMIN".into(),
+            format!("CapabilityBoundingSet=~{}", caps.join(" ")),
         );
     }
 
