@@ -339,3 +339,42 @@ fn suggested_dropins_predict_what_systemd_analyze_measures() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn this_machine_agrees_with_systemd_analyze() {
+    // The live unit directories of the machine the tests run on, under --root /.
+    let (units, _) = compare(Path::new("/"), &[]);
+    assert!(units > 0);
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("lib/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    std::fs::write(sys.join("a.service"), "[Service]\nExecStart=/bin/true\n").unwrap();
+    let out = util::bin("strata-harden-check")
+        .args(["--json", "--suggest", "--write", "--dry-run", "--root"])
+        .arg(dir.path())
+        .arg("a")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(util::ndjson(&out.stdout)[0]["written"], false);
+    assert!(!dir.path().join("etc").exists());
+    let out = util::bin("strata-harden-check")
+        .args(["--suggest", "--write", "--format", "plain", "--root"])
+        .arg(dir.path())
+        .arg("a")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let d = dir.path().join("etc/systemd/system/a.service.d");
+    let files: Vec<String> =
+        std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(files, ["50-strata-harden.conf"]);
+    assert_eq!(
+        std::fs::read_to_string(d.join("50-strata-harden.conf")).unwrap(),
+        String::from_utf8(out.stdout).unwrap().split_once('\n').unwrap().1
+    );
+}
