@@ -9,7 +9,7 @@ use crate::load::Scope;
 use crate::parse::Assignment;
 use crate::syscalls;
 
-pub const CAP_MASK_ALL: u64 = u64::MAX >> 1;
+pub const CAP_MASK_ALL: u64 = u64::MAX;
 
 pub const CAPS: &[&str] = &[
     "cap_chown",
