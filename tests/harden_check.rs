@@ -166,8 +166,19 @@ fn edge_cases_agree_with_systemd_analyze() {
     let names = service_names(&root);
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let (units, _) = compare(&root, &names);
-    assert!(units >= 85, "{units}");
-    compare(&root, &["tmpl@db.service", "tmpl@.service", "tmpl@x-y.service", "alias.service", "edge-web-front"]);
+    assert!(units >= 110, "{units}");
+    compare(
+        &root,
+        &[
+            "tmpl@db.service",
+            "tmpl@.service",
+            "tmpl@x-y.service",
+            "alias.service",
+            "esc@a\\x2db.service",
+            "esc@.service",
+            "edge-web-front",
+        ],
+    );
 }
 
 #[test]

@@ -746,13 +746,8 @@ fn apply_service(c: &mut SecurityInfo, x: &mut Ctx<'_>, key: &str, v: &str, name
         "RestrictRealtime" => x.boolean(v, &mut c.restrict_realtime),
         "RestrictSUIDSGID" => x.boolean(v, &mut c.restrict_suid_sgid),
         "Delegate" => {
-            if v.is_empty() {
-                c.delegate = false;
-            } else if let Some(b) = parse_bool(v) {
-                c.delegate = b;
-            } else {
-                c.delegate = true;
-            }
+            // An empty value means "delegate, with no controllers".
+            c.delegate = v.is_empty() || parse_bool(v).unwrap_or(true);
         }
         "RestrictAddressFamilies" => {
             if v.is_empty() {
