@@ -976,3 +976,62 @@ pub fn rating(tenths: u64) -> &'static str {
 pub fn tenths(t: u64) -> String {
     format!("{}.{}", t / 10, t % 10)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::Scope;
+    use crate::parse;
+
+    fn score(unit: &str) -> (u64, Vec<Outcome>) {
+        let p = parse::parse(unit.as_bytes(), &["Unit", "Service"]).unwrap();
+        let names = ctx::Names { name: "t.service", fragment: "/etc/systemd/system/t.service" };
+        let info = ctx::build(&[("/etc/systemd/system/t.service".into(), p.assignments)], &names, Scope::System);
+        let o = assess(&info);
+        (exposure_tenths(&o), o)
+    }
+
+    #[test]
+    fn rating_words_and_boundaries() {
+        assert_eq!(
+            [100, 99, 90, 89, 75, 74, 50, 49, 10, 9, 1, 0].map(rating),
+            [
+                "DANGEROUS",
+                "UNSAFE",
+                "UNSAFE",
+                "EXPOSED",
+                "EXPOSED",
+                "MEDIUM",
+                "MEDIUM",
+                "OK",
+                "OK",
+                "SAFE",
+                "SAFE",
+                "PERFECT"
+            ]
+        );
+        assert_eq!(tenths(96), "9.6");
+    }
+
+    #[test]
+    fn plain_root_service_scores_like_systemd_analyze() {
+        // systemd-analyze security of a unit with only ExecStart= says 9.6 UNSAFE.
+        let (t, o) = score("[Service]\nExecStart=/bin/true\n");
+        assert_eq!(t, 96);
+        assert_eq!(o.len(), 81);
+        let na: Vec<&str> = o.iter().filter(|x| x.badness.is_none()).map(|x| x.check.name).collect();
+        assert_eq!(na, ["SupplementaryGroups=", "RemoveIPC="]);
+    }
+
+    #[test]
+    fn implications_of_dynamic_user_and_private_devices() {
+        let (_, o) = score("[Service]\nExecStart=/bin/true\nDynamicUser=yes\nPrivateDevices=yes\n");
+        let b = |n: &str| o.iter().find(|x| x.check.name == n).and_then(|x| x.badness);
+        assert_eq!(b("PrivateTmp="), Some(0));
+        assert_eq!(b("ProtectSystem="), Some(0));
+        assert_eq!(b("ProtectHome="), Some(5));
+        assert_eq!(b("CapabilityBoundingSet=~CAP_MKNOD"), Some(0));
+        assert_eq!(b("DeviceAllow="), Some(0));
+        assert_eq!(b("RemoveIPC="), Some(0));
+    }
+}
