@@ -1,1 +1,601 @@
-//! (filled by the diff tool's work)
+//! `zfs diff -H -F -t` lines: the argv builder and a decoder that gives back the exact bytes of
+//! every path.
+//!
+//! A line is `SECONDS.NANOS<TAB>CHANGE<TAB>TYPE<TAB>PATH[<TAB>NEW_PATH | <TAB>(+N)]`. libzfs
+//! (`stream_bytes` in `libzfs_diff.c`) writes every path byte that is `<= 0x20`, a backslash or
+//! `>= 0x7f` as `\` and four octal digits (`%04hho`: `\0040` is a space, `\0303\0274` is `ü`), so
+//! fields never hold a tab or a newline and the decoder restores any byte string, UTF-8 or not.
+//! The time is the inode's ctime (`%10lld.%09lld`: padded with spaces to ten digits).
+
+use std::fmt;
+
+use strata_core::runner::Cmd;
+
+use crate::zfs_read;
+
+/// `zfs diff -H -F -t FROM [TO]`: FROM is a snapshot, TO a later snapshot of the same
+/// filesystem, `@NAME`, or the filesystem itself (the live state when absent).
+pub fn diff_command(from: &str, to: Option<&str>) -> Cmd {
+    let cmd = zfs_read().args(["diff", "-H", "-F", "-t", from]);
+    match to {
+        Some(t) => cmd.arg(t),
+        None => cmd,
+    }
+}
+
+/// The kind of change, as ZFS prints it in the second column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Change {
+    /// `M`: contents or metadata changed (or, with a link delta, the link count).
+    Modified,
+    /// `+`
+    Added,
+    /// `-`
+    Removed,
+    /// `R`: renamed or moved; the new path is in [`DiffLine::new_path`].
+    Renamed,
+}
+
+impl Change {
+    pub fn from_byte(b: u8) -> Option<Change> {
+        Some(match b {
+            b'M' => Change::Modified,
+            b'+' => Change::Added,
+            b'-' => Change::Removed,
+            b'R' => Change::Renamed,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Modified => "modified",
+            Change::Added => "added",
+            Change::Removed => "removed",
+            Change::Renamed => "renamed",
+        }
+    }
+
+    pub const ALL: [Change; 4] = [Change::Modified, Change::Added, Change::Removed, Change::Renamed];
+
+    pub fn parse(s: &str) -> Option<Change> {
+        Change::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// The file type, as `zfs diff -F` prints it in the third column (`get_what` in libzfs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// `F`
+    File,
+    /// `/`
+    Directory,
+    /// `@`
+    Symlink,
+    /// `=`
+    Socket,
+    /// `|`
+    Fifo,
+    /// `B`
+    Block,
+    /// `C`
+    Char,
+    /// `>` (Solaris doors; not on Linux)
+    Door,
+    /// `P` (Solaris event ports; not on Linux)
+    Port,
+    /// `?`: a mode ZFS does not classify.
+    Unknown,
+}
+
+impl Kind {
+    pub fn from_byte(b: u8) -> Option<Kind> {
+        Some(match b {
+            b'F' => Kind::File,
+            b'/' => Kind::Directory,
+            b'@' => Kind::Symlink,
+            b'=' => Kind::Socket,
+            b'|' => Kind::Fifo,
+            b'B' => Kind::Block,
+            b'C' => Kind::Char,
+            b'>' => Kind::Door,
+            b'P' => Kind::Port,
+            b'?' => Kind::Unknown,
+            _ => return None,
+        })
+    }
+
+    /// The character `zfs diff -F` prints.
+    pub fn as_byte(self) -> u8 {
+        match self {
+            Kind::File => b'F',
+            Kind::Directory => b'/',
+            Kind::Symlink => b'@',
+            Kind::Socket => b'=',
+            Kind::Fifo => b'|',
+            Kind::Block => b'B',
+            Kind::Char => b'C',
+            Kind::Door => b'>',
+            Kind::Port => b'P',
+            Kind::Unknown => b'?',
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::File => "file",
+            Kind::Directory => "directory",
+            Kind::Symlink => "symlink",
+            Kind::Socket => "socket",
+            Kind::Fifo => "fifo",
+            Kind::Block => "block",
+            Kind::Char => "char",
+            Kind::Door => "door",
+            Kind::Port => "port",
+            Kind::Unknown => "unknown",
+        }
+    }
+
+    pub const ALL: [Kind; 10] = [
+        Kind::File,
+        Kind::Directory,
+        Kind::Symlink,
+        Kind::Socket,
+        Kind::Fifo,
+        Kind::Block,
+        Kind::Char,
+        Kind::Door,
+        Kind::Port,
+        Kind::Unknown,
+    ];
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One decoded line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffLine {
+    /// The inode's ctime: seconds since the epoch and nanoseconds.
+    pub seconds: i64,
+    pub nanos: u32,
+    pub change: Change,
+    pub kind: Kind,
+    /// The exact bytes of the path (absolute, under the dataset's mountpoint).
+    pub path: Vec<u8>,
+    /// The new path of a rename.
+    pub new_path: Option<Vec<u8>>,
+    /// The link-count change (`(+1)`, `(-1)`) of a modified line.
+    pub link_delta: Option<i64>,
+}
+
+/// What was wrong with a line (the caller adds the line number).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct LineError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "field {}: {}", self.field, self.message)
+    }
+}
+
+fn line_err(field: &'static str, message: impl Into<String>) -> LineError {
+    LineError { field, message: message.into() }
+}
+
+/// Decodes one line of `zfs diff -H -F -t` (without its newline).
+pub fn parse_line(line: &[u8]) -> Result<DiffLine, LineError> {
+    let mut fields = line.split(|&b| b == b'\t');
+    let time = fields.next().unwrap_or_default();
+    let (seconds, nanos) = parse_time(time)?;
+    let change = match fields.next() {
+        Some([c]) => {
+            Change::from_byte(*c).ok_or_else(|| line_err("change", format!("unknown change {:?}", *c as char)))?
+        }
+        Some(other) => return Err(line_err("change", format!("expected one of M + - R, found {}", show(other)))),
+        None => return Err(line_err("change", "missing")),
+    };
+    let kind = match fields.next() {
+        Some([k]) => {
+            Kind::from_byte(*k).ok_or_else(|| line_err("type", format!("unknown file type {:?}", *k as char)))?
+        }
+        Some(other) => {
+            return Err(line_err("type", format!("expected one file type character, found {}", show(other))));
+        }
+        None => return Err(line_err("type", "missing")),
+    };
+    let path = match fields.next() {
+        Some(p) if !p.is_empty() => unescape(p).map_err(|m| line_err("path", m))?,
+        _ => return Err(line_err("path", "missing")),
+    };
+    let mut new_path = None;
+    let mut link_delta = None;
+    let fifth = fields.next();
+    match (change, fifth) {
+        (Change::Renamed, Some(p)) if !p.is_empty() => {
+            new_path = Some(unescape(p).map_err(|m| line_err("new path", m))?);
+        }
+        (Change::Renamed, _) => return Err(line_err("new path", "a rename without its new path")),
+        (_, None) => {}
+        (_, Some(d)) => link_delta = Some(parse_delta(d)?),
+    }
+    if let Some(extra) = fields.next() {
+        return Err(line_err("end", format!("unexpected extra field {}", show(extra))));
+    }
+    Ok(DiffLine { seconds, nanos, change, kind, path, new_path, link_delta })
+}
+
+fn show(b: &[u8]) -> String {
+    format!("{:?}", String::from_utf8_lossy(b))
+}
+
+/// `%10lld.%09lld`: optional leading spaces, an optional minus, digits, a dot, nine digits.
+fn parse_time(field: &[u8]) -> Result<(i64, u32), LineError> {
+    let bad = || line_err("time", format!("expected SECONDS.NANOSECONDS, found {}", show(field)));
+    let mut s = field;
+    while let [b' ', rest @ ..] = s {
+        s = rest;
+    }
+    let dot = s.iter().position(|&b| b == b'.').ok_or_else(bad)?;
+    let (secs, frac) = (&s[..dot], &s[dot + 1..]);
+    let (neg, digits) = match secs {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, secs),
+    };
+    if digits.is_empty() || digits.len() > 18 || frac.len() != 9 {
+        return Err(bad());
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return Err(bad());
+        }
+        v = v * 10 + i64::from(d - b'0');
+    }
+    let mut n: u32 = 0;
+    for &d in frac {
+        if !d.is_ascii_digit() {
+            return Err(bad());
+        }
+        n = n * 10 + u32::from(d - b'0');
+    }
+    Ok((if neg { -v } else { v }, n))
+}
+
+/// `(+1)` / `(-2)`.
+fn parse_delta(field: &[u8]) -> Result<i64, LineError> {
+    let bad = || line_err("link count", format!("expected (+N) or (-N), found {}", show(field)));
+    let inner = field.strip_prefix(b"(").and_then(|f| f.strip_suffix(b")")).ok_or_else(bad)?;
+    let (neg, digits) = match inner {
+        [b'+', d @ ..] => (false, d),
+        [b'-', d @ ..] => (true, d),
+        _ => return Err(bad()),
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    let v = digits.iter().fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
+    Ok(if neg { -v } else { v })
+}
+
+/// Decodes libzfs's escapes: `\` and exactly four octal digits (at most `\0377`) is one byte;
+/// every other byte stands for itself. A backslash not followed by such digits is an error
+/// (ZFS always escapes a backslash itself).
+pub fn unescape(field: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(field.len());
+    let mut rest = field;
+    while let Some(i) = rest.iter().position(|&b| b == b'\\') {
+        out.extend_from_slice(&rest[..i]);
+        let esc = rest.get(i + 1..i + 5).filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        let Some(d) = esc else {
+            let end = (i + 5).min(rest.len());
+            return Err(format!(
+                "a backslash not followed by four octal digits at byte {}: {}",
+                field.len() - rest.len() + i,
+                show(&rest[i..end])
+            ));
+        };
+        let v = d.iter().fold(0u32, |v, &b| v * 8 + u32::from(b - b'0'));
+        let byte = u8::try_from(v).map_err(|_| format!("escape {} is above \\0377", show(&rest[i..i + 5])))?;
+        out.push(byte);
+        rest = &rest[i + 5..];
+    }
+    out.extend_from_slice(rest);
+    Ok(out)
+}
+
+/// Encodes bytes as libzfs does (`stream_bytes`): the inverse of [`unescape`], for tests and
+/// benchmarks.
+pub fn escape(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for &b in bytes {
+        if b > b' ' && b != b'\\' && b < 0x7f {
+            out.push(b);
+        } else {
+            out.extend_from_slice(format!("\\{b:04o}").as_bytes());
+        }
+    }
+    out
+}
+
+/// Formats a line the way `zfs diff -H -F -t` prints it (tests and benchmarks).
+pub fn format_line(l: &DiffLine) -> Vec<u8> {
+    let mut out = format!("{:10}.{:09}\t", l.seconds, l.nanos).into_bytes();
+    out.push(match l.change {
+        Change::Modified => b'M',
+        Change::Added => b'+',
+        Change::Removed => b'-',
+        Change::Renamed => b'R',
+    });
+    out.push(b'\t');
+    out.push(l.kind.as_byte());
+    out.push(b'\t');
+    out.extend_from_slice(&escape(&l.path));
+    if let Some(n) = &l.new_path {
+        out.push(b'\t');
+        out.extend_from_slice(&escape(n));
+    }
+    if let Some(d) = l.link_delta {
+        out.extend_from_slice(format!("\t({d:+})").as_bytes());
+    }
+    out
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ` (RFC 3339, UTC, always nine fraction digits); `None` outside
+/// the years 0000-9999.
+pub fn rfc3339_nanos(seconds: i64, nanos: u32) -> Option<String> {
+    if nanos >= 1_000_000_000 {
+        return None;
+    }
+    let days = seconds.div_euclid(86_400);
+    let secs_of_day = seconds.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        return None;
+    }
+    let (hh, mm, ss) = (secs_of_day / 3600, secs_of_day / 60 % 60, secs_of_day % 60);
+    let mut out = String::with_capacity(30);
+    write_padded(&mut out, y, 4);
+    out.push('-');
+    write_padded(&mut out, m, 2);
+    out.push('-');
+    write_padded(&mut out, d, 2);
+    out.push('T');
+    write_padded(&mut out, hh, 2);
+    out.push(':');
+    write_padded(&mut out, mm, 2);
+    out.push(':');
+    write_padded(&mut out, ss, 2);
+    out.push('.');
+    write_padded(&mut out, i64::from(nanos), 9);
+    out.push('Z');
+    Some(out)
+}
+
+fn write_padded(out: &mut String, v: i64, width: usize) {
+    let mut buf = [b'0'; 12];
+    let mut v = v;
+    for i in (0..width).rev() {
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    for &b in &buf[..width] {
+        out.push(b as char);
+    }
+}
+
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+    use proptest::prelude::*;
+
+    fn lines(name: &str) -> Vec<DiffLine> {
+        let out = fixtures::stdout("2.3", name);
+        out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(|l| parse_line(l).unwrap()).collect()
+    }
+
+    /// `zfs diff -h -H -F` prints raw bytes (one name holds a newline, so lines are rebuilt from
+    /// the known line starts).
+    fn raw_paths(name: &str) -> Vec<(u8, Vec<u8>, Option<Vec<u8>>)> {
+        let out = fixtures::stdout("2.3", name);
+        let out = out.strip_suffix(b"\n").unwrap_or(&out);
+        let mut records: Vec<Vec<u8>> = Vec::new();
+        for l in out.split(|&b| b == b'\n') {
+            let starts_record = l.len() > 2 && b"M+-R".contains(&l[0]) && l[1] == b'\t';
+            match records.last_mut() {
+                Some(prev) if !starts_record => {
+                    prev.push(b'\n');
+                    prev.extend_from_slice(l);
+                }
+                _ if l.is_empty() => {}
+                _ => records.push(l.to_vec()),
+            }
+        }
+        records
+            .into_iter()
+            .map(|r| {
+                let f: Vec<&[u8]> = r.splitn(4, |&b| b == b'\t').collect();
+                let rest = f[2];
+                // The raw form may hold tabs inside names: a rename's two paths both start with
+                // the mountpoint, a link delta ends in "\t(+N)".
+                let mount = b"\t/tank/srv/docker/victim.org";
+                let full: Vec<u8> = [rest, b"\t", f.get(3).copied().unwrap_or_default()].concat();
+                let full = if f.len() == 3 { rest.to_vec() } else { full };
+                let full = match full.strip_suffix(b"\t(+1)") {
+                    Some(p) => p.to_vec(),
+                    None => full,
+                };
+                if f[0][0] == b'R' {
+                    let at = full.windows(mount.len()).position(|w| w == mount).unwrap();
+                    (f[0][0], full[..at].to_vec(), Some(full[at + 1..].to_vec()))
+                } else {
+                    (f[0][0], full, None)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fixture_paths_decode_to_the_raw_bytes_zfs_prints_with_h() {
+        let got = lines("diff_S1_S2");
+        let raw = raw_paths("diff_S1_S2_noescape_h");
+        assert_eq!(got.len(), 16);
+        assert_eq!(raw.len(), got.len());
+        for (g, (c, p, n)) in got.iter().zip(&raw) {
+            assert_eq!(Change::from_byte(*c), Some(g.change));
+            assert_eq!(&g.path, p, "{}", String::from_utf8_lossy(p));
+            assert_eq!(&g.new_path, n);
+        }
+        assert!(got.iter().any(|l| l.path.ends_with(b"/new\nline.txt")));
+        assert!(got.iter().any(|l| l.path.ends_with("/ünïcødé-файл.txt".as_bytes())));
+    }
+
+    #[test]
+    fn fixture_fields() {
+        let got = lines("diff_S1_S2");
+        let first = &got[0];
+        assert_eq!((first.change, first.kind), (Change::Renamed, Kind::Directory));
+        assert_eq!(first.path, b"/tank/srv/docker/victim.org/sub dir");
+        assert_eq!(first.new_path.as_deref(), Some(&b"/tank/srv/docker/victim.org/sub dir renamed"[..]));
+        assert_eq!((first.seconds, first.nanos), (1_795_636_746, 204_000_000));
+        let index = got.iter().find(|l| l.path.ends_with(b"/index.html")).unwrap();
+        assert_eq!((index.change, index.kind, index.link_delta), (Change::Modified, Kind::File, Some(1)));
+        let link = got.iter().find(|l| l.path.ends_with(b"/latest-symlink")).unwrap();
+        assert_eq!((link.change, link.kind), (Change::Added, Kind::Symlink));
+        let removed = got.iter().find(|l| l.change == Change::Removed).unwrap();
+        assert_eq!(removed.path, b"/tank/srv/docker/victim.org/to-delete.txt");
+        let tab = got.iter().find(|l| l.path.ends_with(b"org/file with space.txt")).unwrap();
+        assert_eq!(tab.new_path.as_deref(), Some("/tank/srv/docker/victim.org/renamed\twith tab ü.txt".as_bytes()));
+        assert_eq!(lines("diff_S1_S2_short"), got);
+        assert!(lines("diff_S1_A1_nochange").is_empty());
+        assert_eq!(lines("diff_S1_live").len(), 16);
+        assert_eq!(lines("diff_S2_A2").len(), 3);
+    }
+
+    /// The `od -c` fixture shows the bytes on the wire: a backslash and four digits, no raw space.
+    #[test]
+    fn od_fixture_shows_four_digit_escapes() {
+        let od = String::from_utf8(fixtures::stdout("2.3", "diff_S1_S2_od")).unwrap();
+        assert!(od.contains("b   \\   0   0   4   0   d   i   r"), "{od}");
+        let raw = fixtures::stdout("2.3", "diff_S1_S2");
+        assert!(!raw.contains(&b' '));
+        assert!(raw.windows(5).any(|w| w == b"\\0040"));
+    }
+
+    #[test]
+    fn times_are_rfc3339_with_nanoseconds() {
+        assert_eq!(rfc3339_nanos(1_795_636_746, 204_000_000).unwrap(), "2026-11-25T19:59:06.204000000Z");
+        assert_eq!(rfc3339_nanos(0, 0).unwrap(), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(rfc3339_nanos(-1, 5).unwrap(), "1969-12-31T23:59:59.000000005Z");
+        assert_eq!(rfc3339_nanos(1_691_452_806, 123_456_789).unwrap(), "2023-08-08T00:00:06.123456789Z");
+        assert!(rfc3339_nanos(i64::MAX / 2, 0).is_none());
+        assert!(rfc3339_nanos(0, 1_000_000_000).is_none());
+    }
+
+    #[test]
+    fn padded_times_and_negative_link_deltas() {
+        let l = parse_line(b"       123.000000001\tM\tF\t/a\t(-1)").unwrap();
+        assert_eq!((l.seconds, l.nanos, l.link_delta), (123, 1, Some(-1)));
+        let l = parse_line(b"1.000000000\t-\t|\t/p\\0134q").unwrap();
+        assert_eq!((l.kind, l.path.as_slice()), (Kind::Fifo, &b"/p\\q"[..]));
+    }
+
+    #[test]
+    fn bad_lines_name_the_field() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"x\tM\tF\t/a", "time"),
+            (b"1.0\tM\tF\t/a", "time"),
+            (b"1.000000000\tX\tF\t/a", "change"),
+            (b"1.000000000\tM\tZ\t/a", "type"),
+            (b"1.000000000\tM\tF", "path"),
+            (b"1.000000000\tM\tF\t/a\\09", "path"),
+            (b"1.000000000\tM\tF\t/a\\0400", "path"),
+            (b"1.000000000\tR\tF\t/a", "new path"),
+            (b"1.000000000\tM\tF\t/a\t(x)", "link count"),
+            (b"1.000000000\t+\tF\t/a\t(+1)\tz", "end"),
+        ];
+        for (line, field) in cases {
+            let e = parse_line(line).unwrap_err();
+            assert_eq!(e.field, *field, "{}: {e}", String::from_utf8_lossy(line));
+        }
+    }
+
+    #[test]
+    fn argv() {
+        assert_eq!(diff_command("tank/a@1", None).display(), "zfs diff -H -F -t tank/a@1");
+        assert_eq!(diff_command("tank/a@1", Some("@2")).display(), "zfs diff -H -F -t tank/a@1 @2");
+    }
+
+    fn arb_line() -> impl Strategy<Value = DiffLine> {
+        let path = proptest::collection::vec(any::<u8>(), 1..40).prop_map(|mut p| {
+            p.retain(|&b| b != 0);
+            let mut v = b"/tank/x/".to_vec();
+            v.extend(p);
+            v
+        });
+        (
+            -10_000_000_000i64..10_000_000_000,
+            0u32..1_000_000_000,
+            0usize..4,
+            0usize..10,
+            path.clone(),
+            path,
+            proptest::option::of(-3i64..4),
+        )
+            .prop_map(|(seconds, nanos, c, k, p, n, d)| {
+                let change = Change::ALL[c];
+                DiffLine {
+                    seconds,
+                    nanos,
+                    change,
+                    kind: Kind::ALL[k],
+                    path: p,
+                    new_path: (change == Change::Renamed).then_some(n),
+                    link_delta: if change == Change::Modified { d.filter(|&d| d != 0) } else { None },
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_survive_escape_and_unescape(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let e = escape(&bytes);
+            prop_assert!(e.iter().all(|&b| b > b' ' && b < 0x7f));
+            prop_assert_eq!(unescape(&e).unwrap(), bytes);
+        }
+
+        #[test]
+        fn any_line_survives_format_and_parse(line in arb_line()) {
+            let text = format_line(&line);
+            prop_assert!(!text.contains(&b'\n'));
+            prop_assert_eq!(parse_line(&text).unwrap(), line);
+        }
+
+        #[test]
+        fn times_agree_with_jiff(secs in -62_000_000_000i64..253_000_000_000, nanos in 0u32..1_000_000_000) {
+            let ours = rfc3339_nanos(secs, nanos);
+            let ts = jiff::Timestamp::new(secs, nanos as i32).unwrap();
+            let theirs = ts.strftime("%Y-%m-%dT%H:%M:%S.%9fZ").to_string();
+            prop_assert_eq!(ours, Some(theirs));
+        }
+    }
+}
