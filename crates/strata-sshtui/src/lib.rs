@@ -1,14 +1,311 @@
-//! PLACEHOLDER: replaced by the tool's implementation.
+//! strata-sshtui: find the right server in a second, with exactly the settings ssh will use.
+//!
+//! The ssh client configuration is read the way OpenSSH reads it ([`config`]); `list` prints one
+//! record per concrete alias, and without a subcommand a full-screen picker ([`picker`]) drawn on
+//! the terminal device lets you choose one and runs `ssh ALIAS` (or prints it with `--print`).
 
-use strata_core::doc::ManDoc;
+pub mod config;
+pub mod history;
+pub mod picker;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use serde::{Deserialize, Serialize};
+use strata_core::doc::{FieldDoc, ManDoc, RecordDoc};
+use strata_core::output::Record;
+use strata_core::runner::Runner;
 use strata_core::{Ctx, Outcome, Tool};
 
-pub const TOOL: Tool = Tool { name: "strata-sshtui", command, run, doc: &ManDoc::EMPTY };
+use crate::config::{Config, Env, Source};
 
-pub fn command() -> clap::Command {
-    clap::Command::new("strata-sshtui")
+pub const TOOL: Tool = Tool { name: "strata-sshtui", command, run, doc: &DOC };
+
+/// Pick an ssh host in a full-screen list, or list hosts as records, with the settings ssh uses.
+///
+/// The configuration is read as the OpenSSH client reads it: Include (also inside Host and
+/// Match), Host patterns and negations, Match (all, host, originalhost, user, localuser,
+/// canonical, final, exec), the first value wins, IdentityFile accumulates. Without a subcommand
+/// a picker opens on the terminal: type to filter, arrows or Ctrl-N/Ctrl-P (Ctrl-J/Ctrl-K) to
+/// move, Enter to run `ssh ALIAS`, Esc or Ctrl-C to leave (exit 130). Host records piped on
+/// standard input (from `strata-sshtui list`) replace the configuration as the source.
+#[derive(Debug, Parser)]
+#[command(name = "strata-sshtui", args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(flatten)]
+    common: strata_core::cli::CommonArgs,
+    #[command(subcommand)]
+    cmd: Option<Sub>,
+    /// Print the chosen alias on standard output instead of running ssh.
+    #[arg(long)]
+    print: bool,
+    /// Read this configuration file instead of ~/.ssh/config and /etc/ssh/ssh_config (`none`: no file).
+    #[arg(short = 'F', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Only hosts with this tag (a `# tags: ...` comment on the Host block); repeat for several.
+    #[arg(long, value_name = "TAG")]
+    tag: Vec<String>,
+    /// Start with this text in the filter.
+    #[arg(value_name = "QUERY")]
+    query: Option<String>,
 }
 
-pub fn run(_: &clap::ArgMatches, _: &mut Ctx) -> anyhow::Result<Outcome> {
-    anyhow::bail!("not built yet")
+#[derive(Debug, Subcommand)]
+enum Sub {
+    /// Print one host record per concrete alias (patterns and negations are not hosts).
+    List {
+        /// Read this configuration file instead of ~/.ssh/config and /etc/ssh/ssh_config (`none`: no file).
+        #[arg(short = 'F', value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Only hosts with this tag; repeat for several (a host needs all of them).
+        #[arg(long, value_name = "TAG")]
+        tag: Vec<String>,
+        /// Only aliases matching this ssh pattern list (`web*,!web9`).
+        #[arg(value_name = "PATTERN")]
+        pattern: Option<String>,
+    },
+}
+
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// One host and the settings ssh would use for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostRecord {
+    pub r#type: &'static str,
+    pub host: String,
+    pub hostname: String,
+    pub user: String,
+    pub port: u16,
+    pub proxyjump: Option<String>,
+    pub identityfile: Vec<String>,
+    pub source_file: Option<String>,
+    pub source_line: Option<usize>,
+    pub tags: Vec<String>,
+}
+
+/// A host record as read from standard input (fields other than `host` may be missing).
+#[derive(Debug, Clone, Deserialize)]
+pub struct HostInput {
+    pub host: String,
+    #[serde(default)]
+    pub hostname: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub proxyjump: Option<String>,
+    #[serde(default)]
+    pub identityfile: Vec<String>,
+    #[serde(default)]
+    pub source_file: Option<String>,
+    #[serde(default)]
+    pub source_line: Option<usize>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+impl Record for HostRecord {
+    const KEY: &'static str = "host";
+
+    fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
+        Some(vec![
+            ("HOST", self.host.clone()),
+            ("HOSTNAME", self.hostname.clone()),
+            ("USER", self.user.clone()),
+            ("PORT", self.port.to_string()),
+            ("JUMP", self.proxyjump.clone().unwrap_or_default()),
+            ("TAGS", self.tags.join(" ")),
+        ])
+    }
+}
+
+pub static HOST_DOC: RecordDoc = RecordDoc {
+    name: "host",
+    about: "One concrete alias of the ssh configuration and the values `ssh -G ALIAS` reports for it.",
+    fields: &[
+        FieldDoc { name: "type", ty: "string", doc: "Always \"host\"." },
+        FieldDoc { name: "host", ty: "string", doc: "The alias, as written on its Host line." },
+        FieldDoc {
+            name: "hostname",
+            ty: "string",
+            doc: "The name ssh connects to (HostName with %h expanded, lowercased).",
+        },
+        FieldDoc { name: "user", ty: "string", doc: "The remote user (User, or the local user)." },
+        FieldDoc { name: "port", ty: "integer", doc: "The port (Port, or 22)." },
+        FieldDoc { name: "proxyjump", ty: "string|null", doc: "The ProxyJump chain as ssh -G prints it, or null." },
+        FieldDoc {
+            name: "identityfile",
+            ty: "array of strings",
+            doc: "The identity files in order, unexpanded (ssh's defaults when none is set).",
+        },
+        FieldDoc { name: "source_file", ty: "string|null", doc: "The file of the first Host line naming the alias." },
+        FieldDoc { name: "source_line", ty: "integer|null", doc: "Its line number." },
+        FieldDoc {
+            name: "tags",
+            ty: "array of strings",
+            doc: "Tags from `# tags: a b` comments on the alias's Host blocks.",
+        },
+    ],
+};
+
+pub static DOC: ManDoc = ManDoc {
+    examples: &[
+        ("strata-sshtui", "Pick a host and connect to it."),
+        ("ssh \"$(strata sshtui --print)\"", "Pick a host and print its alias, for your own ssh command line."),
+        ("strata-sshtui --print --tag prod db", "Start the picker with `db` typed, showing hosts tagged prod only."),
+        ("strata-sshtui list --format table", "Every host with its hostname, user, port and jump host."),
+        ("strata-sshtui list 'web*' --tag prod", "The records of the prod web hosts."),
+        ("strata-sshtui list -F ./ssh_config --format plain", "Just the aliases of another configuration file."),
+        (
+            "strata-sshtui list | jq -c 'select(.proxyjump == null)' | strata-sshtui",
+            "Pick among the hosts reached directly: records on standard input replace the configuration.",
+        ),
+    ],
+    exit_status: &[(130, "The picker was left with Esc or Ctrl-C; nothing was printed or run.")],
+    environment: &[
+        (
+            "HOME",
+            "Where `~` in Include lines points, as for ssh (the default configuration is read from the home directory in the password database).",
+        ),
+        (
+            "XDG_STATE_HOME",
+            "The history of chosen hosts is kept in $XDG_STATE_HOME/strata/sshtui-history (default ~/.local/state), recent hosts first in the picker.",
+        ),
+        ("SHELL", "The shell that runs `Match exec` commands, as ssh does (/bin/sh when unset)."),
+        ("PATH", "Where `ssh` is looked up when a host is chosen."),
+    ],
+    records: &[&HOST_DOC],
+};
+
+/// Loads the configuration named by `-F` (or the default files).
+pub fn load_config(path: Option<&PathBuf>, env: &Env) -> Result<Config> {
+    let source = match path {
+        Some(p) if p.as_os_str().eq_ignore_ascii_case("none") => Source::None,
+        Some(p) => Source::File(p.clone()),
+        None => Source::Default,
+    };
+    Config::load(&source, env).context("reading the ssh configuration")
+}
+
+/// Every concrete alias with its resolved settings, filtered by pattern and tags.
+pub fn host_records(
+    cfg: &Config,
+    env: &Env,
+    runner: &dyn Runner,
+    pattern: Option<&str>,
+    tags: &[String],
+) -> Result<Vec<(HostRecord, Vec<config::Applied>)>> {
+    let mut out = Vec::new();
+    for a in &cfg.aliases {
+        if let Some(p) = pattern
+            && config::match_pattern_list(&a.name, p, false) != 1
+        {
+            continue;
+        }
+        if !tags.iter().all(|t| a.tags.contains(t)) {
+            continue;
+        }
+        let r = cfg.resolve(&a.name, env, runner).with_context(|| format!("resolving host {}", a.name))?;
+        let rec = HostRecord {
+            r#type: "host",
+            host: r.host,
+            hostname: r.hostname,
+            user: r.user,
+            port: r.port,
+            proxyjump: r.proxyjump,
+            identityfile: r.identityfile,
+            source_file: Some(cfg.files[a.loc.file].display().to_string()),
+            source_line: Some(a.loc.line),
+            tags: a.tags.clone(),
+        };
+        out.push((rec, r.applied));
+    }
+    Ok(out)
+}
+
+impl From<HostInput> for HostRecord {
+    fn from(h: HostInput) -> HostRecord {
+        HostRecord {
+            r#type: "host",
+            hostname: h.hostname.unwrap_or_else(|| h.host.clone()),
+            host: h.host,
+            user: h.user.unwrap_or_default(),
+            port: h.port.unwrap_or(22),
+            proxyjump: h.proxyjump,
+            identityfile: h.identityfile,
+            source_file: h.source_file,
+            source_line: h.source_line,
+            tags: h.tags,
+        }
+    }
+}
+
+pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> Result<Outcome> {
+    let cli = Cli::from_arg_matches(m)?;
+    let env = Env::current();
+    match cli.cmd {
+        Some(Sub::List { config, tag, pattern }) => {
+            let cfg = load_config(config.as_ref(), &env)?;
+            for (rec, _) in host_records(&cfg, &env, ctx.runner.as_ref(), pattern.as_deref(), &tag)? {
+                ctx.out.write(&rec)?;
+            }
+            Ok(Outcome::Success)
+        }
+        None => {
+            let items = if ctx.stdin_is_terminal {
+                None
+            } else {
+                let recs: Vec<HostInput> =
+                    strata_core::input::stdin_records::<HostInput>()?.collect::<Result<_, _>>()?;
+                if recs.is_empty() { None } else { Some(recs) }
+            };
+            let (items, cfg) = match items {
+                Some(recs) => {
+                    let items = recs
+                        .into_iter()
+                        .filter(|h| cli.tag.iter().all(|t| h.tags.contains(t)))
+                        .map(|h| picker::Item::new(h.into(), Vec::new()))
+                        .collect();
+                    (items, None)
+                }
+                None => {
+                    let cfg = load_config(cli.config.as_ref(), &env)?;
+                    let recs = host_records(&cfg, &env, ctx.runner.as_ref(), None, &cli.tag)?;
+                    (recs.into_iter().map(|(r, applied)| picker::Item::new(r, applied)).collect(), Some(cfg))
+                }
+            };
+            picker::run_terminal(items, cfg, cli.query.unwrap_or_default(), cli.print, ctx)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_record_fields_are_documented() {
+        let rec = HostRecord {
+            r#type: "host",
+            host: "web1".into(),
+            hostname: "10.0.0.1".into(),
+            user: "deploy".into(),
+            port: 22,
+            proxyjump: None,
+            identityfile: vec!["~/.ssh/id_ed25519".into()],
+            source_file: Some("/home/me/.ssh/config".into()),
+            source_line: Some(12),
+            tags: vec![],
+        };
+        strata_core::doc::check_fields(&HOST_DOC, &rec);
+    }
+
+    #[test]
+    fn command_is_valid() {
+        command().debug_assert();
+    }
 }

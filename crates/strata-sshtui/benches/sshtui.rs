@@ -1,0 +1,125 @@
+//! `cargo bench -p strata-sshtui`: on a generated configuration of 10,000 hosts spread over
+//! Included files, times `list` (load, resolve every alias, write NDJSON) in process against
+//! `ssh -G` for 20 hosts in the same run, then the picker's start to first frame and one
+//! keystroke's filtering, drawn on ratatui's TestBackend.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use strata_core::output::{Format, Sink};
+use strata_core::runner::SystemRunner;
+use strata_sshtui::config::{Config, Env, Source};
+use strata_sshtui::picker::{Item, Picker};
+
+const HOSTS: usize = 10_000;
+const FILES: usize = 20;
+const SSH_HOSTS: usize = 20;
+
+fn generate(dot_ssh: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dot_ssh.join("hosts.d"))?;
+    let per = HOSTS / FILES;
+    for f in 0..FILES {
+        let mut s = String::new();
+        let _ = writeln!(s, "# tags: dc{f}");
+        let _ = writeln!(s, "Host dc{f}-bastion\n  HostName bastion.dc{f}.example.net\n  User jump\n");
+        for h in 0..per {
+            let n = f * per + h;
+            let _ = writeln!(s, "# tags: dc{f} role{}", n % 7);
+            let _ = writeln!(s, "Host host{n:05} h{n:05}.dc{f}");
+            let _ = writeln!(s, "  HostName 10.{}.{}.{}", f, h / 250, h % 250 + 1);
+            if n.is_multiple_of(3) {
+                let _ = writeln!(s, "  User deploy");
+            }
+            if n.is_multiple_of(5) {
+                let _ = writeln!(s, "  ProxyJump dc{f}-bastion");
+            }
+            if n.is_multiple_of(11) {
+                let _ = writeln!(s, "  Port 2222\n  IdentityFile ~/.ssh/special_{n}");
+            }
+            s.push('\n');
+        }
+        let _ = writeln!(s, "Host *.dc{f}\n  User dc{f}-ops\n");
+        std::fs::write(dot_ssh.join(format!("hosts.d/{f:02}.conf")), s)?;
+    }
+    std::fs::write(
+        dot_ssh.join("config"),
+        "Include hosts.d/*.conf\n\nHost host0*\n  ServerAliveInterval 30\n\nHost *\n  User fleet\n  IdentityFile ~/.ssh/id_ed25519\n",
+    )
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn main() -> anyhow::Result<()> {
+    let home = tempfile::tempdir()?;
+    let dot_ssh = home.path().join(".ssh");
+    generate(&dot_ssh)?;
+    let cfg_path = dot_ssh.join("config");
+    let mut env = Env::current();
+    env.home = home.path().to_path_buf();
+
+    // strata: list, everything in process (best of 3).
+    let mut best = Duration::MAX;
+    let mut count = 0;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let cfg = Config::load(&Source::File(cfg_path.clone()), &env)?;
+        let recs = strata_sshtui::host_records(&cfg, &env, &SystemRunner, None, &[])?;
+        let mut sink = Sink::new(Box::new(std::io::sink()), Format::Json, false);
+        for (r, _) in &recs {
+            sink.write(r)?;
+        }
+        sink.finish()?;
+        best = best.min(t.elapsed());
+        count = recs.len();
+    }
+    // reference: ssh -G for 20 hosts, one process each.
+    let t = Instant::now();
+    for i in 0..SSH_HOSTS {
+        let alias = format!("host{:05}", i * (HOSTS / SSH_HOSTS));
+        let out =
+            Command::new("ssh").args(["-G", "-F"]).arg(&cfg_path).arg(&alias).env("HOME", home.path()).output()?;
+        anyhow::ensure!(out.status.success(), "ssh -G {alias} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let reference = t.elapsed();
+    println!(
+        "bench sshtui-list: strata {:.3} s ({count} hosts), reference {:.3} s (ssh -G for {SSH_HOSTS} hosts), ratio {:.2}",
+        secs(best),
+        secs(reference),
+        secs(best) / secs(reference)
+    );
+
+    // The picker: start (load, resolve, build, first frame) and one keystroke.
+    let (mut first, mut key) = (Duration::MAX, Duration::MAX);
+    for _ in 0..3 {
+        let t = Instant::now();
+        let cfg = Config::load(&Source::File(cfg_path.clone()), &env)?;
+        let recs = strata_sshtui::host_records(&cfg, &env, &SystemRunner, None, &[])?;
+        let items: Vec<Item> = recs.into_iter().map(|(r, a)| Item::new(r, a)).collect();
+        let mut picker = Picker::new(items, Some(cfg), &[], String::new());
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48))?;
+        term.draw(|f| picker.render(f))?;
+        first = first.min(t.elapsed());
+
+        let t = Instant::now();
+        picker.key(KeyEvent::new(KeyCode::Char('7'), KeyModifiers::NONE));
+        term.draw(|f| picker.render(f))?;
+        key = key.min(t.elapsed());
+        anyhow::ensure!(picker.match_count() > 0, "the keystroke matched nothing");
+    }
+    println!(
+        "bench sshtui-picker-first-frame: strata {:.4} s ({HOSTS} hosts), reference 0.050 s (target), ratio {:.2}",
+        secs(first),
+        secs(first) / 0.050
+    );
+    println!(
+        "bench sshtui-picker-keystroke: strata {:.4} s ({HOSTS} hosts), reference 0.005 s (target), ratio {:.2}",
+        secs(key),
+        secs(key) / 0.005
+    );
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! Every alias of the corpus resolved in process must equal what `ssh -G` prints for it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use strata_core::runner::SystemRunner;
+use strata_sshtui::config::{Config, Env, Source};
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+#[derive(Debug, PartialEq)]
+struct Fields {
+    hostname: String,
+    user: String,
+    port: String,
+    proxyjump: Option<String>,
+    identityfile: Vec<String>,
+}
+
+fn ssh_g(home: &Path, file: &Path, alias: &str) -> Fields {
+    let out = Command::new("ssh")
+        .args(["-G", "-F"])
+        .arg(file)
+        .arg("--")
+        .arg(alias)
+        .env("HOME", home)
+        .output()
+        .unwrap_or_else(|e| panic!("ssh (OpenSSH client) is needed as the oracle of this test: {e}"));
+    assert!(out.status.success(), "ssh -G {alias} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut f = Fields {
+        hostname: String::new(),
+        user: String::new(),
+        port: String::new(),
+        proxyjump: None,
+        identityfile: vec![],
+    };
+    for line in text.lines() {
+        let (k, v) = line.split_once(' ').unwrap_or((line, ""));
+        match k {
+            "hostname" => f.hostname = v.into(),
+            "user" => f.user = v.into(),
+            "port" => f.port = v.into(),
+            "proxyjump" => f.proxyjump = Some(v.into()),
+            "identityfile" => f.identityfile.push(v.into()),
+            _ => {}
+        }
+    }
+    f
+}
+
+#[test]
+fn corpus_agrees_with_ssh_g() {
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let home = tempfile::tempdir().unwrap();
+    let dot_ssh = home.path().join(".ssh");
+    copy_tree(&corpus, &dot_ssh);
+    let mut env = Env::current();
+    env.home = home.path().to_path_buf();
+
+    let mut configs: Vec<PathBuf> = std::fs::read_dir(&dot_ssh)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "config"))
+        .collect();
+    configs.sort();
+    assert!(configs.len() >= 5, "corpus is missing");
+
+    let (mut total, mut diffs) = (0, Vec::new());
+    for file in &configs {
+        let cfg = Config::load(&Source::File(file.clone()), &env).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert!(!cfg.aliases.is_empty(), "{} has no aliases", file.display());
+        for a in &cfg.aliases {
+            assert!(!a.name.contains(['*', '?']) && !a.name.starts_with('!'), "pattern listed as a host: {}", a.name);
+            let r = cfg.resolve(&a.name, &env, &SystemRunner).unwrap_or_else(|e| panic!("{}: {e}", a.name));
+            let ours = Fields {
+                hostname: r.hostname,
+                user: r.user,
+                port: r.port.to_string(),
+                proxyjump: r.proxyjump,
+                identityfile: r.identityfile,
+            };
+            let theirs = ssh_g(home.path(), file, &a.name);
+            total += 1;
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            let mut diff = |field: &str, o: String, t: String| {
+                if o != t {
+                    diffs.push(format!("{name} {}: {field}: strata {o:?}, ssh -G {t:?}", a.name));
+                }
+            };
+            diff("hostname", ours.hostname, theirs.hostname);
+            diff("user", ours.user, theirs.user);
+            diff("port", ours.port, theirs.port);
+            diff("proxyjump", format!("{:?}", ours.proxyjump), format!("{:?}", theirs.proxyjump));
+            diff("identityfile", ours.identityfile.join(" "), theirs.identityfile.join(" "));
+        }
+    }
+    eprintln!("corpus: {} files, {total} aliases compared with ssh -G, {} differences", configs.len(), diffs.len());
+    assert!(diffs.is_empty(), "{} differences with ssh -G:\n{}", diffs.len(), diffs.join("\n"));
+}
