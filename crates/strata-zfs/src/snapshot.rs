@@ -242,9 +242,9 @@ mod tests {
     use super::*;
     use crate::fixtures;
 
-    fn fixture_rows() -> Vec<u8> {
+    fn fixture_rows(version: &str) -> Vec<u8> {
         // The fixture asked for 7 columns; add the two user properties as unset ('-'), as ZFS prints them.
-        let raw = fixtures::stdout("2.3", "list_snapshots_p");
+        let raw = fixtures::stdout(version, "list_snapshots_p");
         let mut out = Vec::new();
         for line in raw.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             out.extend_from_slice(line);
@@ -255,7 +255,7 @@ mod tests {
 
     #[test]
     fn parses_real_list_output() {
-        let v = parse_list(&fixture_rows()).unwrap();
+        let v = parse_list(&fixture_rows("2.3")).unwrap();
         assert_eq!(
             v.len(),
             fixtures::stdout("2.3", "list_snapshots_p").split(|&b| b == b'\n').filter(|l| !l.is_empty()).count()
@@ -272,6 +272,17 @@ mod tests {
             v.windows(2).all(|w| (w[0].dataset.as_str(), w[0].createtxg) <= (w[1].dataset.as_str(), w[1].createtxg))
         );
         strata_core::doc::check_fields(&SNAPSHOT_DOC, first);
+    }
+
+    /// OpenZFS 2.1 prints the same columns: every row of its real output parses, with its own values.
+    #[test]
+    fn parses_real_list_output_of_zfs_2_1() {
+        let raw = fixtures::stdout("2.1", "list_snapshots_p");
+        let v = parse_list(&fixture_rows("2.1")).unwrap();
+        assert_eq!(v.len(), raw.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count());
+        let first = v.iter().find(|r| r.snapshot == "tank@2023-08-08-00-00-06").unwrap();
+        assert_eq!(first.guid.as_deref(), Some("13296468408956670461"));
+        assert_eq!((first.createtxg, first.created_unix, first.referenced_bytes), (Some(19), 1795640781, Some(24576)));
     }
 
     #[test]
