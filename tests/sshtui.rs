@@ -110,6 +110,11 @@ struct Tmux {
 
 impl Tmux {
     fn start(env: &Env, args: &[&str]) -> Tmux {
+        Tmux::start_with_stdin(env, args, None)
+    }
+
+    /// `stdin`: a file of records given to the picker as its standard input.
+    fn start_with_stdin(env: &Env, args: &[&str], stdin: Option<&Path>) -> Tmux {
         let v = Std::new("tmux").arg("-V").output();
         assert!(
             v.as_ref().is_ok_and(|o| o.status.success()),
@@ -128,6 +133,9 @@ impl Tmux {
         let mut script = String::from("#!/bin/sh\nPATH=\"$TEST_PATH\"\nexport PATH\n\"$STRATA_BIN\"");
         for a in args {
             script.push_str(&format!(" '{a}'"));
+        }
+        if let Some(p) = stdin {
+            script.push_str(&format!(" < '{}'", p.display()));
         }
         script.push_str(" > \"$OUT_FILE\"\necho $? > \"$CODE_FILE\"\nsleep 30\n");
         std::fs::write(&run, script).unwrap();
@@ -258,6 +266,18 @@ fn picker_escape_exits_130_with_nothing_on_stdout() {
 }
 
 #[test]
+fn picker_ctrl_c_exits_130_with_nothing_on_stdout() {
+    let env = Env::new();
+    let cfg = env.path("cfg").display().to_string();
+    let t = Tmux::start(&env, &["-F", &cfg]);
+    t.wait_for("the first frame", |s| s.contains("alpha-web"));
+    t.keys(&["C-c"]);
+    assert_eq!(wait_file(&env.path("code")), "130\n");
+    assert_eq!(std::fs::read_to_string(env.path("stdout")).unwrap(), "");
+    assert!(!env.path("ssh-argv").exists(), "ssh ran after Ctrl-C");
+}
+
+#[test]
 fn picker_print_writes_the_alias_and_recent_hosts_come_first() {
     let env = Env::new();
     std::fs::create_dir_all(env.path("state/strata")).unwrap();
@@ -268,8 +288,35 @@ fn picker_print_writes_the_alias_and_recent_hosts_come_first() {
     t.wait_for("bastion first", |s| s.contains("▶ bastion"));
     t.keys(&["C-n"]);
     t.wait_for("beta-web next", |s| s.contains("▶ beta-web"));
+    t.keys(&["C-k"]);
+    t.wait_for("back to bastion", |s| s.contains("▶ bastion"));
+    t.keys(&["C-j"]);
+    t.wait_for("beta-web again", |s| s.contains("▶ beta-web"));
     t.keys(&["Enter"]);
     assert_eq!(wait_file(&env.path("code")), "0\n");
     assert_eq!(std::fs::read_to_string(env.path("stdout")).unwrap(), "beta-web\n");
     assert!(!env.path("ssh-argv").exists());
+}
+
+#[test]
+fn picker_takes_host_records_on_stdin_instead_of_the_config() {
+    let env = Env::new();
+    let records = util::bin("strata-sshtui")
+        .args(["list", "--tag", "prod", "-F"])
+        .arg(env.path("cfg"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    std::fs::write(env.path("records"), records).unwrap();
+    // -F names a file that does not exist: the records are the source, not the configuration.
+    let t = Tmux::start_with_stdin(&env, &["-F", "/nonexistent", "--print"], Some(&env.path("records")));
+    let s = t.wait_for("the hosts from stdin", |s| s.contains("2/2"));
+    assert!(s.contains("alpha-web") && s.contains("gamma-db") && !s.contains("beta-web"), "{s}");
+    t.text("gam");
+    t.wait_for("gamma-db's values", |s| s.contains("1/2") && s.contains("10.1.2.3"));
+    t.keys(&["Enter"]);
+    assert_eq!(wait_file(&env.path("code")), "0\n");
+    assert_eq!(std::fs::read_to_string(env.path("stdout")).unwrap(), "gamma-db\n");
 }

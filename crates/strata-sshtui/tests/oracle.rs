@@ -109,3 +109,47 @@ fn corpus_agrees_with_ssh_g() {
     eprintln!("corpus: {} files, {total} aliases compared with ssh -G, {} differences", configs.len(), diffs.len());
     assert!(diffs.is_empty(), "{} differences with ssh -G:\n{}", diffs.len(), diffs.join("\n"));
 }
+
+/// Configurations ssh refuses are refused here too (and those it takes, taken), the error naming
+/// the line when there is one.
+#[test]
+fn refuses_what_ssh_refuses() {
+    let cases: &[(&str, bool)] = &[
+        ("Host a\n  Bogus yes\n", false),
+        ("Host a\n  Port notaport\n", false),
+        ("Host a\n  Port 70000\n", false),
+        ("Host a\n  HostName\n", false),
+        ("Host a\n  HostName \"unterminated\n", false),
+        ("Host a\n  User a b\n", false),
+        ("Match bogus x\n", false),
+        ("Match host\n", false),
+        ("Match all host a\n", false),
+        ("Host a\n  HostName %z.example\n", false),
+        ("Host a\n  ProxyJump user@\n", false),
+        ("Host a\n  IdentityFile\n", false),
+        ("IgnoreUnknown foo*\nHost a\n  FooBar yes\n", true),
+        ("Host a\n  Include /nonexistent/*.conf\n", true),
+        ("Host a\n  Port ssh\n", true),
+        ("Host a\n  PORT=2222\n  hostname=\"x y\"\n", true),
+        ("Host a\n  SendEnv LANG LC_*\n  SetEnv A=1 B=2\n  LocalForward 8080 localhost:80\n", true),
+        ("Host=a\n  User=\"quoted user\"\n", true),
+    ];
+    let home = tempfile::tempdir().unwrap();
+    let mut env = Env::current();
+    env.home = home.path().to_path_buf();
+    for (i, (text, ok)) in cases.iter().enumerate() {
+        let file = home.path().join(format!("case{i}"));
+        std::fs::write(&file, text).unwrap();
+        let ssh = Command::new("ssh").args(["-G", "-F"]).arg(&file).arg("a").env("HOME", home.path()).output().unwrap();
+        assert_eq!(ssh.status.success(), *ok, "ssh -G on case {i} {text:?}: {}", String::from_utf8_lossy(&ssh.stderr));
+        let ours = Config::load(&Source::File(file.clone()), &env).and_then(|c| c.resolve("a", &env, &SystemRunner));
+        match (&ours, ok) {
+            (Ok(_), true) => {}
+            (Err(e), false) => {
+                let msg = e.to_string();
+                assert!(msg.contains(&format!("case{i}")) || msg.contains("HostName of a"), "case {i}: {msg}");
+            }
+            _ => panic!("case {i} {text:?}: ssh -G success {ok}, strata {ours:?}"),
+        }
+    }
+}
