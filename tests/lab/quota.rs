@@ -18,6 +18,7 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "quota/set-bad-values-change-nothing", run: bad_values_change_nothing },
         Scenario { name: "quota/check-log-writer-until-edquot", run: check_until_edquot },
         Scenario { name: "quota/users", run: users },
+        Scenario { name: "bench/quota-report", run: bench_report },
     ]
 }
 
@@ -340,5 +341,31 @@ fn users(lab: &Lab) -> Result<()> {
     let group = find("group", "1000").with_context(|| format!("no record of gid 1000\n{r}"))?;
     check_eq(group["used_bytes"].as_u64(), Some(num(lab, "groupused@1000", &ds)?), "groupused@1000")?;
     r.check(recs.iter().all(|x| x["dataset"] == ds.as_str()), "every record names the dataset")?;
+    Ok(())
+}
+
+/// `strata-quota report -r` against the `zfs list` call it makes, on 50 datasets with quotas.
+fn bench_report(lab: &Lab) -> Result<()> {
+    for i in 0..50 {
+        lab.create(&format!("d{i:02}"), &["quota=100M"])?;
+    }
+    let props =
+        "name,used,avail,refer,quota,refquota,reservation,refreservation,usedbysnapshots,compression,compressratio";
+    // Interleaved rounds, so that other load on the machine hits both sides alike.
+    let once = |f: &dyn Fn() -> Result<()>| -> Result<f64> {
+        let t = std::time::Instant::now();
+        f()?;
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let (mut strata, mut zfs, mut start) = (0.0, 0.0, 0.0);
+    let rounds = 10;
+    for _ in 0..rounds {
+        strata += once(&|| lab.strata(BIN, &["report", "-r", &lab.root, "--json"]).ok().map(drop))?;
+        zfs += once(&|| lab.zfs(&["list", "-H", "-p", "-o", props, "-r", &lab.root]).map(drop))?;
+        start += once(&|| lab.strata(BIN, &["--version"]).ok().map(drop))?;
+    }
+    let (strata, zfs, start) = (strata / rounds as f64, zfs / rounds as f64, start / rounds as f64);
+    println!("bench quota-report: strata {strata:.3} s, reference {zfs:.3} s, ratio {:.2}", strata / zfs);
+    println!("bench quota-startup: strata-quota --version {start:.3} s (process start under the VM's emulation)");
     Ok(())
 }
