@@ -192,7 +192,7 @@ fn line_err(file: &str, line: usize, message: impl Into<String>) -> ConfigError 
 }
 
 /// Where a line is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Loc {
     pub file: usize,
     pub line: usize,
@@ -263,7 +263,7 @@ pub struct Config {
     always: Vec<usize>,
     /// Segments guarded by a Host line of literal aliases, by alias.
     by_literal: HashMap<String, Vec<usize>>,
-    /// Some Match line has `final`, or canonicalisation is configured: ssh reads twice.
+    /// Some Match line has `final`: ssh reads the configuration twice.
     wants_final: bool,
     pub aliases: Vec<Alias>,
 }
@@ -564,9 +564,6 @@ impl Loader<'_> {
                         self.ignore_unknown = args.first().cloned();
                     }
                     validate(kw, &args, rest).map_err(|m| line_err(&fname, lineno, format!("{keyword}: {m}")))?;
-                    if kw == "canonicalizehostname" && args.first().is_some_and(|a| !a.eq_ignore_ascii_case("no")) {
-                        self.cfg.wants_final = true;
-                    }
                     let rest_value = strip_rest(rest);
                     if let Some(seg) = self.cfg.segments.last_mut() {
                         seg.stmts.push(Stmt { kw, args, rest: rest_value, loc });
@@ -1057,6 +1054,8 @@ struct Opts {
     user: Option<String>,
     port: Option<u16>,
     host_key_alias: Option<String>,
+    /// CanonicalizeHostname other than `no`: ssh reads the configuration a second time.
+    canonicalize: Option<bool>,
     proxy_command: Option<String>,
     /// `Some(None)`: ProxyJump none.
     jump: Option<Option<Jump>>,
@@ -1076,9 +1075,14 @@ impl Config {
             None => alias.to_string(),
         };
         host.make_ascii_lowercase();
-        if self.wants_final {
+        if self.wants_final || o.canonicalize == Some(true) {
+            // ssh sets HostName to the name it settled on: the second pass cannot change it.
             o.hostname = Some(host.clone());
+            o.set.insert("hostname");
             self.pass(&host, alias, true, &mut o, env, runner)?;
+            // A line read in both passes is shown once, as the first pass used it.
+            let mut seen = HashSet::new();
+            o.applied.retain(|a| seen.insert(a.loc));
         }
         let identityfile = if o.identity.is_empty() {
             DEFAULT_IDENTITY_FILES.iter().map(|s| s.to_string()).collect()
@@ -1283,6 +1287,12 @@ impl Config {
                     true
                 }
             }
+            "canonicalizehostname" => {
+                first(o) && {
+                    o.canonicalize = Some(!st.args.first().is_some_and(|a| a.eq_ignore_ascii_case("no")));
+                    true
+                }
+            }
             "hostkeyalias" => {
                 first(o) && {
                     o.host_key_alias = Some(st.args[0].clone());
@@ -1407,6 +1417,16 @@ mod tests {
         let c = Config::from_text("cfg", "Match exec \"test %h = x\"\n  User ex\n", &e).unwrap();
         let fake = FakeRunner::new().expect(&["/bin/sh", "-c", "test x = x"], strata_core::runner::Output::ok(""));
         assert_eq!(c.resolve("x", &e, &fake).unwrap().user, "ex");
+    }
+
+    #[test]
+    fn applied_lines_say_what_took_effect() {
+        let r = resolve("Host web\n  User a\nHost *\n  User b\n  Port 2\nMatch final\n", "web");
+        let got: Vec<(usize, bool, bool)> = r.applied.iter().map(|a| (a.loc.line, a.header, a.used)).collect();
+        assert_eq!(
+            got,
+            [(1, true, true), (2, false, true), (3, true, true), (4, false, false), (5, false, true), (6, true, true)]
+        );
     }
 
     #[test]

@@ -153,3 +153,144 @@ fn refuses_what_ssh_refuses() {
         }
     }
 }
+
+/// A small deterministic generator (xorshift), so that a failing case can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+}
+
+const ALIASES: &[&str] = &["a1", "a2", "b1", "web-1", "Web-2", "db.x", "zz"];
+const PATTERNS: &[&str] =
+    &["a1", "a2", "b1", "web-1", "Web-2", "db.x", "a*", "*1", "?2", "*", "web-?", "*.x", "*.EX", "*.ex"];
+
+fn option_line(r: &mut Rng) -> String {
+    let (k, v) = match r.below(8) {
+        7 if r.below(4) == 0 => ("CanonicalizeHostname", "yes".to_string()),
+        7 => ("HostName", "%h".to_string()),
+        0 => ("HostName", r.pick(&["%h.ex", "fixed.EX", "h-%h", "10.0.0.1", "db.x"]).to_string()),
+        1 => ("User", r.pick(&["u1", "u2", "deploy", "root"]).to_string()),
+        2 => ("Port", format!("{}", 2200 + r.below(9))),
+        3 => ("ProxyJump", r.pick(&["j1", "u@j2:2222", "none", "a@b,c@d:3"]).to_string()),
+        4 => ("IdentityFile", r.pick(&["~/.ssh/k1", "~/.ssh/k2", "%d/k3"]).to_string()),
+        5 => ("ProxyCommand", r.pick(&["none", "nc %h %p"]).to_string()),
+        _ => ("ServerAliveInterval", "30".to_string()),
+    };
+    let k = if r.below(4) == 0 { k.to_ascii_lowercase() } else { k.to_string() };
+    match r.below(4) {
+        0 => format!("  {k}={v}"),
+        1 => format!("\t{k} = {v}"),
+        _ => format!("  {k} {v}"),
+    }
+}
+
+fn header_line(r: &mut Rng) -> String {
+    if r.below(3) > 0 {
+        let n = 1 + r.below(3);
+        let pats: Vec<String> = (0..n)
+            .map(|_| {
+                let p = r.pick(PATTERNS);
+                if r.below(5) == 0 { format!("!{p}") } else { p.to_string() }
+            })
+            .collect();
+        return format!("Host {}", pats.join(" "));
+    }
+    if r.below(8) == 0 {
+        return "Match all".into();
+    }
+    let n = 1 + r.below(2);
+    let crit: Vec<String> = (0..n)
+        .map(|_| {
+            let neg = if r.below(5) == 0 { "!" } else { "" };
+            match r.below(7) {
+                6 => format!(
+                    "{neg}exec \"{}\"",
+                    r.pick(&["test %h = a1", "true", "false", "test %n = b1", "test %r = deploy", "test %p = 2202"])
+                ),
+                0 => format!("{neg}host {}", r.pick(PATTERNS)),
+                1 => format!("{neg}originalhost {}", r.pick(PATTERNS)),
+                2 => format!("{neg}user {}", r.pick(&["u1", "deploy", "root", "*"])),
+                3 => format!("{neg}localuser {}", r.pick(&["root", "nobody"])),
+                4 => format!("{neg}final"),
+                _ => format!("{neg}canonical"),
+            }
+        })
+        .collect();
+    format!("Match {}", crit.join(" "))
+}
+
+fn config_text(r: &mut Rng, include: Option<&str>) -> String {
+    let mut lines = Vec::new();
+    for _ in 0..r.below(2) {
+        lines.push(option_line(r));
+    }
+    for _ in 0..2 + r.below(6) {
+        lines.push(header_line(r));
+        for _ in 0..1 + r.below(3) {
+            lines.push(option_line(r));
+        }
+        if let Some(inc) = include
+            && r.below(4) == 0
+        {
+            lines.push(format!("  Include {inc}"));
+        }
+    }
+    // Every alias is named on some Host line, so each one is listed and compared.
+    lines.push(format!("Host {}", ALIASES.join(" ")));
+    lines.push(option_line(r));
+    let sep = if r.below(5) == 0 { "\r\n" } else { "\n" };
+    lines.join(sep) + sep
+}
+
+#[test]
+fn generated_configs_agree_with_ssh_g() {
+    let home = tempfile::tempdir().unwrap();
+    let dot_ssh = home.path().join(".ssh");
+    std::fs::create_dir_all(&dot_ssh).unwrap();
+    let mut env = Env::current();
+    env.home = home.path().to_path_buf();
+    let (mut compared, mut diffs) = (0, Vec::new());
+    for seed in 1..=200u64 {
+        let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let inc = config_text(&mut r, None);
+        std::fs::write(dot_ssh.join("inc.conf"), &inc).unwrap();
+        let file = dot_ssh.join(format!("gen{seed}"));
+        let text = config_text(&mut r, Some("inc.conf"));
+        std::fs::write(&file, &text).unwrap();
+        let cfg =
+            Config::load(&Source::File(file.clone()), &env).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"));
+        for a in &cfg.aliases {
+            let ours =
+                cfg.resolve(&a.name, &env, &SystemRunner).unwrap_or_else(|e| panic!("seed {seed} {}: {e}", a.name));
+            let theirs = ssh_g(home.path(), &file, &a.name);
+            compared += 1;
+            let ours = Fields {
+                hostname: ours.hostname,
+                user: ours.user,
+                port: ours.port.to_string(),
+                proxyjump: ours.proxyjump,
+                identityfile: ours.identityfile,
+            };
+            if ours != theirs {
+                diffs.push(format!(
+                    "seed {seed} alias {}:\n  strata {ours:?}\n  ssh -G {theirs:?}\n{text}-- inc.conf:\n{inc}",
+                    a.name
+                ));
+            }
+        }
+    }
+    eprintln!("generated: {compared} aliases compared with ssh -G, {} differences", diffs.len());
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
