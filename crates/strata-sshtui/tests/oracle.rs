@@ -264,7 +264,9 @@ fn generated_configs_agree_with_ssh_g() {
     let (mut compared, mut diffs) = (0, Vec::new());
     for seed in 1..=200u64 {
         let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-        let inc = config_text(&mut r, None);
+        let inc2 = config_text(&mut r, None);
+        std::fs::write(dot_ssh.join("inc2.conf"), &inc2).unwrap();
+        let inc = config_text(&mut r, Some("inc2.conf"));
         std::fs::write(dot_ssh.join("inc.conf"), &inc).unwrap();
         let file = dot_ssh.join(format!("gen{seed}"));
         let text = config_text(&mut r, Some("inc.conf"));
@@ -285,7 +287,7 @@ fn generated_configs_agree_with_ssh_g() {
             };
             if ours != theirs {
                 diffs.push(format!(
-                    "seed {seed} alias {}:\n  strata {ours:?}\n  ssh -G {theirs:?}\n{text}-- inc.conf:\n{inc}",
+                    "seed {seed} alias {}:\n  strata {ours:?}\n  ssh -G {theirs:?}\n{text}-- inc.conf:\n{inc}-- inc2.conf:\n{inc2}",
                     a.name
                 ));
             }
