@@ -232,8 +232,6 @@ enum CondKind {
 struct Cond {
     kind: CondKind,
     loc: Loc,
-    /// Read inside an Include of an inactive block: it never matches (a Match is still evaluated).
-    never: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -348,17 +346,17 @@ impl Config {
         match source {
             Source::None => {}
             Source::File(p) => {
-                l.read_file(p, true, &[], false, 0, true)?;
+                l.read_file(p, true, &[], 0, false)?;
             }
             Source::Default => {
                 let user = env.passwd_home.join(".ssh/config");
                 if user.exists() {
-                    l.read_file(&user, true, &[], false, 0, true)?;
+                    l.read_file(&user, true, &[], 0, true)?;
                 }
                 let sys = Path::new("/etc/ssh/ssh_config");
                 if sys.exists() {
                     l.new_segment(Vec::new());
-                    l.read_file(sys, false, &[], false, 0, true)?;
+                    l.read_file(sys, false, &[], 0, false)?;
                 }
             }
         }
@@ -377,7 +375,7 @@ impl Config {
         };
         l.cfg.segments.push(Segment::default());
         l.cache.insert(PathBuf::from(name), text.split('\n').map(str::to_string).collect());
-        l.read_file(Path::new(name), true, &[], false, 0, true)?;
+        l.read_file(Path::new(name), true, &[], 0, false)?;
         l.finish();
         Ok(l.cfg)
     }
@@ -435,14 +433,14 @@ impl Loader<'_> {
         path: &Path,
         user_conf: bool,
         outer: &[usize],
-        never: bool,
         depth: usize,
-        top: bool,
+        check_perm_first: bool,
     ) -> Result<(), ConfigError> {
         if depth > MAX_DEPTH {
             return Err(ConfigError::Other(format!("{}: Include nested too deeply", path.display())));
         }
-        if !top {
+        // Like ssh: ~/.ssh/config and every included file, not a file named with -F.
+        if check_perm_first {
             check_perm(path)?;
         }
         let lines = self.text_of(path)?;
@@ -478,7 +476,8 @@ impl Loader<'_> {
                 if self.ignore_unknown.as_deref().is_some_and(|pats| match_pattern_list(&lower, pats, true) == 1) {
                     continue;
                 }
-                return Err(line_err(&fname, lineno, format!("Bad configuration option: {lower}")));
+                let shown = strata_core::sanitize::for_terminal(&lower);
+                return Err(line_err(&fname, lineno, format!("Bad configuration option: {shown}")));
             };
             let args = argv_split(rest).map_err(|m| line_err(&fname, lineno, m))?;
             let trailing = comment_after(rest);
@@ -509,7 +508,7 @@ impl Loader<'_> {
                     }
                     self.add_tags(&opened, &tags);
                     block = Some(OpenBlock { aliases: opened });
-                    let c = self.push_cond(CondKind::Host(pats), loc, never);
+                    let c = self.push_cond(CondKind::Host(pats), loc);
                     chain = outer.to_vec();
                     chain.push(c);
                     self.new_segment(chain.clone());
@@ -521,7 +520,7 @@ impl Loader<'_> {
                         self.cfg.wants_final = true;
                     }
                     block = Some(OpenBlock { aliases: Vec::new() });
-                    let c = self.push_cond(CondKind::Match(crit), loc, never);
+                    let c = self.push_cond(CondKind::Match(crit), loc);
                     chain = outer.to_vec();
                     chain.push(c);
                     self.new_segment(chain.clone());
@@ -552,7 +551,7 @@ impl Loader<'_> {
                         let pattern = expand_tilde(&pattern, &self.env.home);
                         let paths = glob_sorted(&pattern).map_err(|m| line_err(&fname, lineno, m))?;
                         for p in paths {
-                            self.read_file(&p, user_conf, &chain, false, depth + 1, false)?;
+                            self.read_file(&p, user_conf, &chain, depth + 1, true)?;
                             // Back in this file: the block the Include sits in goes on.
                             self.new_segment(chain.clone());
                         }
@@ -584,8 +583,8 @@ impl Loader<'_> {
         pending.clear();
     }
 
-    fn push_cond(&mut self, kind: CondKind, loc: Loc, never: bool) -> usize {
-        self.cfg.conds.push(Cond { kind, loc, never });
+    fn push_cond(&mut self, kind: CondKind, loc: Loc) -> usize {
+        self.cfg.conds.push(Cond { kind, loc });
         self.cfg.conds.len() - 1
     }
 
@@ -1190,7 +1189,7 @@ impl Config {
             }
             CondKind::Match(crit) => {
                 let r = self.eval_match(crit, cond.loc, host, original, final_pass, o, env, runner)?;
-                Ok(r && !cond.never)
+                Ok(r)
             }
         }
     }

@@ -296,3 +296,24 @@ fn generated_configs_agree_with_ssh_g() {
     eprintln!("generated: {compared} aliases compared with ssh -G, {} differences", diffs.len());
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+#[test]
+fn refuses_an_included_file_others_may_write_like_ssh() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let dot_ssh = home.path().join(".ssh");
+    std::fs::create_dir_all(&dot_ssh).unwrap();
+    let inc = dot_ssh.join("open.conf");
+    std::fs::write(&inc, "User open\n").unwrap();
+    std::fs::set_permissions(&inc, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let file = dot_ssh.join("cfg");
+    std::fs::write(&file, "Host a\n  Include open.conf\n").unwrap();
+    let mut env = Env::current();
+    env.home = home.path().to_path_buf();
+    let ssh = Command::new("ssh").args(["-G", "-F"]).arg(&file).arg("a").env("HOME", home.path()).output().unwrap();
+    assert!(!ssh.status.success(), "ssh -G took a world-writable include");
+    let err = Config::load(&Source::File(file), &env).unwrap_err().to_string();
+    assert!(err.contains("Bad owner or permissions") && err.contains("open.conf"), "{err}");
+    std::fs::set_permissions(&inc, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(Config::load(&Source::File(dot_ssh.join("cfg")), &env).is_ok());
+}
