@@ -117,7 +117,8 @@ fn bad_input_and_usage_exit_2() {
         .stderr(predicate::str::contains("line 1"));
 }
 
-/// A stand-in zfs: `list -t snapshot` prints `listing`, `destroy` fails for datasets named in
+/// A stand-in zfs: `list -t snapshot` prints `listing` (or its name, guid, createtxg and userrefs
+/// columns for apply's lean re-check), `destroy` fails for datasets named in
 /// `failing`, every call is logged.
 fn fake_zfs(listing: &str, failing: &str) -> FakeBin {
     let fake = FakeBin::new();
@@ -129,7 +130,7 @@ fn fake_zfs(listing: &str, failing: &str) -> FakeBin {
         &format!(
             "printf '%s\\n' \"$*\" >> '{log}'\n\
              case \"$1\" in\n\
-             list) cat '{listing}';;\n\
+             list) case \"$*\" in *name,guid,createtxg,userrefs*) cut -f1,2,3,7 '{listing}';; *) cat '{listing}';; esac;;\n\
              destroy) case \"$2\" in {failing}) echo \"cannot destroy: it's busy\" >&2; exit 1;; esac;;\n\
              *) echo \"unexpected: $*\" >&2; exit 99;;\n\
              esac\n",

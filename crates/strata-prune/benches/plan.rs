@@ -44,23 +44,12 @@ print(time.perf_counter() - t0, kept)
 fn vm(field: &str) -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = s.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace()
-        .nth(1)?
-        .parse::<u64>()
-        .ok()
-        .map(|kb| kb * 1024)
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
 }
 
 fn main() -> anyhow::Result<()> {
-    let rules = Rules {
-        within_secs: Some(2 * 86400),
-        last: 0,
-        hourly: 24,
-        daily: 7,
-        weekly: 4,
-        monthly: 12,
-        yearly: 3,
-    };
+    let rules =
+        Rules { within_secs: Some(2 * 86400), last: 0, hourly: 24, daily: 7, weekly: 4, monthly: 12, yearly: 3 };
     let start = 1_700_000_000i64;
     let mut seed = 42u64;
     let mut rnd = move || {
@@ -80,13 +69,7 @@ fn main() -> anyhow::Result<()> {
         }
         groups.push(g);
     }
-    let now = groups
-        .iter()
-        .flat_map(|g| g.last())
-        .max()
-        .copied()
-        .unwrap_or(start)
-        + 600;
+    let now = groups.iter().flat_map(|g| g.last()).max().copied().unwrap_or(start) + 600;
 
     let dir = tempfile::tempdir()?;
     let input = dir.path().join("snapshots.ndjson");
@@ -112,26 +95,17 @@ fn main() -> anyhow::Result<()> {
 
     // strata: read the NDJSON, plan, write the prune records (to a sink).
     let t0 = Instant::now();
-    let items = plan::read_items(
-        BufReader::with_capacity(1 << 20, std::fs::File::open(&input)?),
-        "bench",
-    )?;
+    let items = plan::read_items(BufReader::with_capacity(1 << 20, std::fs::File::open(&input)?), "bench")?;
     let t_read = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let (order, mut decisions) =
-        plan::plan(&items, &rules, now, &Owner::Managed, &Default::default());
+    let (order, mut decisions) = plan::plan(&items, &rules, now, &Owner::Managed, &Default::default());
     let t_plan = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     let mut out = BufWriter::with_capacity(1 << 20, std::io::sink());
     let mut destroyed = 0usize;
     for i in order {
-        let d = std::mem::replace(
-            &mut decisions[i],
-            plan::Decision {
-                action: plan::Action::Keep,
-                reasons: Vec::new(),
-            },
-        );
+        let d =
+            std::mem::replace(&mut decisions[i], plan::Decision { action: plan::Action::Keep, reasons: Vec::new() });
         destroyed += usize::from(d.action == plan::Action::Destroy);
         serde_json::to_writer(&mut out, &plan::record(&items[i], d)?)?;
         out.write_all(b"\n")?;
@@ -145,47 +119,25 @@ fn main() -> anyhow::Result<()> {
     // borg's own functions on the same timelines (the rules alone, timed inside Python).
     let mut borg_rules = serde_json::Map::new();
     for r in Rule::PERIODS {
-        let name = if r == Rule::Last {
-            "secondly"
-        } else {
-            r.name()
-        };
+        let name = if r == Rule::Last { "secondly" } else { r.name() };
         borg_rules.insert(name.into(), rules.count(r).into());
     }
-    let req =
-        serde_json::json!({"now": now, "within_hours": 48, "rules": borg_rules, "groups": groups});
-    let mut child = Command::new("/usr/bin/python3")
-        .args(["-c", BORG])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()?;
+    let req = serde_json::json!({"now": now, "within_hours": 48, "rules": borg_rules, "groups": groups});
+    let mut child =
+        Command::new("/usr/bin/python3").args(["-c", BORG]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
     let body = serde_json::to_vec(&req)?;
-    let mut stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| anyhow::anyhow!("no stdin"))?;
+    let mut stdin = child.stdin.take().ok_or_else(|| anyhow::anyhow!("no stdin"))?;
     let writer = std::thread::spawn(move || stdin.write_all(&body));
     let out = child.wait_with_output()?;
-    writer
-        .join()
-        .map_err(|_| anyhow::anyhow!("writer panicked"))??;
-    anyhow::ensure!(
-        out.status.success(),
-        "borg reference failed (is borgbackup installed?)"
-    );
+    writer.join().map_err(|_| anyhow::anyhow!("writer panicked"))??;
+    anyhow::ensure!(out.status.success(), "borg reference failed (is borgbackup installed?)");
     let line = String::from_utf8_lossy(&out.stdout);
     let mut f = line.split_whitespace();
-    let borg_secs: f64 = f
-        .next()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("borg printed {line:?}"))?;
+    let borg_secs: f64 =
+        f.next().and_then(|s| s.parse().ok()).ok_or_else(|| anyhow::anyhow!("borg printed {line:?}"))?;
     let borg_kept: usize = f.next().and_then(|s| s.parse().ok()).unwrap_or(0);
     let n = DATASETS * PER_DATASET;
-    anyhow::ensure!(
-        n - destroyed == borg_kept,
-        "strata keeps {} of {n}, borg {borg_kept}",
-        n - destroyed
-    );
+    anyhow::ensure!(n - destroyed == borg_kept, "strata keeps {} of {n}, borg {borg_kept}", n - destroyed);
 
     println!(
         "bench prune-plan-1m: {n} records ({} MB of NDJSON), strata {strata_total:.3} s (read {t_read:.3} s, rules {t_plan:.3} s, write {t_write:.3} s), peak RSS {} MB (+{} MB over the bench's own), kept {}",
@@ -198,9 +150,6 @@ fn main() -> anyhow::Result<()> {
         "bench prune-plan-1m: strata {strata_total:.3} s, reference {borg_secs:.3} s, ratio {:.2}",
         strata_total / borg_secs
     );
-    println!(
-        "bench prune-rules-1m: strata {t_plan:.3} s, reference {borg_secs:.3} s, ratio {:.3}",
-        t_plan / borg_secs
-    );
+    println!("bench prune-rules-1m: strata {t_plan:.3} s, reference {borg_secs:.3} s, ratio {:.3}", t_plan / borg_secs);
     Ok(())
 }

@@ -11,8 +11,8 @@ use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::output::Record;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::destroy;
+use strata_zfs::destroy::Current;
 use strata_zfs::name::SnapshotName;
-use strata_zfs::snapshot::SnapshotRecord;
 
 use crate::plan::Action;
 
@@ -51,36 +51,20 @@ pub static DESTROY_DOC: RecordDoc = RecordDoc {
     name: "destroy",
     about: "One zfs destroy batch of apply, printed under --dry-run or when --format is given.",
     fields: &[
-        FieldDoc {
-            name: "type",
-            ty: "string",
-            doc: "always \"destroy\"",
-        },
-        FieldDoc {
-            name: "dataset",
-            ty: "string",
-            doc: "the dataset whose snapshots the batch destroys",
-        },
+        FieldDoc { name: "type", ty: "string", doc: "always \"destroy\"" },
+        FieldDoc { name: "dataset", ty: "string", doc: "the dataset whose snapshots the batch destroys" },
         FieldDoc {
             name: "command",
             ty: "string",
             doc: "the exact command, as a shell would take it (zfs destroy DATASET@a,b,c)",
         },
-        FieldDoc {
-            name: "snapshots",
-            ty: "integer",
-            doc: "how many snapshots the batch names",
-        },
+        FieldDoc { name: "snapshots", ty: "integer", doc: "how many snapshots the batch names" },
         FieldDoc {
             name: "reclaim_bytes",
             ty: "integer|null",
             doc: "under --dry-run: the space the batch would free (zfs destroy -nvp); null otherwise",
         },
-        FieldDoc {
-            name: "result",
-            ty: "string",
-            doc: "\"would-destroy\" (--dry-run), \"destroyed\" or \"failed\"",
-        },
+        FieldDoc { name: "result", ty: "string", doc: "\"would-destroy\" (--dry-run), \"destroyed\" or \"failed\"" },
         FieldDoc {
             name: "error",
             ty: "string|null",
@@ -96,12 +80,7 @@ impl Record for DestroyRecord {
         Some(vec![
             ("result", self.result.to_string()),
             ("snapshots", self.snapshots.to_string()),
-            (
-                "reclaim",
-                self.reclaim_bytes
-                    .map(strata_core::parse::human_size)
-                    .unwrap_or_default(),
-            ),
+            ("reclaim", self.reclaim_bytes.map(strata_core::parse::human_size).unwrap_or_default()),
             ("command", self.command.clone()),
         ])
     }
@@ -118,7 +97,7 @@ struct Target {
 fn recheck(
     t: &Target,
     full: &str,
-    fresh: &HashMap<&str, &SnapshotRecord>,
+    fresh: &HashMap<&str, &Current>,
     newest: &HashMap<&str, &str>,
     dataset: &str,
 ) -> Option<(&'static str, bool)> {
@@ -129,12 +108,9 @@ fn recheck(
     if let (Some(want), Some(got)) = (&t.guid, &now.guid)
         && want != got
     {
-        return Some((
-            "its guid changed since the plan (a new snapshot of the same name)",
-            true,
-        ));
+        return Some(("its guid changed since the plan (a new snapshot of the same name)", true));
     }
-    if now.userrefs.unwrap_or(0) > 0 {
+    if now.userrefs > 0 {
         return Some(("it is held (zfs holds)", true));
     }
     if newest.get(dataset) == Some(&full) {
@@ -167,22 +143,14 @@ fn read_targets<E: Into<anyhow::Error>>(
         if r.action != Action::Destroy || !seen.insert(r.snapshot.clone()) {
             continue;
         }
-        let n = SnapshotName::parse(&r.snapshot)
-            .with_context(|| format!("prune record for {:?}", r.snapshot))?;
-        by_ds.entry(n.dataset).or_default().push(Target {
-            name: n.name,
-            guid: r.guid,
-        });
+        let n = SnapshotName::parse(&r.snapshot).with_context(|| format!("prune record for {:?}", r.snapshot))?;
+        by_ds.entry(n.dataset).or_default().push(Target { name: n.name, guid: r.guid });
     }
     Ok(by_ds)
 }
 
 /// Runs a mutating command; under --dry-run only the dry-run runner shows it.
-fn mutate(
-    ctx: &Ctx,
-    dry: bool,
-    cmd: &strata_core::runner::Cmd,
-) -> Result<(), strata_core::runner::RunError> {
+fn mutate(ctx: &Ctx, dry: bool, cmd: &strata_core::runner::Cmd) -> Result<(), strata_core::runner::RunError> {
     if dry && !ctx.runner.dry_run() {
         ctx.info(format_args!("dry-run: {cmd}"));
         return Ok(());
@@ -203,7 +171,7 @@ fn act(
     let datasets: Vec<String> = by_ds.keys().cloned().collect();
 
     // One fresh listing of every dataset involved, just before acting.
-    let list = strata_zfs::snapshot::list_command(&datasets, false);
+    let list = destroy::recheck_command(&datasets);
     let out = ctx.runner.output(&list)?;
     if !out.success() {
         ctx.info(format_args!(
@@ -212,24 +180,21 @@ fn act(
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
-    let fresh_records =
-        strata_zfs::snapshot::parse_list(&out.stdout).context("reading the fresh zfs list")?;
-    let fresh: HashMap<&str, &SnapshotRecord> = fresh_records
-        .iter()
-        .map(|r| (r.snapshot.as_str(), r))
-        .collect();
-    let mut newest: HashMap<&str, &str> = HashMap::new();
+    let fresh_records = destroy::parse_recheck(&out.stdout).context("reading the fresh zfs list")?;
+    let fresh: HashMap<&str, &Current> = fresh_records.iter().map(|r| (r.snapshot.as_str(), r)).collect();
+    let mut newest: HashMap<&str, (Option<u64>, &str)> = HashMap::new();
     for r in &fresh_records {
-        // Sorted by dataset then createtxg: the last one of a dataset wins.
-        newest.insert(r.dataset.as_str(), r.snapshot.as_str());
+        let ds = r.snapshot.split_once('@').map_or("", |(d, _)| d);
+        let e = newest.entry(ds).or_insert((r.createtxg, r.snapshot.as_str()));
+        if r.createtxg >= e.0 {
+            *e = (r.createtxg, r.snapshot.as_str());
+        }
     }
+    let newest: HashMap<&str, &str> = newest.into_iter().map(|(d, (_, s))| (d, s)).collect();
     let bookmarks: HashMap<String, Option<String>> = if args.bookmark {
         let cmd = destroy::list_bookmarks_command(&datasets);
         let out = ctx.runner.output(&cmd)?;
-        destroy::parse_bookmarks(&out.stdout)
-            .context("reading the bookmark list")?
-            .into_iter()
-            .collect()
+        destroy::parse_bookmarks(&out.stdout).context("reading the bookmark list")?.into_iter().collect()
     } else {
         HashMap::new()
     };
@@ -241,10 +206,7 @@ fn act(
             let full = format!("{dataset}@{}", t.name);
             if let Some((why, is_failure)) = recheck(t, &full, &fresh, &newest, dataset) {
                 failed |= is_failure;
-                ctx.info(format_args!(
-                    "{}: left alone: {why}",
-                    strata_core::sanitize::for_terminal(&full)
-                ));
+                ctx.info(format_args!("{}: left alone: {why}", strata_core::sanitize::for_terminal(&full)));
                 continue;
             }
             if args.bookmark {
@@ -262,9 +224,7 @@ fn act(
                         continue;
                     }
                     None => {
-                        if let Err(e) =
-                            mutate(ctx, dry, &destroy::bookmark_command(dataset, &t.name))
-                        {
+                        if let Err(e) = mutate(ctx, dry, &destroy::bookmark_command(dataset, &t.name)) {
                             failed = true;
                             ctx.info(format_args!(
                                 "{}: left alone: cannot bookmark it: {e}",
@@ -297,9 +257,7 @@ fn act(
                     .and_then(|o| Ok(destroy::parse_destroy_preview(&o.stdout)?))
                 {
                     Ok(p) => rec.reclaim_bytes = p.reclaim_bytes,
-                    Err(e) => ctx.info(format_args!(
-                        "warning: cannot estimate the space freed: {e:#}"
-                    )),
+                    Err(e) => ctx.info(format_args!("warning: cannot estimate the space freed: {e:#}")),
                 }
                 rec.result = "would-destroy";
             }
@@ -314,11 +272,7 @@ fn act(
             }
         }
     }
-    Ok(if failed {
-        Outcome::Code(1)
-    } else {
-        Outcome::Success
-    })
+    Ok(if failed { Outcome::Code(1) } else { Outcome::Success })
 }
 
 #[cfg(test)]

@@ -13,12 +13,7 @@ use strata_core::cli::CommonArgs;
 use strata_core::doc::ManDoc;
 use strata_core::{Ctx, Outcome, Tool};
 
-pub const TOOL: Tool = Tool {
-    name: "strata-prune",
-    command,
-    run,
-    doc: &DOC,
-};
+pub const TOOL: Tool = Tool { name: "strata-prune", command, run, doc: &DOC };
 
 pub static DOC: ManDoc = ManDoc {
     examples: &[
@@ -41,26 +36,16 @@ pub static DOC: ManDoc = ManDoc {
         ),
     ],
     exit_status: &[
-        (
-            0,
-            "plan: the plan was printed. apply: every snapshot marked destroy is gone (or was already gone).",
-        ),
+        (0, "plan: the plan was printed. apply: every snapshot marked destroy is gone (or was already gone)."),
         (
             1,
             "apply: a destroy failed, or a snapshot was left alone because it changed since the plan (held, a new guid, now the \
              newest); the others were destroyed. The messages on standard error say which.",
         ),
-        (
-            2,
-            "Bad input (the line is named), no keep rule, or apply without --yes or --dry-run: nothing was destroyed.",
-        ),
+        (2, "Bad input (the line is named), no keep rule, or apply without --yes or --dry-run: nothing was destroyed."),
     ],
     environment: &[],
-    records: &[
-        &strata_zfs::snapshot::SNAPSHOT_DOC,
-        &plan::PRUNE_DOC,
-        &apply::DESTROY_DOC,
-    ],
+    records: &[&strata_zfs::snapshot::SNAPSHOT_DOC, &plan::PRUNE_DOC, &apply::DESTROY_DOC],
 };
 
 /// Plan which snapshots go by borg prune's rules, then destroy them safely.
@@ -100,12 +85,7 @@ pub fn command() -> clap::Command {
 pub fn format_given(m: &clap::ArgMatches) -> bool {
     let leaf = strata_core::cli::leaf(m);
     leaf.value_source("format") == Some(clap::parser::ValueSource::CommandLine)
-        || leaf
-            .try_get_one::<bool>("json")
-            .ok()
-            .flatten()
-            .copied()
-            .unwrap_or(false)
+        || leaf.try_get_one::<bool>("json").ok().flatten().copied().unwrap_or(false)
 }
 
 pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {

@@ -124,36 +124,16 @@ pub static PRUNE_DOC: RecordDoc = RecordDoc {
     name: "prune",
     about: "What plan decided for one snapshot (read back by apply, which needs `snapshot`, `action` and, to re-check it, `guid`).",
     fields: &[
-        FieldDoc {
-            name: "type",
-            ty: "string",
-            doc: "always \"prune\"",
-        },
-        FieldDoc {
-            name: "snapshot",
-            ty: "string",
-            doc: "full name, DATASET@NAME",
-        },
-        FieldDoc {
-            name: "dataset",
-            ty: "string",
-            doc: "the dataset part",
-        },
-        FieldDoc {
-            name: "created",
-            ty: "string",
-            doc: "ZFS creation time, RFC 3339 UTC",
-        },
+        FieldDoc { name: "type", ty: "string", doc: "always \"prune\"" },
+        FieldDoc { name: "snapshot", ty: "string", doc: "full name, DATASET@NAME" },
+        FieldDoc { name: "dataset", ty: "string", doc: "the dataset part" },
+        FieldDoc { name: "created", ty: "string", doc: "ZFS creation time, RFC 3339 UTC" },
         FieldDoc {
             name: "guid",
             ty: "string|null",
             doc: "the snapshot's GUID (decimal string), as read; apply destroys only a snapshot that still has it",
         },
-        FieldDoc {
-            name: "action",
-            ty: "string",
-            doc: "\"keep\" or \"destroy\"",
-        },
+        FieldDoc { name: "action", ty: "string", doc: "\"keep\" or \"destroy\"" },
         FieldDoc {
             name: "reasons",
             ty: "array of strings",
@@ -171,14 +151,7 @@ impl Record for PruneRecord {
 
     fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
         Some(vec![
-            (
-                "action",
-                if self.action == Action::Keep {
-                    "keep".into()
-                } else {
-                    "destroy".into()
-                },
-            ),
+            ("action", if self.action == Action::Keep { "keep".into() } else { "destroy".into() }),
             ("snapshot", self.snapshot.clone()),
             ("created", self.created.to_string()),
             ("reasons", self.reasons.join(",")),
@@ -250,9 +223,7 @@ fn guid_fast<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D
             Ok(Some(v.to_string()))
         }
         fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            Err(E::custom(format!(
-                "guid {v} lost precision as a JSON number; give it as a string"
-            )))
+            Err(E::custom(format!("guid {v} lost precision as a JSON number; give it as a string")))
         }
     }
     d.deserialize_option(V)
@@ -264,9 +235,7 @@ fn check_name(s: &str) -> Result<usize, strata_zfs::name::NameError> {
         strata_zfs::name::check_dataset(ds).is_ok()
             && !name.is_empty()
             && s.len() < 256
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'.' | b' '))
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'.' | b' '))
     });
     match s.find('@') {
         Some(at) if ok => Ok(at),
@@ -280,29 +249,14 @@ fn check_name(s: &str) -> Result<usize, strata_zfs::name::NameError> {
 /// `YYYY-MM-DDTHH:MM:SSZ`, the form strata writes, without a general parser; `None` for any other form.
 fn fast_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() != 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'Z'
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z'
     {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        b[r].iter().try_fold(0i64, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
-        })
+        b[r].iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
     };
-    let (y, mo, d, h, mi, se) = (
-        num(0..4)?,
-        num(5..7)?,
-        num(8..10)?,
-        num(11..13)?,
-        num(14..16)?,
-        num(17..19)?,
-    );
+    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
     let dim = match mo {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -321,13 +275,10 @@ pub fn read_items<R: BufRead>(mut reader: R, source: &str) -> Result<Vec<Item>> 
     // Blocks of whole lines are parsed on two threads while the next block is read; the blocks
     // come back in order, so the items keep the input's order and errors name the right line.
     const BLOCK: usize = 4 << 20;
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
     std::thread::scope(|scope| -> Result<Vec<Item>> {
-        let mut pending: std::collections::VecDeque<
-            std::thread::ScopedJoinHandle<'_, Result<Vec<Item>>>,
-        > = Default::default();
+        let mut pending: std::collections::VecDeque<std::thread::ScopedJoinHandle<'_, Result<Vec<Item>>>> =
+            Default::default();
         let mut items = Vec::new();
         let mut first_line = 1usize;
         let mut carry: Vec<u8> = Vec::new();
@@ -336,9 +287,7 @@ pub fn read_items<R: BufRead>(mut reader: R, source: &str) -> Result<Vec<Item>> 
             block.reserve(BLOCK + 4096);
             let mut eof = false;
             while block.len() < BLOCK {
-                let buf = reader
-                    .fill_buf()
-                    .with_context(|| format!("{source}: cannot read"))?;
+                let buf = reader.fill_buf().with_context(|| format!("{source}: cannot read"))?;
                 if buf.is_empty() {
                     eof = true;
                     break;
@@ -357,17 +306,14 @@ pub fn read_items<R: BufRead>(mut reader: R, source: &str) -> Result<Vec<Item>> 
                     }
                 }
             }
-            let lines = block.iter().filter(|&&c| c == b'\n').count()
-                + usize::from(block.last().is_some_and(|&c| c != b'\n'));
+            let lines =
+                block.iter().filter(|&&c| c == b'\n').count() + usize::from(block.last().is_some_and(|&c| c != b'\n'));
             let start = first_line;
             first_line += lines;
             if pending.len() >= workers
                 && let Some(h) = pending.pop_front()
             {
-                items.extend(
-                    h.join()
-                        .map_err(|_| anyhow::anyhow!("{source}: a parser thread panicked"))??,
-                );
+                items.extend(h.join().map_err(|_| anyhow::anyhow!("{source}: a parser thread panicked"))??);
             }
             pending.push_back(scope.spawn(move || parse_block(&block, start, source)));
             if eof {
@@ -375,10 +321,7 @@ pub fn read_items<R: BufRead>(mut reader: R, source: &str) -> Result<Vec<Item>> 
             }
         }
         for h in pending {
-            items.extend(
-                h.join()
-                    .map_err(|_| anyhow::anyhow!("{source}: a parser thread panicked"))??,
-            );
+            items.extend(h.join().map_err(|_| anyhow::anyhow!("{source}: a parser thread panicked"))??);
         }
         Ok(items)
     })
@@ -398,9 +341,9 @@ fn parse_block(block: &[u8], first_line: usize, source: &str) -> Result<Vec<Item
         let at = check_name(&r.snapshot).map_err(|e| bad(e.to_string()))?;
         let created = match fast_rfc3339(&r.created) {
             Some(t) => t,
-            None => strata_core::parse::timestamp(&r.created)
-                .map_err(|e| bad(format!("field created: {e}")))?
-                .as_second(),
+            None => {
+                strata_core::parse::timestamp(&r.created).map_err(|e| bad(format!("field created: {e}")))?.as_second()
+            }
         };
         items.push(Item {
             at: at as u32,
@@ -477,22 +420,9 @@ pub fn plan(
         rank[*id as usize] = r as u32;
     }
     let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_unstable_by_key(|&i| {
-        (
-            rank[ds_of[i] as usize],
-            items[i].created,
-            items[i].createtxg.unwrap_or(0),
-            i,
-        )
-    });
+    order.sort_unstable_by_key(|&i| (rank[ds_of[i] as usize], items[i].created, items[i].createtxg.unwrap_or(0), i));
 
-    let mut decisions: Vec<Decision> = vec![
-        Decision {
-            action: Action::Keep,
-            reasons: Vec::new()
-        };
-        items.len()
-    ];
+    let mut decisions: Vec<Decision> = vec![Decision { action: Action::Keep, reasons: Vec::new() }; items.len()];
     let mut start = 0;
     let mut times: Vec<i64> = Vec::new();
     let mut cand: Vec<usize> = Vec::new();
@@ -521,12 +451,11 @@ pub fn plan(
             }
         }
         let newest = group[group.len() - 1];
-        let common = group.iter().rev().copied().find(|&i| {
-            items[i]
-                .guid
-                .as_deref()
-                .is_some_and(|g| protected_guids.contains(g))
-        });
+        let common = group
+            .iter()
+            .rev()
+            .copied()
+            .find(|&i| items[i].guid.as_deref().is_some_and(|g| protected_guids.contains(g)));
         for &i in group {
             let it = &items[i];
             let d = &mut decisions[i];
@@ -566,8 +495,7 @@ pub fn record(it: &Item, d: Decision) -> Result<PruneRecord> {
 
 /// The guids of the snapshot records in a --protect file.
 fn protect_guids(path: &std::path::Path) -> Result<Vec<String>> {
-    let f = std::fs::File::open(path)
-        .with_context(|| format!("--protect: cannot open {}", path.display()))?;
+    let f = std::fs::File::open(path).with_context(|| format!("--protect: cannot open {}", path.display()))?;
     let items = read_items(std::io::BufReader::new(f), &path.display().to_string())?;
     Ok(items.into_iter().filter_map(|i| i.guid).collect())
 }
@@ -609,13 +537,7 @@ pub fn run(args: &PlanArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let now = args.now.unwrap_or_else(|| ctx.clock.now()).as_second();
     let (order, mut decisions) = plan(&items, &rules, now, &owner, &protected);
     for i in order {
-        let d = std::mem::replace(
-            &mut decisions[i],
-            Decision {
-                action: Action::Keep,
-                reasons: Vec::new(),
-            },
-        );
+        let d = std::mem::replace(&mut decisions[i], Decision { action: Action::Keep, reasons: Vec::new() });
         ctx.out.write(&record(&items[i], d)?)?;
     }
     Ok(Outcome::Success)
@@ -639,24 +561,11 @@ mod tests {
 
     #[test]
     fn fast_paths_agree_with_the_general_ones() {
-        for t in [
-            "2023-08-08T00:00:06Z",
-            "2024-02-29T23:59:59Z",
-            "1970-01-01T00:00:00Z",
-            "2000-12-31T12:30:00Z",
-        ] {
-            assert_eq!(
-                fast_rfc3339(t),
-                Some(strata_core::parse::timestamp(t).unwrap().as_second()),
-                "{t}"
-            );
+        for t in ["2023-08-08T00:00:06Z", "2024-02-29T23:59:59Z", "1970-01-01T00:00:00Z", "2000-12-31T12:30:00Z"] {
+            assert_eq!(fast_rfc3339(t), Some(strata_core::parse::timestamp(t).unwrap().as_second()), "{t}");
         }
-        for t in [
-            "2023-02-29T00:00:00Z",
-            "2023-08-08T24:00:00Z",
-            "2023-08-08T00:00:06+02:00",
-            "2023-08-08T00:00:06.5Z",
-        ] {
+        for t in ["2023-02-29T00:00:00Z", "2023-08-08T24:00:00Z", "2023-08-08T00:00:06+02:00", "2023-08-08T00:00:06.5Z"]
+        {
             assert_eq!(fast_rfc3339(t), None, "{t}");
         }
         for (s, ok) in [
@@ -675,16 +584,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.guid.as_deref(), Some("12345678901234567890"));
-        let r: Input = serde_json::from_str(
-            r#"{"snapshot":"t/a@x","created":"2023-08-08T00:00:06Z","guid":null}"#,
-        )
-        .unwrap();
+        let r: Input =
+            serde_json::from_str(r#"{"snapshot":"t/a@x","created":"2023-08-08T00:00:06Z","guid":null}"#).unwrap();
         assert_eq!(r.guid, None);
         assert!(
-            serde_json::from_str::<Input>(
-                r#"{"snapshot":"t/a@x","created":"2023-08-08T00:00:06Z","guid":1.5e30}"#
-            )
-            .is_err()
+            serde_json::from_str::<Input>(r#"{"snapshot":"t/a@x","created":"2023-08-08T00:00:06Z","guid":1.5e30}"#)
+                .is_err()
         );
     }
 
@@ -706,73 +611,32 @@ mod tests {
             item("t/a@2", 2 * 86400, 2, 0, "12"),
             item("t/a@3", 3 * 86400, 3, 0, "13"),
             item("t/a@4", 3 * 86400 + 1, 4, 0, "14"),
-            Item {
-                managed: false,
-                ..item("t/a@5", 3 * 86400 + 2, 5, 0, "15")
-            },
+            Item { managed: false, ..item("t/a@5", 3 * 86400 + 2, 5, 0, "15") },
             item("t/b@1", 86400, 1, 0, "21"),
         ];
         let guids: HashSet<&str> = ["12", "21"].into_iter().collect();
-        let rules = Rules {
-            last: 1,
-            ..Rules::default()
-        };
+        let rules = Rules { last: 1, ..Rules::default() };
         let (order, d) = plan(&items, &rules, 0, &Owner::Managed, &guids);
         assert_eq!(order, vec![0, 1, 2, 3, 4, 5]);
-        assert_eq!(
-            d[0],
-            Decision {
-                action: Action::Keep,
-                reasons: vec!["hold".into()]
-            }
-        );
-        assert_eq!(
-            d[1],
-            Decision {
-                action: Action::Keep,
-                reasons: vec!["common-with-target".into()]
-            }
-        );
-        assert_eq!(
-            d[2],
-            Decision {
-                action: Action::Destroy,
-                reasons: vec![]
-            }
-        );
+        assert_eq!(d[0], Decision { action: Action::Keep, reasons: vec!["hold".into()] });
+        assert_eq!(d[1], Decision { action: Action::Keep, reasons: vec!["common-with-target".into()] });
+        assert_eq!(d[2], Decision { action: Action::Destroy, reasons: vec![] });
         assert_eq!(d[3].reasons, vec!["last:1970-01-04T00:00:01Z".to_string()]);
-        assert_eq!(
-            d[4].reasons,
-            vec!["newest".to_string(), "not-managed".to_string()]
-        );
+        assert_eq!(d[4].reasons, vec!["newest".to_string(), "not-managed".to_string()]);
         assert_eq!(
             d[5].reasons,
-            vec![
-                "last:1970-01-02T00:00:00Z".to_string(),
-                "newest".into(),
-                "common-with-target".into()
-            ]
+            vec!["last:1970-01-02T00:00:00Z".to_string(), "newest".into(), "common-with-target".into()]
         );
         let re = Owner::Matching(regex::Regex::new("^(?:[0-9])$").unwrap());
         let (_, d) = plan(&items, &rules, 0, &re, &HashSet::new());
-        assert_eq!(
-            d[4].reasons,
-            vec!["last:1970-01-04T00:00:02Z".to_string(), "newest".into()]
-        );
+        assert_eq!(d[4].reasons, vec!["last:1970-01-04T00:00:02Z".to_string(), "newest".into()]);
         assert_eq!(d[3].action, Action::Destroy);
     }
 
     #[test]
     fn prune_record_is_documented() {
         let it = item("tank/a@2023-08-08-00-00-06", 1691452806, 1, 0, "123");
-        let r = record(
-            &it,
-            Decision {
-                action: Action::Keep,
-                reasons: vec!["daily:2023-08-08".into()],
-            },
-        )
-        .unwrap();
+        let r = record(&it, Decision { action: Action::Keep, reasons: vec!["daily:2023-08-08".into()] }).unwrap();
         strata_core::doc::check_fields(&PRUNE_DOC, &r);
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
@@ -783,19 +647,8 @@ mod tests {
     #[test]
     fn bad_input_names_the_line() {
         let e = read_items(&b"{\"snapshot\":\"t/a@1\",\"created\":\"2023-08-08T00:00:06Z\"}\n{\"snapshot\":\"t/a\",\"created\":\"2023-08-08T00:00:06Z\"}\n"[..], "stdin").unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("stdin: line 2: invalid snapshot name"),
-            "{e}"
-        );
-        let e = read_items(
-            &b"\n{\"snapshot\":\"t/a@1\",\"created\":\"yesterday\"}\n"[..],
-            "stdin",
-        )
-        .unwrap_err();
-        assert!(
-            e.to_string().starts_with("stdin: line 2: field created"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("stdin: line 2: invalid snapshot name"), "{e}");
+        let e = read_items(&b"\n{\"snapshot\":\"t/a@1\",\"created\":\"yesterday\"}\n"[..], "stdin").unwrap_err();
+        assert!(e.to_string().starts_with("stdin: line 2: field created"), "{e}");
     }
 }

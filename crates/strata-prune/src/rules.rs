@@ -19,14 +19,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const PERIODS: [Rule; 6] = [
-        Rule::Last,
-        Rule::Hourly,
-        Rule::Daily,
-        Rule::Weekly,
-        Rule::Monthly,
-        Rule::Yearly,
-    ];
+    pub const PERIODS: [Rule; 6] = [Rule::Last, Rule::Hourly, Rule::Daily, Rule::Weekly, Rule::Monthly, Rule::Yearly];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -67,12 +60,7 @@ impl Rule {
         let (y, m, d) = civil_from_days(days);
         match self {
             Rule::Within | Rule::Last => {
-                format!(
-                    "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-                    secs / 3600,
-                    secs / 60 % 60,
-                    secs % 60
-                )
+                format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
             }
             Rule::Hourly => format!("{y:04}-{m:02}-{d:02}T{:02}", secs / 3600),
             Rule::Daily => format!("{y:04}-{m:02}-{d:02}"),
@@ -146,10 +134,7 @@ pub fn keep(times: &[i64], rules: &Rules, now: i64) -> Vec<Option<Kept>> {
         let target = now.saturating_sub(w);
         for (i, &t) in times.iter().enumerate() {
             if t > target {
-                kept[i] = Some(Kept {
-                    rule: Rule::Within,
-                    oldest: false,
-                });
+                kept[i] = Some(Kept { rule: Rule::Within, oldest: false });
             }
         }
     }
@@ -166,10 +151,7 @@ pub fn keep(times: &[i64], rules: &Rules, now: i64) -> Vec<Option<Kept>> {
             if last != Some(p) {
                 last = Some(p);
                 if kept[i].is_none() {
-                    kept[i] = Some(Kept {
-                        rule,
-                        oldest: false,
-                    });
+                    kept[i] = Some(Kept { rule, oldest: false });
                     count += 1;
                     if count == n {
                         finished = false;
@@ -236,33 +218,16 @@ mod tests {
         while d < days_from_civil(2101, 1, 10) {
             let date = jiff::civil::Date::constant(1970, 1, 1) + jiff::Span::new().days(d);
             let (y, m, dd) = civil_from_days(d);
-            assert_eq!(
-                (y, m, dd),
-                (
-                    i64::from(date.year()),
-                    date.month() as u32,
-                    date.day() as u32
-                )
-            );
+            assert_eq!((y, m, dd), (i64::from(date.year()), date.month() as u32, date.day() as u32));
             assert_eq!(days_from_civil(y, m, dd), d);
             let iso = date.iso_week_date();
-            assert_eq!(
-                iso_week(d),
-                (i64::from(iso.year()), iso.week() as u32),
-                "{date}"
-            );
+            assert_eq!(iso_week(d), (i64::from(iso.year()), iso.week() as u32), "{date}");
             d += 1;
         }
         assert_eq!(Rule::Weekly.label(ts("2021-01-01T12:00:00Z")), "2020-W53");
         assert_eq!(Rule::Daily.label(ts("2024-02-29T23:59:59Z")), "2024-02-29");
-        assert_eq!(
-            Rule::Hourly.label(ts("2024-02-29T23:59:59Z")),
-            "2024-02-29T23"
-        );
-        assert_eq!(
-            Rule::Last.label(ts("1969-12-31T23:59:59Z")),
-            "1969-12-31T23:59:59Z"
-        );
+        assert_eq!(Rule::Hourly.label(ts("2024-02-29T23:59:59Z")), "2024-02-29T23");
+        assert_eq!(Rule::Last.label(ts("1969-12-31T23:59:59Z")), "1969-12-31T23:59:59Z");
     }
 
     #[test]
@@ -275,49 +240,25 @@ mod tests {
             ts("2023-08-01T20:00:00Z"),
             ts("2023-08-01T08:00:00Z"),
         ];
-        let r = Rules {
-            daily: 2,
-            ..Rules::default()
-        };
+        let r = Rules { daily: 2, ..Rules::default() };
         let k = keep(&t, &r, 0);
         let kept: Vec<bool> = k.iter().map(Option::is_some).collect();
         assert_eq!(kept, [true, false, true, false, false]);
-        let r = Rules {
-            daily: 5,
-            ..Rules::default()
-        };
+        let r = Rules { daily: 5, ..Rules::default() };
         let k = keep(&t, &r, 0);
-        assert_eq!(
-            k[4],
-            Some(Kept {
-                rule: Rule::Daily,
-                oldest: true
-            })
-        );
+        assert_eq!(k[4], Some(Kept { rule: Rule::Daily, oldest: true }));
         assert_eq!(k[4].unwrap().reason(t[4]), "daily[oldest]:2023-08-01");
     }
 
     #[test]
     fn a_period_kept_by_an_earlier_rule_does_not_count() {
-        let t = [
-            ts("2023-08-03T20:00:00Z"),
-            ts("2023-08-02T20:00:00Z"),
-            ts("2023-08-01T20:00:00Z"),
-        ];
-        let r = Rules {
-            last: 1,
-            daily: 1,
-            ..Rules::default()
-        };
+        let t = [ts("2023-08-03T20:00:00Z"), ts("2023-08-02T20:00:00Z"), ts("2023-08-01T20:00:00Z")];
+        let r = Rules { last: 1, daily: 1, ..Rules::default() };
         let k = keep(&t, &r, 0);
         assert_eq!(k[0].unwrap().rule, Rule::Last);
         assert_eq!(k[1].unwrap().rule, Rule::Daily);
         assert_eq!(k[2], None);
-        let r = Rules {
-            within_secs: Some(3600),
-            daily: 1,
-            ..Rules::default()
-        };
+        let r = Rules { within_secs: Some(3600), daily: 1, ..Rules::default() };
         let k = keep(&t, &r, ts("2023-08-03T20:30:00Z"));
         assert_eq!(k[0].unwrap().rule, Rule::Within);
         assert_eq!(k[1].unwrap().rule, Rule::Daily);

@@ -96,11 +96,7 @@ fn timeline(kind: &'static str, rng: &mut Rng) -> Vec<i64> {
         "iso-week-53" => {
             // 2020-W53 (2020-12-28..2021-01-03), 2015-W53, 2026-W53.
             let which = rng.below(3) as usize;
-            let base = [
-                ts("2020-12-21T00:00:00Z"),
-                ts("2015-12-21T00:00:00Z"),
-                ts("2026-12-21T00:00:00Z"),
-            ][which];
+            let base = [ts("2020-12-21T00:00:00Z"), ts("2015-12-21T00:00:00Z"), ts("2026-12-21T00:00:00Z")][which];
             for _ in 0..1 + rng.below(60) {
                 v.push(base + rng.below(25 * 86400) as i64);
             }
@@ -114,11 +110,7 @@ fn timeline(kind: &'static str, rng: &mut Rng) -> Vec<i64> {
 
 fn random_rules(rng: &mut Rng) -> Rules {
     let mut pick = |p: u64, max: u64| {
-        if rng.below(100) < p {
-            rng.below(max + 1)
-        } else {
-            0
-        }
+        if rng.below(100) < p { rng.below(max + 1) } else { 0 }
     };
     let mut r = Rules {
         within_secs: None,
@@ -141,14 +133,7 @@ fn random_rules(rng: &mut Rng) -> Rules {
 fn cases() -> Vec<Case> {
     let mut rng = Rng(20240229);
     let mut v = Vec::new();
-    for kind in [
-        "regular",
-        "irregular",
-        "bursts",
-        "boundaries",
-        "leap-day",
-        "iso-week-53",
-    ] {
+    for kind in ["regular", "irregular", "bursts", "boundaries", "leap-day", "iso-week-53"] {
         for _ in 0..250 {
             let times = timeline(kind, &mut rng);
             let newest = times.first().copied().unwrap_or(0);
@@ -160,12 +145,7 @@ fn cases() -> Vec<Case> {
                 // A snapshot exactly at the --keep-within boundary.
                 now = times[rng.below(times.len() as u64) as usize] + w;
             }
-            v.push(Case {
-                kind,
-                times,
-                rules,
-                now,
-            });
+            v.push(Case { kind, times, rules, now });
         }
     }
     v
@@ -181,9 +161,7 @@ fn borg_name(r: Rule) -> &'static str {
 #[test]
 fn strata_keeps_what_borg_keeps() {
     let python = "/usr/bin/python3";
-    let check = Command::new(python)
-        .args(["-c", "import borg.helpers.misc"])
-        .output();
+    let check = Command::new(python).args(["-c", "import borg.helpers.misc"]).output();
     assert!(
         check.as_ref().is_ok_and(|o| o.status.success()),
         "borg is the reference for the keep rules and must be installed (apt-get install borgbackup): {check:?}"
@@ -217,13 +195,8 @@ fn strata_keeps_what_borg_keeps() {
     let writer = std::thread::spawn(move || stdin.write_all(&body));
     let out = child.wait_with_output().expect("borg run");
     writer.join().unwrap().unwrap();
-    assert!(
-        out.status.success(),
-        "borg_prune.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let borg: Vec<std::collections::BTreeMap<String, String>> =
-        serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success(), "borg_prune.py failed: {}", String::from_utf8_lossy(&out.stderr));
+    let borg: Vec<std::collections::BTreeMap<String, String>> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(borg.len(), cases.len());
 
     let (mut snapshots, mut kept_total) = (0usize, 0usize);
@@ -232,13 +205,12 @@ fn strata_keeps_what_borg_keeps() {
         let ours = rules::keep(&c.times, &c.rules, c.now);
         for (i, k) in ours.iter().enumerate() {
             let want = b.get(&i.to_string()).map(String::as_str);
-            let got = k.map(|k| {
-                if k.oldest {
-                    format!("{}[oldest]", borg_name(k.rule))
-                } else {
-                    borg_name(k.rule).to_string()
-                }
-            });
+            let got =
+                k.map(
+                    |k| {
+                        if k.oldest { format!("{}[oldest]", borg_name(k.rule)) } else { borg_name(k.rule).to_string() }
+                    },
+                );
             assert_eq!(
                 got.as_deref(),
                 want,
@@ -258,8 +230,5 @@ fn strata_keeps_what_borg_keeps() {
         "borg agreement: {} cases {per_kind:?}, {snapshots} snapshots, {kept_total} kept, all identical (rule and [oldest] too)",
         cases.len()
     );
-    assert!(
-        kept_total > 0 && kept_total < snapshots,
-        "the cases must both keep and destroy"
-    );
+    assert!(kept_total > 0 && kept_total < snapshots, "the cases must both keep and destroy");
 }

@@ -8,11 +8,7 @@ use strata_prune::plan::{Action, Item, Owner, plan};
 use strata_prune::rules::Rules;
 
 fn arb_items() -> impl Strategy<Value = Vec<Item>> {
-    prop::collection::vec(
-        (0u8..3, 0i64..200 * 86400, 0u64..4, any::<bool>(), 0u8..3),
-        0..120,
-    )
-    .prop_map(|v| {
+    prop::collection::vec((0u8..3, 0i64..200 * 86400, 0u64..4, any::<bool>(), 0u8..3), 0..120).prop_map(|v| {
         v.into_iter()
             .enumerate()
             .map(|(i, (ds, t, hold, managed, prefix))| {
@@ -33,16 +29,8 @@ fn arb_items() -> impl Strategy<Value = Vec<Item>> {
 }
 
 fn arb_rules() -> impl Strategy<Value = Rules> {
-    (
-        prop::option::of(1i64..2000),
-        0u64..4,
-        0u64..30,
-        0u64..10,
-        0u64..6,
-        0u64..5,
-        0u64..3,
-    )
-        .prop_map(|(w, last, h, d, wk, m, y)| {
+    (prop::option::of(1i64..2000), 0u64..4, 0u64..30, 0u64..10, 0u64..6, 0u64..5, 0u64..3).prop_map(
+        |(w, last, h, d, wk, m, y)| {
             let mut r = Rules {
                 within_secs: w.map(|h| h * 3600),
                 last,
@@ -56,7 +44,8 @@ fn arb_rules() -> impl Strategy<Value = Rules> {
                 r.daily = 1;
             }
             r
-        })
+        },
+    )
 }
 
 proptest! {

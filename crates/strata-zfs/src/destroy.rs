@@ -84,6 +84,38 @@ pub fn parse_destroy_preview(output: &[u8]) -> Result<DestroyPreview, crate::tab
     Ok(p)
 }
 
+/// What the last-moment re-check needs of a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Current {
+    pub snapshot: String,
+    pub guid: Option<String>,
+    pub createtxg: Option<u64>,
+    pub userrefs: u64,
+}
+
+/// `zfs list -H -p -t snapshot -o name,guid,createtxg,userrefs -d 1 DATASET...`: the lean listing
+/// a re-check before destroying needs (no user properties, which cost ZFS extra work per snapshot).
+pub fn recheck_command(datasets: &[String]) -> Cmd {
+    zfs_read()
+        .args(["list", "-H", "-p", "-t", "snapshot", "-o", "name,guid,createtxg,userrefs", "-d", "1"])
+        .args(datasets)
+}
+
+/// Parses [`recheck_command`] output.
+pub fn parse_recheck(output: &[u8]) -> Result<Vec<Current>, crate::table::ParseError> {
+    let mut v = Vec::new();
+    for (i, r) in crate::table::rows(output, 4)?.into_iter().enumerate() {
+        let err = |message: String| crate::table::ParseError { line: i + 1, message, text: r.join("\t") };
+        v.push(Current {
+            snapshot: r[0].to_string(),
+            guid: crate::table::opt_str(r[1]).map(str::to_string),
+            createtxg: crate::table::opt_u64(r[2]).map_err(err)?,
+            userrefs: crate::table::opt_u64(r[3]).map_err(err)?.unwrap_or(0),
+        });
+    }
+    Ok(v)
+}
+
 /// `zfs bookmark DATASET@NAME DATASET#NAME`: keeps an incremental-send base after the snapshot goes.
 pub fn bookmark_command(dataset: &str, name: &str) -> Cmd {
     zfs_mutate().arg("bookmark").arg(format!("{dataset}@{name}")).arg(format!("{dataset}#{name}"))
@@ -168,6 +200,27 @@ mod tests {
         assert_eq!(batches("t", &["abc", "de"], 3), vec![vec!["abc"], vec!["de"]]);
         assert_eq!(batches("t", &["a", "b"], 100), vec![vec!["a", "b"]]);
         assert_eq!(destroy_command("tank/my data", &["a", "b"]).display(), "zfs destroy 'tank/my data@a,b'");
+    }
+
+    #[test]
+    fn parses_the_recheck_listing() {
+        // The real listing with holds; its columns are name,guid,createtxg,creation,used,referenced,userrefs.
+        let raw = fixtures::stdout("2.3", "list_snapshots_p_with_holds");
+        let rows: String = String::from_utf8(raw)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                format!("{}\t{}\t{}\t{}\n", f[0], f[1], f[2], f[6])
+            })
+            .collect();
+        let v = parse_recheck(rows.as_bytes()).unwrap();
+        assert!(v.iter().any(|c| c.userrefs > 0));
+        assert_eq!(v[0].snapshot, "tank@2023-08-08-00-00-06");
+        assert_eq!(
+            recheck_command(&["tank/my data".into()]).display(),
+            "zfs list -H -p -t snapshot -o name,guid,createtxg,userrefs -d 1 'tank/my data'"
+        );
     }
 
     #[test]
