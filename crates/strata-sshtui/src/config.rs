@@ -559,7 +559,9 @@ impl Loader<'_> {
                 }
                 _ => {
                     self.flush_tags(&block, &mut pending_tags);
-                    if kw == "ignoreunknown" && self.ignore_unknown.is_none() && chain.is_empty() {
+                    // ssh honours the first IgnoreUnknown of an active block; taken wherever it is
+                    // (`Host *` + `IgnoreUnknown UseKeychain` is the usual form).
+                    if kw == "ignoreunknown" && self.ignore_unknown.is_none() {
                         self.ignore_unknown = args.first().cloned();
                     }
                     validate(kw, &args, rest).map_err(|m| line_err(&fname, lineno, format!("{keyword}: {m}")))?;

@@ -128,6 +128,8 @@ fn refuses_what_ssh_refuses() {
         ("Host a\n  ProxyJump user@\n", false),
         ("Host a\n  IdentityFile\n", false),
         ("IgnoreUnknown foo*\nHost a\n  FooBar yes\n", true),
+        ("Host *\n  IgnoreUnknown UseKeychain,AddKeysToAgent\n  UseKeychain yes\n", true),
+        ("Host *\n  UseKeychain yes\n", false),
         ("Host a\n  Include /nonexistent/*.conf\n", true),
         ("Host a\n  Port ssh\n", true),
         ("Host a\n  PORT=2222\n  hostname=\"x y\"\n", true),
