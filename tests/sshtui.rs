@@ -309,11 +309,15 @@ fn picker_takes_host_records_on_stdin_instead_of_the_config() {
         .get_output()
         .stdout
         .clone();
+    let mut records = records;
+    // A record whose host ssh would take for an option is left out of the picker.
+    records.extend_from_slice(b"{\"host\":\"-oProxyCommand=touch pwned\"}\n");
     std::fs::write(env.path("records"), records).unwrap();
     // -F names a file that does not exist: the records are the source, not the configuration.
     let t = Tmux::start_with_stdin(&env, &["-F", "/nonexistent", "--print"], Some(&env.path("records")));
     let s = t.wait_for("the hosts from stdin", |s| s.contains("2/2"));
     assert!(s.contains("alpha-web") && s.contains("gamma-db") && !s.contains("beta-web"), "{s}");
+    assert!(!s.contains("ProxyCommand"), "{s}");
     t.text("gam");
     t.wait_for("gamma-db's values", |s| s.contains("1/2") && s.contains("10.1.2.3"));
     t.keys(&["Enter"]);

@@ -269,6 +269,12 @@ impl Picker {
     }
 }
 
+/// An alias that is safe as ssh's destination argument and in `ssh "$(strata sshtui --print)"`:
+/// not an option, no blanks or control characters.
+pub fn can_pass_to_ssh(alias: &str) -> bool {
+    !alias.is_empty() && !alias.starts_with('-') && !alias.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// Restores the terminal however the picker ends.
 struct TtyGuard;
 
@@ -292,6 +298,11 @@ pub fn run_terminal(
     ctx: &mut Ctx,
 ) -> Result<Outcome> {
     use ratatui::crossterm::{event, execute, terminal};
+    let (items, unsafe_aliases): (Vec<Item>, Vec<Item>) =
+        items.into_iter().partition(|it| can_pass_to_ssh(&it.rec.host));
+    for it in &unsafe_aliases {
+        ctx.info(format!("leaving out host {:?}: ssh would not read it as a destination", it.rec.host));
+    }
     if items.is_empty() {
         anyhow::bail!("no hosts: the configuration names no concrete Host alias");
     }
@@ -375,6 +386,15 @@ mod tests {
         p.key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL));
         assert_eq!(p.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)), Action::Choose("web1".into()));
         assert_eq!(p.key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)), Action::Cancel);
+    }
+
+    #[test]
+    fn options_and_blanks_never_reach_ssh() {
+        assert!(can_pass_to_ssh("web-1.example"));
+        assert!(!can_pass_to_ssh("-oProxyCommand=x"));
+        assert!(!can_pass_to_ssh("a b"));
+        assert!(!can_pass_to_ssh("a\nb"));
+        assert!(!can_pass_to_ssh(""));
     }
 
     #[test]
