@@ -790,7 +790,6 @@ fn parse_match(rest: &str) -> Result<Vec<(bool, Criterion)>, String> {
                     "user" => Criterion::User(arg),
                     "localuser" => Criterion::LocalUser(arg),
                     "exec" => Criterion::Exec(arg),
-                    "localnetwork" => return Err("Match localnetwork is not supported by strata-sshtui".into()),
                     _ => return Err(format!("Match: unsupported attribute {attr}")),
                 };
                 out.push((neg, c));
@@ -1253,7 +1252,14 @@ impl Config {
                             ('i', &uid),
                         ],
                     )
-                    .map_err(|m| line_err(&file, loc.line, format!("Match exec: {m}")))?;
+                    .map_err(|m| {
+                        let m = if m == "unknown key %C" {
+                            "%C (the connection hash) is not supported here".into()
+                        } else {
+                            m
+                        };
+                        line_err(&file, loc.line, format!("Match exec: {m}"))
+                    })?;
                     let out = runner
                         .output(&Cmd::read(&env.shell).args(["-c", expanded.as_str()]))
                         .map_err(|e| line_err(&file, loc.line, format!("Match exec '{expanded}': {e}")))?;

@@ -122,6 +122,8 @@ fn refuses_what_ssh_refuses() {
         ("Host a\n  HostName \"unterminated\n", false),
         ("Host a\n  User a b\n", false),
         ("Match bogus x\n", false),
+        ("Match localnetwork 127.0.0.0/8\n  User ln\n", false),
+        ("Match tagged x\n  User t\n", false),
         ("Match host\n", false),
         ("Match all host a\n", false),
         ("Host a\n  HostName %z.example\n", false),
