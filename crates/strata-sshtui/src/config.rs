@@ -386,6 +386,10 @@ impl Loader<'_> {
         let cfg = &mut self.cfg;
         for (i, seg) in cfg.segments.iter().enumerate() {
             let own_match = seg.conds.last().is_some_and(|&c| matches!(cfg.conds[c].kind, CondKind::Match(_)));
+            // Nothing to apply and no Match to evaluate: no host needs to visit it.
+            if seg.stmts.is_empty() && !own_match {
+                continue;
+            }
             let literal = seg.conds.iter().rev().find_map(|&c| match &cfg.conds[c].kind {
                 CondKind::Host(pats) if pats.iter().all(|(neg, p)| !neg && !p.contains(['*', '?'])) => Some(pats),
                 _ => None,
@@ -421,9 +425,8 @@ impl Loader<'_> {
         let bytes =
             std::fs::read(path).map_err(|source| ConfigError::Read { file: path.display().to_string(), source })?;
         let text = String::from_utf8_lossy(&bytes);
-        let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
-        self.cache.insert(path.to_path_buf(), lines.clone());
-        Ok(lines)
+        // Read again only if Included twice; no copy kept otherwise.
+        Ok(text.split('\n').map(str::to_string).collect())
     }
 
     /// Reads one file. `outer` is the condition chain of the block an Include sits in: the
@@ -446,7 +449,8 @@ impl Loader<'_> {
         let lines = self.text_of(path)?;
         let file = self.cfg.files.len();
         self.cfg.files.push(path.to_path_buf());
-        self.cfg.lines.push(lines.clone());
+        // Filled in at the end (Includes met on the way add their own files after this one).
+        self.cfg.lines.push(Vec::new());
         let fname = path.display().to_string();
         let mut chain: Vec<usize> = outer.to_vec();
         let mut block: Option<OpenBlock> = None;
@@ -472,7 +476,7 @@ impl Loader<'_> {
                 continue;
             }
             let lower = keyword.to_ascii_lowercase();
-            let Some(kw) = KEYWORDS.iter().copied().find(|k| *k == lower) else {
+            let Some(kw) = KEYWORDS.binary_search(&lower.as_str()).ok().map(|i| KEYWORDS[i]) else {
                 if self.ignore_unknown.as_deref().is_some_and(|pats| match_pattern_list(&lower, pats, true) == 1) {
                     continue;
                 }
@@ -573,6 +577,7 @@ impl Loader<'_> {
             }
         }
         self.flush_tags(&block, &mut pending_tags);
+        self.cfg.lines[file] = lines;
         Ok(())
     }
 
@@ -1060,7 +1065,8 @@ struct Opts {
     /// `Some(None)`: ProxyJump none.
     jump: Option<Option<Jump>>,
     identity: Vec<String>,
-    set: HashSet<&'static str>,
+    /// Keywords that obtained their value (a handful: a list beats hashing).
+    set: Vec<&'static str>,
     applied: Vec<Applied>,
 }
 
@@ -1078,7 +1084,7 @@ impl Config {
         if self.wants_final || o.canonicalize == Some(true) {
             // ssh sets HostName to the name it settled on: the second pass cannot change it.
             o.hostname = Some(host.clone());
-            o.set.insert("hostname");
+            o.set.push("hostname");
             self.pass(&host, alias, true, &mut o, env, runner)?;
             // A line read in both passes is shown once, as the first pass used it.
             let mut seen = HashSet::new();
@@ -1125,17 +1131,20 @@ impl Config {
         env: &Env,
         runner: &dyn Runner,
     ) -> Result<(), ConfigError> {
-        let mut results: HashMap<usize, bool> = HashMap::new();
+        // The conditions evaluated in this pass (few per host: a list beats hashing).
+        let mut results: Vec<(usize, bool)> = Vec::new();
+        let known =
+            |results: &Vec<(usize, bool)>, c: usize| results.iter().rev().find(|(k, _)| *k == c).map(|&(_, r)| r);
         'seg: for si in self.segments_for(host) {
             let seg = &self.segments[si];
             for (depth, &c) in seg.conds.iter().enumerate() {
                 let own = depth + 1 == seg.conds.len();
-                let r = match results.get(&c) {
-                    Some(&r) => r,
+                let r = match known(&results, c) {
+                    Some(r) => r,
                     None => {
                         let cond = &self.conds[c];
                         let r = self.eval_cond(cond, host, original, final_pass, o, env, runner)?;
-                        results.insert(c, r);
+                        results.push((c, r));
                         if r {
                             o.applied.push(Applied { loc: cond.loc, header: true, used: true });
                         }
@@ -1147,12 +1156,12 @@ impl Config {
                 if !r {
                     if !own
                         && let Some(&lc) = seg.conds.last()
-                        && !results.contains_key(&lc)
+                        && known(&results, lc).is_none()
                         && matches!(self.conds[lc].kind, CondKind::Match(_))
                     {
                         let cond = &self.conds[lc];
                         let r2 = self.eval_cond(cond, host, original, final_pass, o, env, runner)?;
-                        results.insert(lc, r2);
+                        results.push((lc, r2));
                     }
                     continue 'seg;
                 }
@@ -1274,7 +1283,14 @@ impl Config {
     }
 
     fn apply(&self, st: &Stmt, o: &mut Opts) -> Result<(), ConfigError> {
-        let first = |o: &mut Opts| o.set.insert(st.kw);
+        let first = |o: &mut Opts| {
+            if o.set.contains(&st.kw) {
+                false
+            } else {
+                o.set.push(st.kw);
+                true
+            }
+        };
         let used = match st.kw {
             "hostname" => {
                 first(o) && {
@@ -1434,6 +1450,11 @@ mod tests {
             got,
             [(1, true, true), (2, false, true), (3, true, true), (4, false, false), (5, false, true), (6, true, true)]
         );
+    }
+
+    #[test]
+    fn keywords_are_sorted_for_binary_search() {
+        assert!(KEYWORDS.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

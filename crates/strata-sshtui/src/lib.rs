@@ -200,6 +200,7 @@ pub fn host_records(
     tags: &[String],
 ) -> Result<Vec<(HostRecord, Vec<config::Applied>)>> {
     let mut out = Vec::new();
+    let files: Vec<String> = cfg.files.iter().map(|f| f.display().to_string()).collect();
     for a in &cfg.aliases {
         if let Some(p) = pattern
             && config::match_pattern_list(&a.name, p, false) != 1
@@ -218,7 +219,7 @@ pub fn host_records(
             port: r.port,
             proxyjump: r.proxyjump,
             identityfile: r.identityfile,
-            source_file: Some(cfg.files[a.loc.file].display().to_string()),
+            source_file: Some(files[a.loc.file].clone()),
             source_line: Some(a.loc.line),
             tags: a.tags.clone(),
         };
