@@ -31,7 +31,7 @@ pub struct DiffArgs {
     /// Only these file types (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND")]
     pub kind: Vec<KindArg>,
-    /// Only paths at or below PATH (either path of a rename); repeatable.
+    /// Only paths at or below the absolute PATH (either path of a rename); repeatable.
     #[arg(long, value_name = "PATH")]
     pub under: Vec<PathBuf>,
     /// Only paths matching the glob PATTERN (the whole path; `*` also matches `/`; either path of
@@ -234,6 +234,9 @@ impl Filter {
         let mut globs = Vec::new();
         for g in &a.glob {
             globs.push(glob::Pattern::new(g).map_err(|e| anyhow!("--glob {g:?}: {e}"))?);
+        }
+        if let Some(rel) = a.under.iter().find(|p| !p.is_absolute()) {
+            bail!("--under {}: give an absolute path (zfs diff paths start at the mountpoint)", rel.display());
         }
         let under = a
             .under

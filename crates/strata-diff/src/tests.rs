@@ -235,6 +235,9 @@ fn clear_errors_before_zfs_diff_runs() {
     let r = run_with(FakeRunner::new(), &[S1, "tank/var/log"], Format::Json);
     assert!(r.result.unwrap_err().to_string().contains("not of tank/var/log"));
 
+    let r = run_with(FakeRunner::new(), &[S1, "--under", "srv"], Format::Json);
+    assert!(r.result.unwrap_err().to_string().contains("give an absolute path"));
+
     let r = run_with(FakeRunner::new(), &["@x"], Format::Json);
     assert!(r.result.unwrap_err().to_string().contains("full snapshot name"));
 
