@@ -321,3 +321,27 @@ fn refuses_an_included_file_others_may_write_like_ssh() {
     std::fs::set_permissions(&inc, std::fs::Permissions::from_mode(0o644)).unwrap();
     assert!(Config::load(&Source::File(dot_ssh.join("cfg")), &env).is_ok());
 }
+
+/// Without -F both read ~/.ssh/config (from the password database's home) and /etc/ssh/ssh_config
+/// with its Includes: whatever this machine has, the answers agree.
+#[test]
+fn default_files_agree_with_ssh_g() {
+    let env = Env::current();
+    let cfg = Config::load(&Source::Default, &env).expect("the default configuration loads");
+    let mut names: Vec<String> = cfg.aliases.iter().take(20).map(|a| a.name.clone()).collect();
+    names.extend(["example.org", "localhost", "Mixed.Case"].map(String::from));
+    for name in &names {
+        let r = cfg.resolve(name, &env, &SystemRunner).unwrap();
+        let out = Command::new("ssh").args(["-G", "--", name]).env("HOME", &env.home).output().unwrap();
+        assert!(out.status.success(), "ssh -G {name}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let get = |k: &str| -> Vec<String> {
+            text.lines().filter_map(|l| l.strip_prefix(k).and_then(|v| v.strip_prefix(' '))).map(String::from).collect()
+        };
+        assert_eq!(get("hostname"), [r.hostname.clone()], "{name}: hostname");
+        assert_eq!(get("user"), [r.user.clone()], "{name}: user");
+        assert_eq!(get("port"), [r.port.to_string()], "{name}: port");
+        assert_eq!(get("proxyjump"), r.proxyjump.iter().cloned().collect::<Vec<_>>(), "{name}: proxyjump");
+        assert_eq!(get("identityfile"), r.identityfile, "{name}: identityfile");
+    }
+}
