@@ -338,8 +338,8 @@ fn default_files_agree_with_ssh_g() {
         let get = |k: &str| -> Vec<String> {
             text.lines().filter_map(|l| l.strip_prefix(k).and_then(|v| v.strip_prefix(' '))).map(String::from).collect()
         };
-        assert_eq!(get("hostname"), [r.hostname.clone()], "{name}: hostname");
-        assert_eq!(get("user"), [r.user.clone()], "{name}: user");
+        assert_eq!(get("hostname"), std::slice::from_ref(&r.hostname), "{name}: hostname");
+        assert_eq!(get("user"), std::slice::from_ref(&r.user), "{name}: user");
         assert_eq!(get("port"), [r.port.to_string()], "{name}: port");
         assert_eq!(get("proxyjump"), r.proxyjump.iter().cloned().collect::<Vec<_>>(), "{name}: proxyjump");
         assert_eq!(get("identityfile"), r.identityfile, "{name}: identityfile");
