@@ -900,6 +900,10 @@ fn parse_jump_syntax(s: &str) -> Result<Option<Jump>, String> {
 /// `[user@]host[:port]` or `ssh://[user@]host[:port]`.
 fn parse_hop(h: &str) -> Result<(Option<String>, String, Option<u16>), String> {
     let bad = || format!("invalid ProxyJump hop '{h}'");
+    // OpenSSH 9.2 refuses a bracketed address in an ssh:// hop.
+    if h.starts_with("ssh://") && h.contains('[') {
+        return Err(bad());
+    }
     let s = h.strip_prefix("ssh://").unwrap_or(h);
     let s = if h.starts_with("ssh://") { s.trim_end_matches('/') } else { s };
     let (user, hostport) = match s.rfind('@') {
@@ -920,9 +924,10 @@ fn parse_hop(h: &str) -> Result<(Option<String>, String, Option<u16>), String> {
         };
         (host.to_string(), port)
     } else {
+        // Without brackets the first `:` ends the host (so `::1` is refused, as ssh does).
         match hostport.split_once(':') {
-            Some((h2, p)) if !p.contains(':') => (h2.to_string(), Some(parse_port(p).ok_or_else(bad)?)),
-            Some(_) => (hostport.to_string(), None),
+            Some((h2, "")) => (h2.to_string(), None),
+            Some((h2, p)) => (h2.to_string(), Some(parse_port(p).ok_or_else(bad)?)),
             None => (hostport.to_string(), None),
         }
     };
