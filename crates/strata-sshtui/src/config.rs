@@ -969,6 +969,47 @@ fn glob_sorted(pattern: &str) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
+/// The canonical text of a numeric address (`10.1` is `10.0.0.1`, `::0001` is `::1`), as ssh's
+/// getaddrinfo(AI_NUMERICHOST) and getnameinfo(NI_NUMERICHOST) give it; `None` for a name.
+pub fn numeric_address(host: &str) -> Option<String> {
+    // Most names hold a letter no address can: no need to ask libc.
+    if host.is_empty() || !host.bytes().all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'x' | b'X' | b'%'))
+    {
+        return None;
+    }
+    let name = std::ffi::CString::new(host).ok()?;
+    // SAFETY: hints is zeroed then filled; getaddrinfo only reads name and hints and writes res,
+    // which is freed exactly once below; getnameinfo writes at most buf.len() bytes into buf.
+    unsafe {
+        let mut hints: libc::addrinfo = std::mem::zeroed();
+        hints.ai_family = libc::AF_UNSPEC;
+        hints.ai_socktype = libc::SOCK_STREAM;
+        hints.ai_flags = libc::AI_NUMERICHOST;
+        let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+        if libc::getaddrinfo(name.as_ptr(), std::ptr::null(), &hints, &mut res) != 0 || res.is_null() {
+            return None;
+        }
+        let mut out = None;
+        if (*res).ai_next.is_null() {
+            let mut buf = [0 as libc::c_char; 1025];
+            if libc::getnameinfo(
+                (*res).ai_addr,
+                (*res).ai_addrlen,
+                buf.as_mut_ptr(),
+                buf.len() as libc::socklen_t,
+                std::ptr::null_mut(),
+                0,
+                libc::NI_NUMERICHOST,
+            ) == 0
+            {
+                out = Some(std::ffi::CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned());
+            }
+        }
+        libc::freeaddrinfo(res);
+        out
+    }
+}
+
 /// ssh's match_pattern: `*` and `?` wildcards, case-sensitive.
 pub fn match_pattern(s: &[u8], p: &[u8]) -> bool {
     let (mut si, mut pi) = (0, 0);
@@ -1080,12 +1121,17 @@ impl Config {
     pub fn resolve(&self, alias: &str, env: &Env, runner: &dyn Runner) -> Result<Resolved, ConfigError> {
         let mut o = Opts::default();
         self.pass(alias, alias, false, &mut o, env, runner)?;
-        let mut host = match &o.hostname {
+        let host = match &o.hostname {
             Some(h) => percent_expand(h, &[('h', alias)])
                 .map_err(|m| ConfigError::Other(format!("HostName of {alias}: {m}")))?,
             None => alias.to_string(),
         };
-        host.make_ascii_lowercase();
+        // ssh writes a numeric address in its canonical form (getnameinfo's), and lowercases names.
+        let host = match numeric_address(&host) {
+            Some(canon) if !canon.eq_ignore_ascii_case(&host) => canon,
+            Some(_) => host,
+            None => host.to_ascii_lowercase(),
+        };
         if self.wants_final || o.canonicalize == Some(true) {
             // ssh sets HostName to the name it settled on: the second pass cannot change it.
             o.hostname = Some(host.clone());
@@ -1460,6 +1506,15 @@ mod tests {
     #[test]
     fn keywords_are_sorted_for_binary_search() {
         assert!(KEYWORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn numeric_addresses_take_their_canonical_form() {
+        assert_eq!(numeric_address("10.1").as_deref(), Some("10.0.0.1"));
+        assert_eq!(numeric_address("::0001").as_deref(), Some("::1"));
+        assert_eq!(numeric_address("web.example.com"), None);
+        assert_eq!(resolve("Host a\n HostName 127.1\n", "a").hostname, "127.0.0.1");
+        assert_eq!(resolve("Host a\n HostName FE80::1\n", "a").hostname, "FE80::1");
     }
 
     #[test]

@@ -189,7 +189,10 @@ fn option_line(r: &mut Rng) -> String {
     let (k, v) = match r.below(8) {
         7 if r.below(4) == 0 => ("CanonicalizeHostname", "yes".to_string()),
         7 => ("HostName", "%h".to_string()),
-        0 => ("HostName", r.pick(&["%h.ex", "fixed.EX", "h-%h", "10.0.0.1", "db.x"]).to_string()),
+        0 => (
+            "HostName",
+            r.pick(&["%h.ex", "fixed.EX", "h-%h", "10.0.0.1", "db.x", "10.1", "::0001", "CAFE::1"]).to_string(),
+        ),
         1 => ("User", r.pick(&["u1", "u2", "deploy", "root"]).to_string()),
         2 => ("Port", format!("{}", 2200 + r.below(9))),
         3 => ("ProxyJump", r.pick(&["j1", "u@j2:2222", "none", "a@b,c@d:3"]).to_string()),
