@@ -1010,6 +1010,16 @@ pub fn numeric_address(host: &str) -> Option<String> {
     }
 }
 
+/// ssh's %C: the SHA-1 of the local host name, the host, the port and the remote user, in hex.
+fn connection_hash(this_host: &str, host: &str, port: &str, user: &str) -> String {
+    use sha1::{Digest, Sha1};
+    let mut h = Sha1::new();
+    for part in [this_host, host, port, user] {
+        h.update(part.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// ssh's match_pattern: `*` and `?` wildcards, case-sensitive.
 pub fn match_pattern(s: &[u8], p: &[u8]) -> bool {
     let (mut si, mut pi) = (0, 0);
@@ -1297,9 +1307,11 @@ impl Config {
                     let port_s = port.to_string();
                     let uid = env.uid.to_string();
                     let keyalias = o.host_key_alias.clone().unwrap_or_else(|| host.clone());
+                    let conn_hash = connection_hash(&env.hostname, &host, &port_s, &ruser);
                     let expanded = percent_expand(
                         cmd,
                         &[
+                            ('C', &conn_hash),
                             ('L', &short),
                             ('d', &home),
                             ('h', &host),
@@ -1312,14 +1324,7 @@ impl Config {
                             ('i', &uid),
                         ],
                     )
-                    .map_err(|m| {
-                        let m = if m == "unknown key %C" {
-                            "%C (the connection hash) is not supported here".into()
-                        } else {
-                            m
-                        };
-                        line_err(&file, loc.line, format!("Match exec: {m}"))
-                    })?;
+                    .map_err(|m| line_err(&file, loc.line, format!("Match exec: {m}")))?;
                     let out = runner
                         .output(&Cmd::read(&env.shell).args(["-c", expanded.as_str()]))
                         .map_err(|e| line_err(&file, loc.line, format!("Match exec '{expanded}': {e}")))?;

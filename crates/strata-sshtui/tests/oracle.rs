@@ -229,7 +229,16 @@ fn header_line(r: &mut Rng) -> String {
             match r.below(7) {
                 6 => format!(
                     "{neg}exec \"{}\"",
-                    r.pick(&["test %h = a1", "true", "false", "test %n = b1", "test %r = deploy", "test %p = 2202"])
+                    r.pick(&[
+                        "test %h = a1",
+                        "true",
+                        "false",
+                        "test %n = b1",
+                        "test %r = deploy",
+                        "test %p = 2202",
+                        "test %C = 3ad8725e03cf6b66ff5991862bf87132edd59bcc",
+                        "test -n %C%L%l%u%i%d%k"
+                    ])
                 ),
                 0 => format!("{neg}host {}", r.pick(PATTERNS)),
                 1 => format!("{neg}originalhost {}", r.pick(PATTERNS)),
