@@ -329,7 +329,6 @@ pub fn resolve(from: &str, to: Option<&str>, ctx: &Ctx) -> Result<Endpoints> {
                 (t.to_string(), Some(t.to_string()))
             }
         };
-        check_exist(ctx, from, to_arg.as_deref())?;
         return Ok(Endpoints { from: from.to_string(), to: to_name, to_arg });
     }
     check_dataset(from)?;
@@ -348,7 +347,8 @@ pub fn resolve(from: &str, to: Option<&str>, ctx: &Ctx) -> Result<Endpoints> {
     Ok(Endpoints { from: newest.snapshot.clone(), to: from.to_string(), to_arg: None })
 }
 
-/// One `zfs list` call: every name must exist.
+/// After zfs diff failed: one `zfs list` call that says which name does not exist (zfs diff itself
+/// only says "No such file or directory"). Not run before: it would cost every run a zfs call.
 fn check_exist(ctx: &Ctx, from: &str, to: Option<&str>) -> Result<()> {
     let cmd = strata_zfs::zfs_read().args(["list", "-H", "-o", "name", "-t", "snapshot,filesystem", from]).args(to);
     let out = ctx.runner.output(&cmd)?;
@@ -408,7 +408,16 @@ pub fn run(a: &DiffArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let mut lineno = 0u64;
     loop {
         buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
+        let n = match reader.read_until(b'\n', &mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                if lineno == 0 {
+                    check_exist(ctx, &ends.from, ends.to_arg.as_deref())?;
+                }
+                return Err(e.into());
+            }
+        };
+        if n == 0 {
             break;
         }
         lineno += 1;

@@ -245,10 +245,13 @@ fn clear_errors_before_zfs_diff_runs() {
     assert!(r.result.unwrap_err().to_string().contains("is a dataset"));
 
     let missing = "tank/var/log@nope";
-    let fake = FakeRunner::new().expect(&exists_argv(&[missing]), fixtures::output("2.3", "err_list_nonexistent_snap"));
+    let fake = FakeRunner::new()
+        .expect(&diff_argv(missing, None), fixtures::output("2.3", "err_diff_nonexistent"))
+        .expect(&exists_argv(&[missing]), fixtures::output("2.3", "err_list_nonexistent_snap"));
     let r = run_with(fake, &[missing], Format::Json);
     let e = r.result.unwrap_err().to_string();
     assert_eq!(e, "cannot compare: cannot open 'tank/var/log@nope': dataset does not exist");
+    assert_eq!(r.argvs.len(), 2, "zfs list runs only after zfs diff failed");
 
     let mut argv = list_argv();
     *argv.last_mut().unwrap() = "tank/does-not-exist".into();
