@@ -1,1 +1,3 @@
-fn main() { strata_core::cli::main(&strata_diff::TOOL) }
+fn main() {
+    strata_core::cli::main(&strata_diff::TOOL)
+}

@@ -1,1 +1,3 @@
-fn main() { strata_core::cli::main(&strata_harden_check::TOOL) }
+fn main() {
+    strata_core::cli::main(&strata_harden_check::TOOL)
+}

@@ -1,1 +1,3 @@
-fn main() { strata_core::cli::main(&strata_snapshot::TOOL) }
+fn main() {
+    strata_core::cli::main(&strata_snapshot::TOOL)
+}

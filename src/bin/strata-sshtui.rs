@@ -1,1 +1,3 @@
-fn main() { strata_core::cli::main(&strata_sshtui::TOOL) }
+fn main() {
+    strata_core::cli::main(&strata_sshtui::TOOL)
+}

@@ -1,1 +1,3 @@
-fn main() { strata_cli::main() }
+fn main() {
+    strata_cli::main()
+}
