@@ -7,7 +7,8 @@ B=$'\e[1m' R=$'\e[0m'
 say() { printf '\n%s== %s%s\n' "$B" "$*" "$R"; }
 show() { printf '%s$ %s%s\n' "$B" "$*" "$R"; "$@"; }
 # strata-diff exits 1 when it found changes (like diff(1)); that is an answer, not a failure.
-show_answer() { printf '%s$ %s%s\n' "$B" "$*" "$R"; "$@" || [ $? -eq 1 ]; }
+answer() { "$@" || [ $? -eq 1 ]; }
+show_answer() { printf '%s$ %s%s\n' "$B" "$*" "$R"; answer "$@"; }
 
 say "A server's pool: tank/srv/docker/victim.org (a compose stack) and tank/var/log"
 zpool create -f tank /dev/vda
@@ -36,12 +37,14 @@ show strata snapshot create -r tank/srv/docker/victim.org
 show strata snapshot list -r tank --format table
 
 say "2. The stack changes: a new image tag, a new upload, a deleted file"
-sed -i 's/nginx:1.25/nginx:1.27/' "$S/docker-compose.yml"
+# rewritten in place (same file), as an editor that keeps the inode does
+compose=$(sed 's/nginx:1.25/nginx:1.27/' "$S/docker-compose.yml")
+printf '%s\n' "$compose" >"$S/docker-compose.yml"
 printf 'second upload\n' >"$S/data/uploads/b.txt"
 rm "$S/.env"
 show_answer strata diff tank/srv/docker/victim.org --format table
 printf '%s$ strata diff tank/srv/docker/victim.org | head -2%s\n' "$B" "$R"
-strata diff tank/srv/docker/victim.org | head -2
+answer strata diff tank/srv/docker/victim.org | head -2
 
 say "3. Retention: more snapshots over time, then a plan that explains itself"
 for i in 1 2 3 4; do
