@@ -85,8 +85,8 @@ fn listing() -> Vec<u8> {
     let mut out = String::new();
     for l in all.lines().filter(|l| l.starts_with(&format!("{DS}@"))) {
         let f: Vec<&str> = l.split('\t').collect();
-        // name guid createtxg creation used referenced userrefs + the two user properties
-        out.push_str(&format!("{}\t-\t-\n", f.join("\t")));
+        // name guid createtxg creation used referenced userrefs
+        out.push_str(&format!("{}\n", f.join("\t")));
     }
     out.into_bytes()
 }

@@ -52,6 +52,18 @@ pub fn snapshot_command(args: &CreateArgs, name: &str) -> strata_core::runner::C
     cmd.args(args.datasets.iter().map(|d| format!("{d}@{name}")))
 }
 
+/// `--label`: a short word for people and filters (`--label hourly`), so no control character
+/// (a newline or tab in a property value is what forges rows in other tools' listings).
+pub fn check_label(l: &str) -> Result<(), String> {
+    if l.len() > 255 {
+        return Err(format!("--label: at most 255 bytes, this one has {}", l.len()));
+    }
+    if let Some(c) = l.chars().find(|c| c.is_control()) {
+        return Err(format!("--label: control character {c:?} is not allowed (in {:?})", l));
+    }
+    Ok(())
+}
+
 /// Which of `names` exist already (one zfs list call; ZFS lists those that exist).
 fn existing(ctx: &Ctx, names: &[String]) -> Result<Vec<String>> {
     let out = ctx.runner.output(&snapshot::list_names_command(names))?;
@@ -74,10 +86,8 @@ pub fn run(args: &CreateArgs, ctx: &mut Ctx, show_records: bool) -> Result<Outco
     for d in &args.datasets {
         strata_zfs::name::check_snapshot_part(d, &name).map_err(|e| ExitError::new(2, e.to_string()))?;
     }
-    if let Some(l) = &args.label
-        && (l.len() > 8191 || l.contains('\0'))
-    {
-        return Err(ExitError::new(2, "--label: a user property value is at most 8191 bytes and has no NUL").into());
+    if let Some(l) = &args.label {
+        check_label(l).map_err(|e| ExitError::new(2, e))?;
     }
     // Every snapshot the call will make.
     let datasets: Vec<String> = if args.recursive {
@@ -104,9 +114,9 @@ pub fn run(args: &CreateArgs, ctx: &mut Ctx, show_records: bool) -> Result<Outco
         return Err(e.into());
     }
     if show_records && !ctx.runner.dry_run() {
-        let out = ctx.runner.run(&snapshot::list_names_command(&targets))?;
-        for r in snapshot::parse_list(&out.stdout)? {
-            ctx.out.write(&r)?;
+        let l = strata_zfs::listing::list(ctx.runner.as_ref(), strata_zfs::listing::Scope::Snapshots(&targets))?;
+        for r in &l.records {
+            ctx.out.write(r)?;
         }
     }
     Ok(Outcome::Success)
@@ -150,9 +160,26 @@ mod tests {
     }
 
     #[test]
+    fn labels_hold_no_control_character() {
+        assert!(check_label("before upgrade").is_ok());
+        assert!(check_label("hourly").is_ok());
+        for bad in ["x\ntank/victim@v1", "a\tb", "\u{1b}]0;owned\u{7}", "nul\0", &"x".repeat(256)] {
+            assert!(check_label(bad).is_err(), "{bad:?}");
+        }
+        // and nothing runs
+        let mut a = args(&["tank/a"]);
+        a.label = Some("x\ny".into());
+        let clock = FixedClock("2023-08-08T00:00:06Z".parse().unwrap());
+        let mut ctx = Ctx::for_test(Box::new(FakeRunner::new()), Box::new(clock), Box::new(std::io::sink()), Format::Json);
+        let e = run(&a, &mut ctx, false).unwrap_err();
+        assert_eq!(strata_core::exit::code_of(&e), 2);
+        assert!(e.to_string().contains("control character"), "{e}");
+    }
+
+    #[test]
     fn a_clash_makes_nothing() {
         let targets = vec!["tank/var/log@2023-08-08-00-00-06".to_string(), "tank/a@2023-08-08-00-00-06".to_string()];
-        let row = "tank/var/log@2023-08-08-00-00-06\t1\t2\t1691452806\t0\t0\t0\t-\t-\n";
+        let row = "tank/var/log@2023-08-08-00-00-06\t1\t2\t1691452806\t0\t0\t0\n";
         let fake = FakeRunner::new().expect(
             &argv(&snapshot::list_names_command(&targets)),
             Output {
@@ -176,7 +203,7 @@ mod tests {
         // Someone made the name between the check and the call: ZFS refuses it (real output).
         let targets = vec!["tank/var/log@2023-08-08-00-00-06".to_string()];
         let list = argv(&snapshot::list_names_command(&targets));
-        let row = "tank/var/log@2023-08-08-00-00-06\t1\t2\t1691452806\t0\t0\t0\t-\t-\n";
+        let row = "tank/var/log@2023-08-08-00-00-06\t1\t2\t1691452806\t0\t0\t0\n";
         let a = args(&["tank/var/log"]);
         let fake = FakeRunner::new()
             .expect(

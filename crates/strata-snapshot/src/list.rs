@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use clap::Args;
 use strata_core::{Ctx, Outcome};
-use strata_zfs::snapshot::{self, SnapshotRecord};
+use strata_zfs::listing::{self, Listing, Scope};
 
 #[derive(Debug, Clone, Args)]
 pub struct ListArgs {
@@ -21,22 +21,37 @@ pub struct ListArgs {
     pub label: Option<String>,
 }
 
-/// The snapshot records, filtered as asked, sorted by dataset then createtxg.
-pub fn list(ctx: &Ctx, args: &ListArgs) -> Result<Vec<SnapshotRecord>> {
-    let cmd = snapshot::list_command(&args.datasets, args.recursive);
-    let out = ctx.runner.run(&cmd)?;
-    let mut v = snapshot::parse_list(&out.stdout).with_context(|| format!("reading `{cmd}`"))?;
-    v.retain(|r| {
+/// The snapshot records, filtered as asked, sorted by dataset then createtxg, and the datasets
+/// whose snapshots could not be read safely (left out).
+pub fn list(ctx: &Ctx, args: &ListArgs) -> Result<Listing> {
+    let scope = Scope::Datasets { datasets: &args.datasets, recursive: args.recursive };
+    let mut l = listing::list(ctx.runner.as_ref(), scope).context("cannot list the snapshots")?;
+    l.records.retain(|r| {
         (!args.managed || r.managed == Some(true)) && args.label.as_ref().is_none_or(|l| r.label.as_ref() == Some(l))
     });
-    Ok(v)
+    Ok(l)
+}
+
+/// Says on stderr which datasets were left out; the exit status the run ends with (2 when any).
+pub fn report_bad(ctx: &Ctx, bad: &[listing::BadDataset]) -> Outcome {
+    for b in bad {
+        // An error, so even --quiet shows it.
+        eprintln!(
+            "{}: error: the snapshots of {} are left out: {}",
+            ctx.tool,
+            strata_core::sanitize::for_terminal(&b.dataset),
+            strata_core::sanitize::for_terminal(&b.reason)
+        );
+    }
+    if bad.is_empty() { Outcome::Success } else { Outcome::Code(strata_core::exit::ERROR) }
 }
 
 pub fn run(args: &ListArgs, ctx: &mut Ctx) -> Result<Outcome> {
-    for r in list(ctx, args)? {
-        ctx.out.write(&r)?;
+    let l = list(ctx, args)?;
+    for r in &l.records {
+        ctx.out.write(r)?;
     }
-    Ok(Outcome::Success)
+    Ok(report_bad(ctx, &l.bad))
 }
 
 #[cfg(test)]
@@ -48,12 +63,21 @@ mod tests {
 
     #[test]
     fn one_call_filters_and_sorts() {
-        let listing = "tank/b@s2\t22\t9\t1691452806\t0\t100\t0\ton\tx\n\
-                       tank/a@s1\t11\t7\t1691452800\t0\t100\t1\ton\t-\n\
-                       tank/a@other\t12\t8\t1691452801\t0\t100\t0\t-\t-\n";
-        let argv = snapshot::list_command(&["tank".into()], true);
-        let argv: Vec<String> = argv.argv().iter().map(|a| a.to_string_lossy().into_owned()).collect();
-        let fake = FakeRunner::new().expect(&argv, Output::ok(listing));
+        let rows = "tank/b@s2\t22\t9\t1691452806\t0\t100\t0\n\
+                    tank/a@s1\t11\t7\t1691452800\t0\t100\t1\n\
+                    tank/a@other\t12\t8\t1691452801\t0\t100\t0\n";
+        let props = "tank/b@s2\tstrata:managed\tlocal\ton\ntank/b@s2\tstrata:label\tlocal\tx\n\
+                     tank/a@s1\tstrata:managed\tlocal\ton\ntank/a@s1\tstrata:label\t-\t-\n\
+                     tank/a@other\tstrata:managed\t-\t-\ntank/a@other\tstrata:label\t-\t-\n";
+        let ds = vec!["tank".to_string()];
+        let scope = Scope::Datasets { datasets: &ds, recursive: true };
+        let argv = |c: strata_core::runner::Cmd| -> Vec<String> {
+            c.argv().iter().map(|a| a.to_string_lossy().into_owned()).collect()
+        };
+        let fake = FakeRunner::new()
+            .expect(&argv(listing::version_command()), Output::ok("zfs-2.1.11-1+deb12u1\n"))
+            .expect(&argv(strata_zfs::snapshot::scoped_list_command(scope)), Output::ok(rows))
+            .expect(&argv(listing::props_command(scope)), Output::ok(props));
         let ctx = Ctx::for_test(
             Box::new(fake),
             Box::new(FixedClock(jiff::Timestamp::UNIX_EPOCH)),
@@ -61,7 +85,7 @@ mod tests {
             Format::Json,
         );
         let args = ListArgs { datasets: vec!["tank".into()], recursive: true, managed: true, label: None };
-        let v = list(&ctx, &args).unwrap();
+        let v = list(&ctx, &args).unwrap().records;
         let names: Vec<&str> = v.iter().map(|r| r.snapshot.as_str()).collect();
         assert_eq!(names, ["tank/a@s1", "tank/b@s2"]);
         assert_eq!(v[0].userrefs, Some(1));

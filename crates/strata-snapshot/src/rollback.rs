@@ -165,9 +165,9 @@ mod tests {
         c.argv().iter().map(|a| a.to_string_lossy().into_owned()).collect()
     }
 
-    const LIST: &str = "t/a@s1\t1\t10\t1691452800\t0\t0\t0\ton\t-\n\
-                        t/a@s2\t2\t11\t1691452801\t0\t0\t0\ton\t-\n\
-                        t/a@s3\t3\t12\t1691452802\t0\t0\tHOLD\ton\t-\n";
+    const LIST: &str = "t/a@s1\t1\t10\t1691452800\t0\t0\t0\n\
+                        t/a@s2\t2\t11\t1691452801\t0\t0\t0\n\
+                        t/a@s3\t3\t12\t1691452802\t0\t0\tHOLD\n";
 
     fn ctx(fake: FakeRunner, out: Box<dyn Write>) -> Ctx {
         Ctx::for_test(Box::new(fake), Box::new(FixedClock(jiff::Timestamp::UNIX_EPOCH)), out, Format::Json)

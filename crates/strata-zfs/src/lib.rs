@@ -8,6 +8,7 @@ pub mod destroy;
 pub mod diff;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
+pub mod listing;
 pub mod name;
 pub mod quota;
 pub mod snapshot;

@@ -7,7 +7,7 @@ use strata_core::output::Record;
 use strata_core::runner::Cmd;
 
 use crate::table::{self, ParseError};
-use crate::{PROP_LABEL, PROP_MANAGED, zfs_read};
+use crate::zfs_read;
 
 /// One snapshot, as `strata-snapshot list` prints it and every ZFS tool reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -109,28 +109,36 @@ pub mod rfc3339 {
     }
 }
 
-/// The properties `list_command` asks for, in order.
-pub const LIST_PROPERTIES: &[&str] =
-    &["name", "guid", "createtxg", "creation", "used", "referenced", "userrefs", PROP_MANAGED, PROP_LABEL];
+/// The properties `list_command` asks for, in order: names and numbers only, never a user
+/// property, so every row of its `-H` output is one snapshot (ZFS names hold no tab or newline).
+/// The strata properties come from [`crate::listing::list`], which reads them safely.
+pub const LIST_PROPERTIES: &[&str] = &["name", "guid", "createtxg", "creation", "used", "referenced", "userrefs"];
+
+/// One `zfs list -H -p -t snapshot` call for the snapshots in `scope` (names and numbers only).
+pub fn scoped_list_command(scope: crate::listing::Scope<'_>) -> Cmd {
+    let cmd = zfs_read().args(["list", "-H", "-p", "-t", "snapshot", "-o"]).arg(LIST_PROPERTIES.join(","));
+    match scope {
+        crate::listing::Scope::Datasets { datasets, .. } if datasets.is_empty() => cmd,
+        crate::listing::Scope::Datasets { datasets, recursive: true } => cmd.arg("-r").args(datasets),
+        crate::listing::Scope::Datasets { datasets, recursive: false } => cmd.args(["-d", "1"]).args(datasets),
+        crate::listing::Scope::Snapshots(names) => cmd.args(names),
+    }
+}
 
 /// One `zfs list -H -p -t snapshot` call for all snapshots of `datasets` (all pools when empty);
 /// `recursive` includes descendants, otherwise only the datasets' own snapshots (`-d 1`).
 pub fn list_command(datasets: &[String], recursive: bool) -> Cmd {
-    let mut cmd = zfs_read().args(["list", "-H", "-p", "-t", "snapshot", "-o"]).arg(LIST_PROPERTIES.join(","));
-    if !datasets.is_empty() {
-        cmd = if recursive { cmd.arg("-r") } else { cmd.args(["-d", "1"]) };
-        cmd = cmd.args(datasets);
-    }
-    cmd
+    scoped_list_command(crate::listing::Scope::Datasets { datasets, recursive })
 }
 
 /// One `zfs list -H -p -t snapshot` call for the named snapshots (`DATASET@NAME`...), same columns
 /// as [`list_command`]. ZFS lists those that exist and exits 1 naming the others.
 pub fn list_names_command(snapshots: &[String]) -> Cmd {
-    zfs_read().args(["list", "-H", "-p", "-t", "snapshot", "-o"]).arg(LIST_PROPERTIES.join(",")).args(snapshots)
+    scoped_list_command(crate::listing::Scope::Snapshots(snapshots))
 }
 
-/// Parses the output of [`list_command`], sorted by dataset then createtxg.
+/// Parses the output of [`list_command`], sorted by dataset then createtxg. `managed` and `label`
+/// are unknown (`None`) here.
 pub fn parse_list(output: &[u8]) -> Result<Vec<SnapshotRecord>, ParseError> {
     let mut v = Vec::new();
     for (i, row) in table::rows(output, LIST_PROPERTIES.len())?.into_iter().enumerate() {
@@ -138,7 +146,10 @@ pub fn parse_list(output: &[u8]) -> Result<Vec<SnapshotRecord>, ParseError> {
         let (dataset, name) =
             crate::name::SnapshotName::split(row[0]).ok_or_else(|| err("not a snapshot name".into()))?;
         let creation = table::req_u64(row[3], "creation").map_err(err)?;
-        let created = Timestamp::from_second(creation as i64).map_err(|e| err(e.to_string()))?;
+        let created = i64::try_from(creation)
+            .ok()
+            .and_then(|s| Timestamp::from_second(s).ok())
+            .ok_or_else(|| err(format!("creation {creation} is out of range")))?;
         v.push(SnapshotRecord {
             r#type: "snapshot",
             snapshot: row[0].to_string(),
@@ -151,8 +162,8 @@ pub fn parse_list(output: &[u8]) -> Result<Vec<SnapshotRecord>, ParseError> {
             used_bytes: table::opt_u64(row[4]).map_err(err)?,
             referenced_bytes: table::opt_u64(row[5]).map_err(err)?,
             userrefs: table::opt_u64(row[6]).map_err(err)?,
-            managed: Some(table::opt_str(row[7]) == Some("on")),
-            label: table::opt_str(row[8]).map(str::to_string),
+            managed: None,
+            label: None,
         });
     }
     sort(&mut v);
@@ -243,14 +254,8 @@ mod tests {
     use crate::fixtures;
 
     fn fixture_rows(version: &str) -> Vec<u8> {
-        // The fixture asked for 7 columns; add the two user properties as unset ('-'), as ZFS prints them.
-        let raw = fixtures::stdout(version, "list_snapshots_p");
-        let mut out = Vec::new();
-        for line in raw.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            out.extend_from_slice(line);
-            out.extend_from_slice(b"\t-\t-\n");
-        }
-        out
+        // The fixture asked for the same 7 columns.
+        fixtures::stdout(version, "list_snapshots_p")
     }
 
     #[test]
@@ -267,7 +272,7 @@ mod tests {
         assert_eq!(first.createtxg, Some(19));
         assert_eq!(first.created_unix, 1795636744);
         assert_eq!(first.referenced_bytes, Some(25600));
-        assert_eq!(first.managed, Some(false));
+        assert_eq!(first.managed, None);
         assert!(
             v.windows(2).all(|w| (w[0].dataset.as_str(), w[0].createtxg) <= (w[1].dataset.as_str(), w[1].createtxg))
         );
@@ -289,7 +294,7 @@ mod tests {
     fn list_command_is_one_call() {
         assert_eq!(
             list_command(&["tank/my data".into()], true).display(),
-            "zfs list -H -p -t snapshot -o name,guid,createtxg,creation,used,referenced,userrefs,strata:managed,strata:label -r 'tank/my data'"
+            "zfs list -H -p -t snapshot -o name,guid,createtxg,creation,used,referenced,userrefs -r 'tank/my data'"
         );
         assert!(list_command(&["tank".into()], false).display().ends_with("-d 1 tank"));
     }
