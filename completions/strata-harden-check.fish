@@ -6,7 +6,7 @@ plain\t'The record\'s key field alone, one per line (a name, a path, a host alia
 complete -c strata-harden-check -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c strata-harden-check -l lock -d 'Refuse to run (exit 75) while another run holds this lock; the default path is /run/lock/TOOL.lock for root' -r -F
+complete -c strata-harden-check -l lock -d 'Refuse to run (exit 75) while another run holds this lock: bare --lock takes /run/lock/TOOL.lock for root, --lock=PATH another file (the = is needed)' -r -F
 complete -c strata-harden-check -l root -d 'The directory whose unit files are read (its /etc/systemd/system, /run/systemd/system, /lib/systemd/system, /usr/lib/systemd/system, ...)' -r -F
 complete -c strata-harden-check -l profile -d 'Apply a portable profile to every unit, as systemd-analyze --profile does: a path to a drop-in file, or the name of a profile under /etc, /run or /usr/lib systemd/portable/profile/NAME/service.conf on this machine. It applies as a drop-in named profile.conf' -r -F
 complete -c strata-harden-check -l threshold -d 'Exit 1 when any unit\'s exposure is above N (0.0 to 10.0)' -r

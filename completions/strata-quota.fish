@@ -55,7 +55,7 @@ complete -c strata-quota -n "__fish_strata_quota_using_subcommand report" -l jso
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand report" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand report" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c strata-quota -n "__fish_strata_quota_using_subcommand set" -l lock -d 'Refuse to run (exit 75) while another run holds this lock; the default path is /run/lock/TOOL.lock for root' -r -F
+complete -c strata-quota -n "__fish_strata_quota_using_subcommand set" -l lock -d 'Refuse to run (exit 75) while another run holds this lock: bare --lock takes /run/lock/TOOL.lock for root, --lock=PATH another file (the = is needed)' -r -F
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand set" -l format -d 'Output format: a table on a terminal and NDJSON in a pipe by default' -r -f -a "auto\t'A table on a terminal, NDJSON otherwise'
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'

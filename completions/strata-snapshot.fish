@@ -73,7 +73,7 @@ complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand list" -l
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand list" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand list" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand rollback" -l lock -d 'Refuse to run (exit 75) while another run holds this lock; the default path is /run/lock/TOOL.lock for root' -r -F
+complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand rollback" -l lock -d 'Refuse to run (exit 75) while another run holds this lock: bare --lock takes /run/lock/TOOL.lock for root, --lock=PATH another file (the = is needed)' -r -F
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand rollback" -l format -d 'Output format: a table on a terminal and NDJSON in a pipe by default' -r -f -a "auto\t'A table on a terminal, NDJSON otherwise'
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'

@@ -82,7 +82,7 @@ complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from rollback" -l lock -d 'Refuse to run (exit 75) while another run holds this lock; the default path is /run/lock/TOOL.lock for root' -r -F
+complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from rollback" -l lock -d 'Refuse to run (exit 75) while another run holds this lock: bare --lock takes /run/lock/TOOL.lock for root, --lock=PATH another file (the = is needed)' -r -F
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from rollback" -l format -d 'Output format: a table on a terminal and NDJSON in a pipe by default' -r -f -a "auto\t'A table on a terminal, NDJSON otherwise'
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
@@ -200,7 +200,7 @@ complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_sub
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from plan" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from plan" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from plan" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from apply" -l lock -d 'Refuse to run (exit 75) while another run holds this lock; the default path is /run/lock/TOOL.lock for root' -r -F
+complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from apply" -l lock -d 'Refuse to run (exit 75) while another run holds this lock: bare --lock takes /run/lock/TOOL.lock for root, --lock=PATH another file (the = is needed)' -r -F
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from apply" -l format -d 'Output format: a table on a terminal and NDJSON in a pipe by default' -r -f -a "auto\t'A table on a terminal, NDJSON otherwise'
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
@@ -249,7 +249,7 @@ complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_sub
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from report" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from report" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from report" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from set" -l lock -d 'Refuse to run (exit 75) while another run holds this lock; the default path is /run/lock/TOOL.lock for root' -r -F
+complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from set" -l lock -d 'Refuse to run (exit 75) while another run holds this lock: bare --lock takes /run/lock/TOOL.lock for root, --lock=PATH another file (the = is needed)' -r -F
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from set" -l format -d 'Output format: a table on a terminal and NDJSON in a pipe by default' -r -f -a "auto\t'A table on a terminal, NDJSON otherwise'
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
@@ -307,7 +307,7 @@ plain\t'The record\'s key field alone, one per line (a name, a path, a host alia
 complete -c strata -n "__fish_strata_using_subcommand harden-check" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c strata -n "__fish_strata_using_subcommand harden-check" -l lock -d 'Refuse to run (exit 75) while another run holds this lock; the default path is /run/lock/TOOL.lock for root' -r -F
+complete -c strata -n "__fish_strata_using_subcommand harden-check" -l lock -d 'Refuse to run (exit 75) while another run holds this lock: bare --lock takes /run/lock/TOOL.lock for root, --lock=PATH another file (the = is needed)' -r -F
 complete -c strata -n "__fish_strata_using_subcommand harden-check" -l root -d 'The directory whose unit files are read (its /etc/systemd/system, /run/systemd/system, /lib/systemd/system, /usr/lib/systemd/system, ...)' -r -F
 complete -c strata -n "__fish_strata_using_subcommand harden-check" -l profile -d 'Apply a portable profile to every unit, as systemd-analyze --profile does: a path to a drop-in file, or the name of a profile under /etc, /run or /usr/lib systemd/portable/profile/NAME/service.conf on this machine. It applies as a drop-in named profile.conf' -r -F
 complete -c strata -n "__fish_strata_using_subcommand harden-check" -l threshold -d 'Exit 1 when any unit\'s exposure is above N (0.0 to 10.0)' -r

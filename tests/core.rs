@@ -4,12 +4,10 @@
 
 use predicates::prelude::*;
 
-use crate::util::{FakeBin, bin, bin_dir, in_pty};
+use crate::util::{FakeBin, SnapshotZfs, bin, bin_dir, daily_rows, in_pty};
 
-/// A stand-in `zfs` whose `list` prints `rows` snapshot rows in strata's list format.
-fn fake_zfs(rows: usize) -> FakeBin {
-    let fake = FakeBin::new();
-    let data = fake.dir.path().join("rows.tsv");
+/// A stand-in `zfs` with `rows` snapshots of tank/a (`@s0`.., creation from 2023-08-08).
+fn fake_zfs(rows: usize) -> SnapshotZfs {
     let mut text = String::new();
     for i in 0..rows {
         text.push_str(&format!(
@@ -19,16 +17,11 @@ fn fake_zfs(rows: usize) -> FakeBin {
             1691452806 + i as i64
         ));
     }
-    std::fs::write(&data, text).unwrap();
-    fake.script(
-        "zfs",
-        &format!("case \"$1\" in list) cat '{}';; *) echo \"unexpected: $*\" >&2; exit 99;; esac\n", data.display()),
-    );
-    fake
+    SnapshotZfs::new(&text)
 }
 
 /// PATH with the strata binaries first, then the stand-ins, then the system.
-fn with_bins(fake: &FakeBin) -> String {
+fn with_bins(fake: &SnapshotZfs) -> String {
     format!("{}:{}", bin_dir().display(), fake.path().to_string_lossy())
 }
 
@@ -137,4 +130,94 @@ fn format_auto_is_ndjson_in_a_pipe_and_csv_has_a_header() {
     let csv = String::from_utf8(csv).unwrap();
     assert!(csv.starts_with("type,snapshot,dataset,name,created,"), "{csv}");
     assert_eq!(csv.lines().count(), 3);
+}
+
+/// The README's cron line that holds the lock, exactly as written there.
+fn readme_cron_line() -> String {
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let lines: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.contains("prune apply") && l.contains("--lock") && l.starts_with("strata "))
+        .collect();
+    assert_eq!(lines.len(), 1, "the README should show one cron line with --lock: {lines:?}");
+    lines[0].to_string()
+}
+
+#[test]
+fn the_readme_cron_line_runs_once_at_a_time() {
+    let fake = SnapshotZfs::blocking_destroy(&daily_rows("tank/a", 9));
+    let dir = fake.dir().to_path_buf();
+    let line = readme_cron_line();
+    let run = || {
+        let mut c = std::process::Command::new("sh");
+        c.args(["-c", &line])
+            .env("PATH", with_bins(&fake))
+            .env("XDG_RUNTIME_DIR", &dir)
+            .env("STRATA_NOW", "2024-01-10T00:00:00Z")
+            .env_remove("NO_COLOR");
+        c
+    };
+    let mut first = run().stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    // Wait (without a deadline: the test harness has one) until the first run is destroying.
+    while !dir.join("started").exists() {
+        if let Some(st) = first.try_wait().unwrap() {
+            let out = first.wait_with_output().unwrap();
+            panic!("the first run ended before destroying ({st}): {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = run().output().unwrap();
+    std::fs::write(dir.join("release"), "").unwrap();
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(second.status.code(), Some(75), "second run: {}", String::from_utf8_lossy(&second.stderr));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("holds the lock"), "{second:?}");
+    assert!(first.status.success(), "first run: {first:?}");
+    assert!(first.stdout.is_empty() && first.stderr.is_empty(), "the cron line is silent: {first:?}");
+    let destroys: Vec<String> = fake.calls().into_iter().filter(|l| l.starts_with("destroy")).collect();
+    assert_eq!(destroys, ["destroy tank/a@s0,s1"], "only the first run destroys");
+}
+
+#[test]
+fn bare_lock_takes_the_default_path_and_lock_equals_path_a_given_one() {
+    let fake = fake_zfs(3);
+    let dir = tempfile::tempdir().unwrap();
+    // Bare --lock, before and after other flags and before a positional argument.
+    for args in [vec!["apply", "--yes", "--lock"], vec!["apply", "--lock", "--yes"]] {
+        bin("strata-prune")
+            .args(&args)
+            .env("PATH", fake.path())
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .write_stdin("")
+            .assert()
+            .code(0)
+            .stderr("");
+    }
+    // A positional argument after a bare --lock stays a positional argument.
+    let out = bin("strata-snapshot")
+        .args(["rollback", "--lock", "tank/a@s1", "--dry-run", "--json"])
+        .env("PATH", fake.path())
+        .env("XDG_RUNTIME_DIR", dir.path())
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let recs = crate::util::ndjson(&out);
+    assert_eq!(recs.last().unwrap()["result"], "would-roll-back", "{recs:?}");
+    assert_eq!(recs.last().unwrap()["snapshot"], "tank/a@s1");
+    let lock = dir.path().join("given.lock");
+    bin("strata-prune")
+        .args(["apply", "--yes"])
+        .arg(format!("--lock={}", lock.display()))
+        .env("PATH", fake.path())
+        .write_stdin("")
+        .assert()
+        .code(0);
+    assert!(lock.exists());
+    // The help says how to give a path.
+    bin("strata-prune")
+        .args(["apply", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--lock[=<PATH>]"));
 }

@@ -104,8 +104,16 @@ fn man_page(cmd: Command, doc: &ManDoc) -> Result<Vec<u8>> {
                         .get_value_names()
                         .and_then(|v| v.first().map(|s| s.to_string()))
                         .unwrap_or_else(|| arg.get_id().as_str().to_uppercase());
-                    head.push(roman(" "));
-                    head.push(italic(v));
+                    // An optional value must be attached (`--lock[=PATH]`): say so, as clap's help does.
+                    let optional = arg.get_num_args().is_some_and(|n| n.min_values() == 0);
+                    if optional && arg.is_require_equals_set() {
+                        head.push(roman("[="));
+                        head.push(italic(v));
+                        head.push(roman("]"));
+                    } else {
+                        head.push(roman(" "));
+                        head.push(italic(v));
+                    }
                 }
                 r.control("TP", []);
                 r.text(head);

@@ -70,10 +70,22 @@ pub struct MutateArgs {
     /// Do it without asking.
     #[arg(short, long)]
     pub yes: bool,
-    /// Refuse to run (exit 75) while another run holds this lock; the default path is
-    /// /run/lock/TOOL.lock for root.
-    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "", require_equals = true)]
-    pub lock: Option<std::path::PathBuf>,
+    /// Refuse to run (exit 75) while another run holds this lock: bare --lock takes
+    /// /run/lock/TOOL.lock for root, --lock=PATH another file (the = is needed).
+    // `Option<Option<_>>`: absent, bare, or with a value. The value needs `=`, so a bare `--lock`
+    // never takes the next word (a dataset, a snapshot) as its path.
+    #[arg(long, value_name = "PATH", num_args = 0..=1, require_equals = true)]
+    pub lock: Option<Option<std::path::PathBuf>>,
+}
+
+/// The lock file asked for on the command line of `leaf`, for tools whose commands take
+/// [`MutateArgs`]; `None` when the command has no `--lock` or it was not given.
+fn lock_path(leaf: &ArgMatches, tool: &str) -> Option<std::path::PathBuf> {
+    if !leaf.try_contains_id("lock").unwrap_or(false) {
+        return None;
+    }
+    let given = leaf.try_get_one::<std::path::PathBuf>("lock").ok().flatten().cloned();
+    Some(given.unwrap_or_else(|| crate::lock::default_path(tool)))
 }
 
 /// Everything a tool's `run` may touch besides its arguments.
@@ -184,9 +196,8 @@ fn run_matches(tool: &Tool, matches: &ArgMatches) -> Result<Outcome> {
     } else {
         Box::new(SystemRunner)
     };
-    let _lock = match leaf.try_get_one::<std::path::PathBuf>("lock").ok().flatten() {
-        Some(p) if p.as_os_str().is_empty() => Some(crate::lock::acquire(&crate::lock::default_path(tool.name))?),
-        Some(p) => Some(crate::lock::acquire(p)?),
+    let _lock = match lock_path(leaf, tool.name) {
+        Some(p) => Some(crate::lock::acquire(&p)?),
         None => None,
     };
     let out: Box<dyn Write> = Box::new(std::io::BufWriter::new(stdout.lock()));
