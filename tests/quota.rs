@@ -89,6 +89,52 @@ fn bad_values_are_refused_before_zfs_runs() {
         .stderr(predicate::str::contains("bogus"));
 }
 
+/// A size past 16 EiB once wrapped around: 2^68 E to 0 (`zfs set quota=none`, the quota gone),
+/// 2^68+1 E to 1E. Any such value is refused naming the value and the property, and zfs never
+/// runs, not even the read.
+#[test]
+fn sizes_too_large_for_zfs_are_refused_before_zfs_runs() {
+    for value in [
+        "quota=295147905179352825856E",
+        "quota=295147905179352825857E",
+        "refquota=16E",
+        "reservation=16384P",
+        "refreservation=18446744073709551616",
+        "quota=16.000000000000000001E",
+        "userquota@alice=295147905179352825856E",
+        "groupquota@staff=340282366920938463463374607431768211456",
+    ] {
+        let zfs = FakeZfs::new(49152);
+        let prop = value.split_once('=').unwrap().0;
+        bin("strata-quota")
+            .args(["set", "tank/var/log", "compression=zstd", value])
+            .env("PATH", zfs.bin.path())
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(
+                predicate::str::contains(value)
+                    .and(predicate::str::contains(format!("{prop}: invalid size")))
+                    .and(predicate::str::contains("below 16 EiB")),
+            );
+        assert_eq!(zfs.calls(), Vec::<String>::new(), "zfs ran for {value}");
+    }
+    // The largest size there is still goes through, exactly.
+    let zfs = FakeZfs::new(49152);
+    bin("strata-quota")
+        .args(["set", "tank/var/log", "quota=18446744073709551615", "refquota=15.5E"])
+        .env("PATH", zfs.bin.path())
+        .assert()
+        .code(0);
+    assert_eq!(
+        zfs.calls(),
+        vec![
+            format!("{LIST} tank/var/log tank/var"),
+            "set quota=18446744073709551615 refquota=15872P tank/var/log".to_string()
+        ]
+    );
+}
+
 #[test]
 fn refusals_against_current_values_run_only_the_read() {
     for (value, why) in [

@@ -16,6 +16,7 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "quota/report-nested", run: report_nested },
         Scenario { name: "quota/set-seed-settings", run: set_seed_settings },
         Scenario { name: "quota/set-bad-values-change-nothing", run: bad_values_change_nothing },
+        Scenario { name: "quota/set-sizes-past-16e-change-nothing", run: sizes_past_16e_change_nothing },
         Scenario { name: "quota/check-log-writer-until-edquot", run: check_until_edquot },
         Scenario { name: "quota/users", run: users },
         Scenario { name: "bench/quota-report", run: bench_report },
@@ -223,6 +224,47 @@ fn bad_values_change_nothing(lab: &Lab) -> Result<()> {
     r.check(r.err().contains("kept the rest: quota is now 200M (was none)"), "the kept quota is named")?;
     check_eq(num(lab, "quota", &ds2)?, 200 * MIB, "ZFS really kept the quota")?;
     check_eq(num(lab, "refreservation", &ds2)?, 0, "and refused the refreservation")?;
+    Ok(())
+}
+
+/// Sizes of 16 EiB and more: 2^68 E once wrapped to 0 and strata ran `zfs set quota=none`, so the
+/// quota was gone; 2^68+1 E became 1E. strata refuses each (exit 2, the value and the property
+/// named), `zfs get -Hp` shows every limit unchanged, and real ZFS refuses the same values itself.
+fn sizes_past_16e_change_nothing(lab: &Lab) -> Result<()> {
+    let ds = lab.create("limited", &["quota=100M", "refquota=50M", "reservation=10M"])?;
+    lab.strata(BIN, &["set", &ds, "userquota@1000=10M"]).ok()?;
+    let quota = || lab.zfs(&["get", "-H", "-p", "quota", &ds]);
+    let before = (quota()?, props(lab, &ds)?);
+    check_eq(num(lab, "quota", &ds)?, 100 * MIB, "the quota to keep")?;
+    for value in [
+        "quota=295147905179352825856E",
+        "quota=295147905179352825857E",
+        "quota=16E",
+        "quota=16384P",
+        "quota=18446744073709551616",
+        "quota=16.000000000000000001E",
+        "refquota=295147905179352825856E",
+        "reservation=340282366920938463463374607431768211456",
+        "userquota@1000=295147905179352825856E",
+    ] {
+        let prop = value.split_once('=').map_or(value, |(p, _)| p);
+        let r = lab.strata(BIN, &["set", &ds, value]).code(2)?;
+        r.check(
+            r.err().contains(value) && r.err().contains(&format!("{prop}: invalid size")),
+            "value and property named",
+        )?;
+        r.check(r.err().contains("below 16 EiB"), "the message says why")?;
+        check_eq((quota()?, props(lab, &ds)?), before.clone(), format!("nothing changed after {value}"))?;
+        // ZFS's own parser refuses the value too ("numeric value is too large").
+        let z = lab.zfs_run(&["set", value, &ds]);
+        z.check(z.code != 0, format!("zfs set {value} is refused by ZFS as well"))?;
+        check_eq((quota()?, props(lab, &ds)?), before.clone(), format!("zfs set {value} changed nothing"))?;
+    }
+    // Just below the bound is a size like any other, set exactly.
+    lab.strata(BIN, &["set", &ds, "quota=15.5E"]).ok()?;
+    check_eq(num(lab, "quota", &ds)?, 31 << 59, "quota=15.5E")?;
+    lab.strata(BIN, &["set", &ds, "quota=100M"]).ok()?;
+    check_eq((quota()?, props(lab, &ds)?), before, "back to where it was")?;
     Ok(())
 }
 
