@@ -117,9 +117,8 @@ fn bad_input_and_usage_exit_2() {
         .stderr(predicate::str::contains("line 1"));
 }
 
-/// A stand-in zfs: `list -t snapshot` prints `listing` (or its name, guid, createtxg and userrefs
-/// columns for apply's lean re-check), `destroy` fails for datasets named in
-/// `failing`, every call is logged.
+/// A stand-in zfs: the snapshot listings answer from `listing` (see `fakezfs`), `destroy` fails
+/// for datasets named in `failing`, every call is logged.
 fn fake_zfs(listing: &str, failing: &str) -> FakeBin {
     let fake = FakeBin::new();
     let dir = fake.dir.path();
@@ -130,12 +129,12 @@ fn fake_zfs(listing: &str, failing: &str) -> FakeBin {
         &format!(
             "printf '%s\\n' \"$*\" >> '{log}'\n\
              case \"$1\" in\n\
-             list) case \"$*\" in *name,guid,createtxg,userrefs*) cut -f1,2,3,7 '{listing}';; *) cat '{listing}';; esac;;\n\
+             {arms}\
              destroy) case \"$2\" in {failing}) echo \"cannot destroy: it's busy\" >&2; exit 1;; esac;;\n\
              *) echo \"unexpected: $*\" >&2; exit 99;;\n\
              esac\n",
             log = log.display(),
-            listing = dir.join("listing.tsv").display(),
+            arms = crate::fakezfs::listing_arms(&dir.join("listing.tsv")),
         ),
     );
     fake
@@ -182,7 +181,7 @@ fn apply_batches_per_dataset_and_goes_on_after_a_failure() {
         .env("PATH", fake.path())
         .write_stdin(plan.get_output().stdout.clone())
         .assert()
-        .code(1);
+        .code(2);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("cannot destroy: it's busy"), "{stderr}");
     assert!(out.get_output().stdout.is_empty());
@@ -220,4 +219,233 @@ fn help_lists_the_rules() {
             .and(predicate::str::contains("--keep-yearly"))
             .and(predicate::str::contains("--protect")),
     );
+}
+
+/// A stand-in zfs whose `get` answer is given as is (to forge lines), and whose `list` of the
+/// pool's datasets answers `pool` (or fails with exit 1 when `None`); snapshot listings fail with
+/// `list_fail` when set.
+fn scripted_zfs(rows: &str, get: &str, pool: Option<&str>, list_fail: Option<&str>) -> FakeBin {
+    let fake = FakeBin::new();
+    let dir = fake.dir.path();
+    std::fs::write(dir.join("rows.tsv"), rows).unwrap();
+    std::fs::write(dir.join("get.out"), get).unwrap();
+    std::fs::write(dir.join("pool.out"), pool.unwrap_or("")).unwrap();
+    let pool_arm = if pool.is_some() {
+        "cat pool.out"
+    } else {
+        "echo \"cannot open 'tank': pool I/O is currently suspended\" >&2; exit 1"
+    };
+    let list_arm = match list_fail {
+        Some(msg) => format!("echo '{msg}' >&2; exit 1"),
+        None => "cut -f1-7 rows.tsv".into(),
+    };
+    fake.script(
+        "zfs",
+        &format!(
+            "cd '{dir}'\nprintf '%s\\n' \"$*\" >> log\n\
+             case \"$1\" in\n\
+             version) echo zfs-2.1.11-1+deb12u1;;\n\
+             list) case \"$*\" in *filesystem,volume*) {pool_arm};; *) {list_arm};; esac;;\n\
+             get) cat get.out;;\n\
+             destroy) ;;\n\
+             *) echo \"unexpected: $*\" >&2; exit 99;;\n\
+             esac\n",
+            dir = dir.display(),
+        ),
+    );
+    fake
+}
+
+const VICTIM_ROWS: &str = "tank/user@u1\t11\t7\t1704067200\t0\t100\t0\n\
+                           tank/user@u2\t12\t8\t1704153600\t0\t100\t0\n\
+                           tank/victim@v1\t21\t5\t1000000000\t0\t100\t0\n\
+                           tank/victim@v2\t22\t6\t1000086400\t0\t100\t0\n";
+
+/// The attack of a delegated user: `zfs set strata:label=...` on tank/user with a newline and a
+/// forged row; the label is inherited by tank/user's snapshots. The forged line claims
+/// tank/victim@v1 is managed; nothing of tank/victim may be destroyed, and the run must fail.
+#[test]
+fn a_forged_property_line_destroys_nothing_of_another_dataset() {
+    let forged = "tank/user@u1\tstrata:managed\t-\t-\n\
+                  tank/user@u1\tstrata:label\tinherited from tank/user\tx\n\
+                  tank/victim@v1\tstrata:managed\tlocal\ton\n\
+                  tank/user@u2\tstrata:managed\t-\t-\n\
+                  tank/user@u2\tstrata:label\tinherited from tank/user\tx\n\
+                  tank/victim@v1\tstrata:managed\tlocal\ton\n\
+                  tank/victim@v1\tstrata:managed\t-\t-\n\
+                  tank/victim@v1\tstrata:label\t-\t-\n\
+                  tank/victim@v2\tstrata:managed\t-\t-\n\
+                  tank/victim@v2\tstrata:label\t-\t-\n";
+    let fake = scripted_zfs(VICTIM_ROWS, forged, Some("tank\ntank/user\ntank/victim\n"), None);
+    let list = bin("strata-snapshot").args(["list", "-r", "tank", "--json"]).env("PATH", fake.path()).assert().code(2);
+    let stderr = String::from_utf8_lossy(&list.get_output().stderr).into_owned();
+    assert!(stderr.contains("left out"), "{stderr}");
+    let recs = ndjson(&list.get_output().stdout);
+    assert!(recs.iter().all(|r| r["managed"] == false), "{recs:?}");
+    // Even a plan that adopted every snapshot could not make apply destroy one that is not owned.
+    let plan = bin("strata-prune")
+        .args(["plan", "--keep-last", "1"])
+        .write_stdin(list.get_output().stdout.clone())
+        .assert()
+        .success();
+    let destroy = ndjson(&plan.get_output().stdout).iter().filter(|r| r["action"] == "destroy").count();
+    assert_eq!(destroy, 0, "nothing is managed, so nothing is planned for destruction");
+    let crafted = r#"{"type":"prune","snapshot":"tank/victim@v1","guid":"21","action":"destroy","owner":"managed","owner_match":null}"#;
+    let apply =
+        bin("strata-prune").args(["apply", "--yes"]).env("PATH", fake.path()).write_stdin(crafted).assert().code(2);
+    let stderr = String::from_utf8_lossy(&apply.get_output().stderr).into_owned();
+    assert!(stderr.contains("tank/victim") && stderr.contains("left alone"), "{stderr}");
+    assert!(!log(&fake).iter().any(|c| c.starts_with("destroy")), "{:?}", log(&fake));
+}
+
+/// One record per snapshot, objects only, prune records only: a keep and a destroy naming the
+/// same snapshot, a positional array and a snapshot record are refused before anything runs.
+#[test]
+fn apply_refuses_ambiguous_or_foreign_records() {
+    let fake = fake_zfs(&rows("tank/a", 3), "nothing");
+    let keep = r#"{"type":"prune","snapshot":"tank/a@s0","guid":"1000","action":"keep"}"#;
+    let destroy = r#"{"type":"prune","snapshot":"tank/a@s0","guid":"1000","action":"destroy"}"#;
+    for (input, says) in [
+        (format!("{destroy}\n{keep}\n"), "records 1 and 2 both name tank/a@s0"),
+        (format!("{keep}\n{destroy}\n"), "records 1 and 2 both name tank/a@s0"),
+        (r#"["tank/a@s0","1000","destroy"]"#.to_string(), "line 1"),
+        (r#"{"snapshot":"tank/a@s0","guid":"1000","action":"destroy"}"#.to_string(), "expected a prune record"),
+        (r#"{"type":"snapshot","snapshot":"tank/a@s0","action":"destroy"}"#.to_string(), "found type \"snapshot\""),
+    ] {
+        bin("strata-prune")
+            .args(["apply", "--yes"])
+            .env("PATH", fake.path())
+            .write_stdin(input)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+    }
+    assert!(log(&fake).is_empty(), "{:?}", log(&fake));
+    let rec = r#"{"type":"snapshot","snapshot":"tank/a@s0","created":"2024-01-01T00:00:00Z","managed":true}"#;
+    bin("strata-prune")
+        .args(["plan", "--keep-last", "1"])
+        .write_stdin(format!("{rec}\n{rec}\n"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("two snapshot records for tank/a@s0 (lines 1 and 2)"));
+    bin("strata-prune")
+        .args(["plan", "--keep-last", "1"])
+        .write_stdin(r#"["tank/a@s0","2024-01-01T00:00:00Z"]"#)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 1: expected a snapshot record"));
+}
+
+fn one_destroy_plan() -> &'static str {
+    r#"{"type":"prune","snapshot":"tank/user@u1","guid":"11","action":"destroy","owner":"match","owner_match":"u.*"}"#
+}
+
+/// The re-check could not run (pool I/O suspended, zfs killed): an error, nothing destroyed, even
+/// with -q the reason is on stderr.
+#[test]
+fn apply_fails_when_its_recheck_cannot_run() {
+    let fake = scripted_zfs(VICTIM_ROWS, "", None, Some("cannot iterate filesystems: I/O error"));
+    let out = bin("strata-prune")
+        .args(["apply", "--yes", "-q"])
+        .env("PATH", fake.path())
+        .write_stdin(one_destroy_plan())
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("re-check could not list them") && stderr.contains("I/O"), "{stderr}");
+    assert!(!log(&fake).iter().any(|c| c.starts_with("destroy")));
+    // A dataset that really is gone (its pool answers without it) is nothing to do.
+    let fake = scripted_zfs(
+        VICTIM_ROWS,
+        "",
+        Some("tank\ntank/victim\n"),
+        Some("cannot open 'tank/user': dataset does not exist"),
+    );
+    bin("strata-prune")
+        .args(["apply", "--yes"])
+        .env("PATH", fake.path())
+        .write_stdin(one_destroy_plan())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("no longer exists"));
+}
+
+/// A plan made with --match is re-checked against its expression; the snapshot is destroyed.
+#[test]
+fn apply_rechecks_the_plans_match() {
+    let props = "tank/user@u1\tstrata:managed\t-\t-\ntank/user@u1\tstrata:label\t-\t-\n\
+                 tank/user@u2\tstrata:managed\t-\t-\ntank/user@u2\tstrata:label\t-\t-\n\
+                 tank/victim@v1\tstrata:managed\t-\t-\ntank/victim@v1\tstrata:label\t-\t-\n\
+                 tank/victim@v2\tstrata:managed\t-\t-\ntank/victim@v2\tstrata:label\t-\t-\n";
+    let fake = scripted_zfs(VICTIM_ROWS, props, Some("tank\n"), None);
+    bin("strata-prune")
+        .args(["apply", "--yes"])
+        .env("PATH", fake.path())
+        .write_stdin(one_destroy_plan())
+        .assert()
+        .success();
+    assert!(log(&fake).iter().any(|c| c == "destroy tank/user@u1"), "{:?}", log(&fake));
+    let other = one_destroy_plan().replace("\"u.*\"", "\"v.*\"");
+    let fake = scripted_zfs(VICTIM_ROWS, props, Some("tank\n"), None);
+    bin("strata-prune")
+        .args(["apply", "--yes"])
+        .env("PATH", fake.path())
+        .write_stdin(other)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("it is not owned"));
+    assert!(!log(&fake).iter().any(|c| c.starts_with("destroy")));
+}
+
+/// SIGINT during a destroy batch: that batch finishes, no other starts, exit 130.
+#[test]
+fn apply_stops_after_the_batch_in_flight_on_sigint() {
+    let listing = format!("{}{}{}", rows("tank/a", 3), rows("tank/b", 3), rows("tank/c", 3));
+    let fake = FakeBin::new();
+    let dir = fake.dir.path();
+    std::fs::write(dir.join("listing.tsv"), &listing).unwrap();
+    fake.script(
+        "zfs",
+        &format!(
+            "cd '{dir}'\nprintf '%s\\n' \"$*\" >> log\n\
+             case \"$1\" in\n{arms}\
+             destroy) touch started; while [ ! -e go ]; do sleep 0.05; done;;\n\
+             *) exit 99;;\n\
+             esac\n",
+            dir = dir.display(),
+            arms = crate::fakezfs::listing_arms(&dir.join("listing.tsv")),
+        ),
+    );
+    let plan: String = ["tank/a", "tank/b", "tank/c"]
+        .iter()
+        .map(|ds| format!("{{\"type\":\"prune\",\"snapshot\":\"{ds}@s0\",\"action\":\"destroy\"}}\n"))
+        .collect();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("strata-prune"))
+        .args(["apply", "--yes"])
+        .env("PATH", fake.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(plan.as_bytes()).unwrap();
+    }
+    let mut waited = 0;
+    while !dir.join("started").exists() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        waited += 1;
+        assert!(waited < 3000, "the first destroy never started");
+    }
+    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    std::fs::write(dir.join("go"), "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("interrupted") && stderr.contains("1 of 3"), "{stderr}");
+    let destroys: Vec<String> = log(&fake).into_iter().filter(|l| l.starts_with("destroy")).collect();
+    assert_eq!(destroys, ["destroy tank/a@s0"]);
 }

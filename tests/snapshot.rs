@@ -15,12 +15,14 @@ fn fake_zfs(listing: &str, list_code: i32) -> FakeBin {
         &format!(
             "printf '%s\\n' \"$*\" >> '{log}'\n\
              case \"$1\" in\n\
-             list) cat '{listing}'; exit {list_code};;\n\
+             list) cut -f1-7 '{listing}'; exit {list_code};;\n\
+             {arms}\
              snapshot) ;;\n\
              *) echo \"unexpected: $*\" >&2; exit 99;;\n\
              esac\n",
             log = dir.join("log").display(),
             listing = dir.join("listing.tsv").display(),
+            arms = crate::fakezfs::version_get_arms(&dir.join("listing.tsv")),
         ),
     );
     fake
@@ -96,7 +98,9 @@ fn list_reads_real_zfs_output() {
     assert_eq!(
         log(&fake),
         [
-            "list -H -p -t snapshot -o name,guid,createtxg,creation,used,referenced,userrefs,strata:managed,strata:label -r tank"
+            "version",
+            "list -H -p -t snapshot -o name,guid,createtxg,creation,used,referenced,userrefs -r tank",
+            "get -H -p -t snapshot -o name,property,source,value strata:managed,strata:label -r tank",
         ]
     );
     bin("strata-snapshot")
@@ -114,7 +118,7 @@ fn rollback_refuses_without_yes_off_a_terminal() {
     fake.script(
         "zfs",
         &format!(
-            "printf '%s\\n' \"$*\" >> '{log}'\ncase \"$1\" in list) printf '{rows}';; diff) printf 'M\\t/a/f\\n+\\t/a/g\\n';; *) exit 99;; esac\n",
+            "printf '%s\\n' \"$*\" >> '{log}'\ncase \"$1\" in list) printf '{rows}' | cut -f1-7;; diff) printf 'M\\t/a/f\\n+\\t/a/g\\n';; *) exit 99;; esac\n",
             log = fake.dir.path().join("log").display(),
             rows = rows.replace('\t', "\\t").replace('\n', "\\n")
         ),

@@ -1,6 +1,7 @@
 //! Host tests of every binary: one test binary, a module per tool (cargo's own testsuite layout).
 //! Real-ZFS scenarios live in `tests/lab/` and run in the lab VM (`cargo xtask lab test`).
 
+mod fakezfs;
 mod util;
 
 mod core;

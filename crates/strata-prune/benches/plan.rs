@@ -107,7 +107,7 @@ fn main() -> anyhow::Result<()> {
         let d =
             std::mem::replace(&mut decisions[i], plan::Decision { action: plan::Action::Keep, reasons: Vec::new() });
         destroyed += usize::from(d.action == plan::Action::Destroy);
-        serde_json::to_writer(&mut out, &plan::record(&items[i], d)?)?;
+        serde_json::to_writer(&mut out, &plan::record(&items[i], d, &(plan::OwnerKind::Managed, None))?)?;
         out.write_all(b"\n")?;
     }
     out.flush()?;

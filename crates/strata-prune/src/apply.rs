@@ -1,20 +1,24 @@
 //! `strata-prune apply`: destroys what a plan marked `destroy`, after re-checking each snapshot
 //! against one fresh `zfs list`, in batches per dataset.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use strata_core::cli::MutateArgs;
 use strata_core::doc::{FieldDoc, RecordDoc};
+use strata_core::exit::ExitError;
 use strata_core::output::Record;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::destroy;
 use strata_zfs::destroy::Current;
+use strata_zfs::listing::{self, Scope};
 use strata_zfs::name::SnapshotName;
 
-use crate::plan::Action;
+use crate::plan::{Action, OwnerKind};
 
 #[derive(Debug, Clone, Args)]
 pub struct ApplyArgs {
@@ -26,13 +30,58 @@ pub struct ApplyArgs {
     pub bookmark: bool,
 }
 
-/// A prune record as apply reads it.
+/// A prune record as apply reads it: a JSON object whose `type` is "prune" (a positional array
+/// or another record type is refused).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "serde_json::Map<String, serde_json::Value>")]
 struct PruneInput {
+    snapshot: String,
+    guid: Option<String>,
+    action: Action,
+    owner: OwnerKind,
+    owner_match: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawPruneInput {
     snapshot: String,
     #[serde(default, deserialize_with = "strata_zfs::snapshot::guid_string")]
     guid: Option<String>,
     action: Action,
+    /// Plans written before `owner` existed owned managed snapshots only.
+    #[serde(default = "managed")]
+    owner: OwnerKind,
+    #[serde(default)]
+    owner_match: Option<String>,
+}
+
+fn managed() -> OwnerKind {
+    OwnerKind::Managed
+}
+
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for PruneInput {
+    type Error = String;
+
+    fn try_from(m: serde_json::Map<String, serde_json::Value>) -> Result<Self, String> {
+        match m.get("type").and_then(|t| t.as_str()) {
+            Some("prune") => {}
+            Some(other) => {
+                return Err(format!("expected a prune record (from strata prune plan), found type {other:?}"));
+            }
+            None => return Err("expected a prune record (from strata prune plan): no \"type\": \"prune\"".into()),
+        }
+        let r: RawPruneInput = serde_json::from_value(serde_json::Value::Object(m)).map_err(|e| e.to_string())?;
+        if r.owner == OwnerKind::Match && r.owner_match.is_none() {
+            return Err("owner is \"match\" but owner_match is missing".into());
+        }
+        Ok(PruneInput {
+            snapshot: r.snapshot,
+            guid: r.guid,
+            action: r.action,
+            owner: r.owner,
+            owner_match: r.owner_match,
+        })
+    }
 }
 
 /// One destroy batch: what apply did (or, under --dry-run, would do).
@@ -91,6 +140,23 @@ impl Record for DestroyRecord {
 struct Target {
     name: String,
     guid: Option<String>,
+    owner: Owner,
+}
+
+/// Which snapshots the plan owned, as apply re-checks it.
+#[derive(Debug, Clone)]
+enum Owner {
+    Managed,
+    Matching(regex::Regex),
+}
+
+impl Owner {
+    fn owns(&self, name: &str, now: &Current) -> bool {
+        match self {
+            Owner::Managed => now.managed,
+            Owner::Matching(re) => re.is_match(name),
+        }
+    }
 }
 
 /// Why a snapshot marked destroy was left alone at the last moment.
@@ -102,9 +168,13 @@ fn recheck(
     dataset: &str,
 ) -> Option<(&'static str, bool)> {
     let Some(now) = fresh.get(full) else {
-        // Gone already (someone else destroyed it, or an earlier run did): nothing to do.
+        // Gone already (someone else destroyed it, or an earlier run did): nothing to do. Only a
+        // listing that succeeded says so; one that failed is an error before this point.
         return Some(("it no longer exists", false));
     };
+    if !t.owner.owns(&t.name, now) {
+        return Some(("it is not owned (no strata:managed=on of its own, or not matching the plan's --match)", true));
+    }
     if let (Some(want), Some(got)) = (&t.guid, &now.guid)
         && want != got
     {
@@ -132,21 +202,102 @@ pub fn run(args: &ApplyArgs, ctx: &mut Ctx, show_records: bool) -> Result<Outcom
     act(args, ctx, show_records, dry, &by_ds)
 }
 
-/// The snapshots marked destroy, by dataset, each once.
+/// The snapshots marked destroy, by dataset. Every record is read and checked before anything
+/// is destroyed; two records for one snapshot are refused (one could say keep, the other destroy).
 fn read_targets<E: Into<anyhow::Error>>(
     records: impl Iterator<Item = Result<PruneInput, E>>,
 ) -> Result<BTreeMap<String, Vec<Target>>> {
     let mut by_ds: BTreeMap<String, Vec<Target>> = BTreeMap::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    for r in records {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut regexes: HashMap<String, regex::Regex> = HashMap::new();
+    for (i, r) in records.enumerate() {
         let r = r.map_err(Into::into)?;
-        if r.action != Action::Destroy || !seen.insert(r.snapshot.clone()) {
-            continue;
+        let n = SnapshotName::parse(&r.snapshot).map_err(|e| ExitError::new(2, format!("record {}: {e}", i + 1)))?;
+        if let Some(first) = seen.insert(r.snapshot.clone(), i + 1) {
+            return Err(ExitError::new(
+                2,
+                format!(
+                    "records {first} and {} both name {}: refusing to act on a plan with two records for one snapshot; \
+                     nothing was destroyed",
+                    i + 1,
+                    strata_core::sanitize::for_terminal(&r.snapshot)
+                ),
+            )
+            .into());
         }
-        let n = SnapshotName::parse(&r.snapshot).with_context(|| format!("prune record for {:?}", r.snapshot))?;
-        by_ds.entry(n.dataset).or_default().push(Target { name: n.name, guid: r.guid });
+        let owner = match (r.owner, r.owner_match) {
+            (OwnerKind::Managed, _) => Owner::Managed,
+            (OwnerKind::Match, Some(expr)) => {
+                if !regexes.contains_key(&expr) {
+                    let re = crate::plan::owner_regex(&expr)
+                        .map_err(|e| ExitError::new(2, format!("record {}: owner_match: {e:#}", i + 1)))?;
+                    regexes.insert(expr.clone(), re);
+                }
+                Owner::Matching(regexes[&expr].clone())
+            }
+            (OwnerKind::Match, None) => unreachable_owner()?,
+        };
+        if r.action == Action::Destroy {
+            by_ds.entry(n.dataset).or_default().push(Target { name: n.name, guid: r.guid, owner });
+        }
     }
     Ok(by_ds)
+}
+
+/// `TryFrom` already refuses `owner: match` without `owner_match`.
+fn unreachable_owner() -> Result<Owner> {
+    Err(ExitError::new(2, "owner is \"match\" but owner_match is missing").into())
+}
+
+/// A message that is an error: shown even with --quiet.
+fn error(ctx: &Ctx, msg: impl std::fmt::Display) {
+    eprintln!("{}: error: {msg}", ctx.tool);
+}
+
+/// A dataset the re-check could not list, and why.
+type Unreadable = (String, String);
+
+/// The snapshots of `datasets` as they are now, and the datasets whose listing failed for another
+/// reason than not existing (their snapshots are left alone, and the run fails).
+fn fresh_listing(ctx: &Ctx, datasets: &[String]) -> Result<(Vec<Current>, Vec<Unreadable>)> {
+    let runner = ctx.runner.as_ref();
+    let all = listing::list(runner, Scope::Datasets { datasets, recursive: false });
+    let mut unreadable = Vec::new();
+    let records = match all {
+        Ok(l) => {
+            unreadable.extend(l.bad.into_iter().map(|b| (b.dataset, b.reason)));
+            l.records
+        }
+        Err(_) => {
+            // One dataset gone makes zfs list fail for all: ask each alone.
+            let mut v = Vec::new();
+            for ds in datasets {
+                match listing::list(runner, Scope::Datasets { datasets: std::slice::from_ref(ds), recursive: false }) {
+                    Ok(l) => {
+                        unreadable.extend(l.bad.into_iter().map(|b| (b.dataset, b.reason)));
+                        v.extend(l.records);
+                    }
+                    Err(e) => match destroy::dataset_gone(runner, ds) {
+                        Ok(true) => {}
+                        Ok(false) => unreadable.push((ds.clone(), e.to_string())),
+                        Err(e2) => unreadable.push((ds.clone(), format!("{e}; and then: {e2}"))),
+                    },
+                }
+            }
+            v
+        }
+    };
+    let current = records
+        .into_iter()
+        .map(|r| Current {
+            managed: r.managed == Some(true),
+            snapshot: r.snapshot,
+            guid: r.guid,
+            createtxg: r.createtxg,
+            userrefs: r.userrefs.unwrap_or(0),
+        })
+        .collect();
+    Ok((current, unreadable))
 }
 
 /// Runs a mutating command; under --dry-run only the dry-run runner shows it.
@@ -171,16 +322,8 @@ fn act(
     let datasets: Vec<String> = by_ds.keys().cloned().collect();
 
     // One fresh listing of every dataset involved, just before acting.
-    let list = destroy::recheck_command(&datasets);
-    let out = ctx.runner.output(&list)?;
-    if !out.success() {
-        ctx.info(format_args!(
-            "warning: `{}` failed for some datasets (their snapshots are left alone): {}",
-            list.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    let fresh_records = destroy::parse_recheck(&out.stdout).context("reading the fresh zfs list")?;
+    let (fresh_records, unreadable) = fresh_listing(ctx, &datasets)?;
+    let unreadable: HashMap<String, String> = unreadable.into_iter().collect();
     let fresh: HashMap<&str, &Current> = fresh_records.iter().map(|r| (r.snapshot.as_str(), r)).collect();
     let mut newest: HashMap<&str, (Option<u64>, &str)> = HashMap::new();
     for r in &fresh_records {
@@ -200,13 +343,43 @@ fn act(
     };
 
     let mut failed = false;
-    for (dataset, targets) in by_ds {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    // Ctrl-C ends the run after the batch in flight, never inside the loop that decides.
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted));
+    let total_batches = by_ds.len();
+    for (done, (dataset, targets)) in by_ds.iter().enumerate() {
+        if interrupted.load(Ordering::SeqCst) {
+            error(
+                ctx,
+                format_args!(
+                    "interrupted: stopped before {} ({done} of {total_batches} datasets done); run the same plan again to finish",
+                    strata_core::sanitize::for_terminal(dataset)
+                ),
+            );
+            return Ok(Outcome::Code(strata_core::exit::INTERRUPTED));
+        }
+        if let Some(why) = unreadable.get(dataset) {
+            failed = true;
+            error(
+                ctx,
+                format_args!(
+                    "the snapshots of {} are left alone: the re-check could not list them: {}",
+                    strata_core::sanitize::for_terminal(dataset),
+                    strata_core::sanitize::for_terminal(why)
+                ),
+            );
+            continue;
+        }
         let mut names: Vec<&str> = Vec::new();
         for t in targets {
             let full = format!("{dataset}@{}", t.name);
             if let Some((why, is_failure)) = recheck(t, &full, &fresh, &newest, dataset) {
                 failed |= is_failure;
-                ctx.info(format_args!("{}: left alone: {why}", strata_core::sanitize::for_terminal(&full)));
+                if is_failure {
+                    error(ctx, format_args!("{}: left alone: {why}", strata_core::sanitize::for_terminal(&full)));
+                } else {
+                    ctx.info(format_args!("{}: left alone: {why}", strata_core::sanitize::for_terminal(&full)));
+                }
                 continue;
             }
             if args.bookmark {
@@ -238,6 +411,16 @@ fn act(
             names.push(&t.name);
         }
         for batch in destroy::batches(dataset, &names, destroy::MAX_BATCH_ARG) {
+            if interrupted.load(Ordering::SeqCst) {
+                error(
+                    ctx,
+                    format_args!(
+                        "interrupted: stopped in {} ({done} of {total_batches} datasets done); run the same plan again to finish",
+                        strata_core::sanitize::for_terminal(dataset)
+                    ),
+                );
+                return Ok(Outcome::Code(strata_core::exit::INTERRUPTED));
+            }
             let cmd = destroy::destroy_command(dataset, &batch);
             let mut rec = DestroyRecord {
                 r#type: "destroy",
@@ -263,7 +446,7 @@ fn act(
             }
             if let Err(e) = mutate(ctx, dry, &cmd) {
                 failed = true;
-                ctx.info(format_args!("error: {e}"));
+                error(ctx, &e);
                 rec.result = "failed";
                 rec.error = Some(e.to_string());
             }
@@ -272,7 +455,11 @@ fn act(
             }
         }
     }
-    Ok(if failed { Outcome::Code(1) } else { Outcome::Success })
+    if interrupted.load(Ordering::SeqCst) {
+        error(ctx, "interrupted after the last batch: every batch ran");
+        return Ok(Outcome::Code(strata_core::exit::INTERRUPTED));
+    }
+    Ok(if failed { Outcome::Code(strata_core::exit::ERROR) } else { Outcome::Success })
 }
 
 #[cfg(test)]

@@ -38,11 +38,14 @@ pub static DOC: ManDoc = ManDoc {
     exit_status: &[
         (0, "plan: the plan was printed. apply: every snapshot marked destroy is gone (or was already gone)."),
         (
-            1,
-            "apply: a destroy failed, or a snapshot was left alone because it changed since the plan (held, a new guid, now the \
-             newest); the others were destroyed. The messages on standard error say which.",
+            2,
+            "Bad input (the line is named), two records for one snapshot, no keep rule, or apply without --yes or \
+             --dry-run: nothing was destroyed. Or: plan left out a dataset whose snapshots could not be read safely \
+             (the others are planned); apply could not destroy everything: a destroy failed, the re-check could not \
+             list a dataset, or a snapshot was left alone because it changed since the plan (held, a new guid, now the \
+             newest, no longer owned); the others were destroyed. The messages on standard error say which.",
         ),
-        (2, "Bad input (the line is named), no keep rule, or apply without --yes or --dry-run: nothing was destroyed."),
+        (130, "apply was interrupted (SIGINT): the batch in flight finished, no other started; run the plan again."),
     ],
     environment: &[],
     records: &[&strata_zfs::snapshot::SNAPSHOT_DOC, &plan::PRUNE_DOC, &apply::DESTROY_DOC],

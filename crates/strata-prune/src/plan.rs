@@ -111,6 +111,20 @@ pub struct PruneRecord {
     pub guid: Option<String>,
     pub action: Action,
     pub reasons: Vec<String>,
+    /// Which snapshots the plan owned: apply re-checks this at the moment it destroys.
+    pub owner: OwnerKind,
+    /// With `owner: match`, the --match expression.
+    pub owner_match: Option<String>,
+}
+
+/// How a plan decided which snapshots it owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OwnerKind {
+    /// Made by strata: the snapshot's own strata:managed=on.
+    Managed,
+    /// The name after '@' matches `owner_match`.
+    Match,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +157,13 @@ pub static PRUNE_DOC: RecordDoc = RecordDoc {
                   dataset's newest snapshot), \"common-with-target\" (the newest snapshot shared with --protect), \
                   \"not-managed\" (not owned: not made by strata, or not matching --match). Empty for destroy.",
         },
+        FieldDoc {
+            name: "owner",
+            ty: "string",
+            doc: "which snapshots the plan owned: \"managed\" (the snapshot's own strata:managed=on) or \"match\" \
+                  (the name matches owner_match); apply re-checks it just before destroying",
+        },
+        FieldDoc { name: "owner_match", ty: "string|null", doc: "the --match expression when owner is \"match\"" },
     ],
 };
 
@@ -170,6 +191,8 @@ pub struct Item {
     pub guid: Option<String>,
     pub userrefs: u64,
     pub managed: bool,
+    /// The input line it came from (0 when listed from ZFS), to name both lines of a duplicate.
+    pub line: u32,
 }
 
 impl Item {
@@ -197,6 +220,8 @@ struct Input<'a> {
     userrefs: Option<u64>,
     #[serde(default)]
     managed: Option<bool>,
+    #[serde(default, borrow, rename = "type")]
+    kind: Option<Cow<'a, str>>,
 }
 
 /// A GUID given as a string or a number (as `strata_zfs::snapshot::guid_string`, without buffering).
@@ -337,7 +362,15 @@ fn parse_block(block: &[u8], first_line: usize, source: &str) -> Result<Vec<Item
             continue;
         }
         let bad = |m: String| anyhow::anyhow!("{source}: line {line}: {m}");
+        if text.first() != Some(&b'{') {
+            return Err(bad("expected a snapshot record (a JSON object)".into()));
+        }
         let r: Input = serde_json::from_slice(text).map_err(|e| bad(e.to_string()))?;
+        if let Some(kind) = r.kind.as_deref()
+            && kind != "snapshot"
+        {
+            return Err(bad(format!("expected a snapshot record, found type {kind:?}")));
+        }
         let at = check_name(&r.snapshot).map_err(|e| bad(e.to_string()))?;
         let created = match fast_rfc3339(&r.created) {
             Some(t) => t,
@@ -353,6 +386,7 @@ fn parse_block(block: &[u8], first_line: usize, source: &str) -> Result<Vec<Item
             guid: r.guid,
             userrefs: r.userrefs.unwrap_or(0),
             managed: r.managed.unwrap_or(false),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
         });
     }
     Ok(items)
@@ -369,8 +403,15 @@ pub fn items_from_records(v: Vec<strata_zfs::snapshot::SnapshotRecord>) -> Vec<I
             guid: r.guid,
             userrefs: r.userrefs.unwrap_or(0),
             managed: r.managed.unwrap_or(false),
+            line: 0,
         })
         .collect()
+}
+
+/// The regular expression of `--match` (and of a plan's `owner_match`, which apply re-checks):
+/// the whole name after '@' must match.
+pub fn owner_regex(expr: &str) -> Result<regex::Regex> {
+    regex::Regex::new(&format!("^(?:{expr})$")).with_context(|| format!("{expr:?} is not a valid regular expression"))
 }
 
 /// Which snapshots plan may destroy.
@@ -382,6 +423,14 @@ pub enum Owner {
 }
 
 impl Owner {
+    /// How records name this owner: (`owner`, `owner_match`).
+    pub fn kind(&self, expr: Option<&str>) -> (OwnerKind, Option<String>) {
+        match self {
+            Owner::Managed => (OwnerKind::Managed, None),
+            Owner::Matching(_) => (OwnerKind::Match, expr.map(str::to_string)),
+        }
+    }
+
     pub fn owns(&self, it: &Item) -> bool {
         match self {
             Owner::Managed => it.managed,
@@ -481,8 +530,10 @@ pub fn plan(
 }
 
 /// The record for an item and its decision.
-pub fn record(it: &Item, d: Decision) -> Result<PruneRecord> {
+pub fn record(it: &Item, d: Decision, owner: &(OwnerKind, Option<String>)) -> Result<PruneRecord> {
     Ok(PruneRecord {
+        owner: owner.0,
+        owner_match: owner.1.clone(),
         r#type: "prune",
         snapshot: it.snapshot.clone(),
         dataset: it.dataset().to_string(),
@@ -511,16 +562,14 @@ pub fn run(args: &PlanArgs, ctx: &mut Ctx) -> Result<Outcome> {
     }
     let owner = match &args.matches {
         None => Owner::Managed,
-        Some(re) => Owner::Matching(
-            regex::Regex::new(&format!("^(?:{re})$"))
-                .with_context(|| format!("--match {re:?}: not a valid regular expression"))?,
-        ),
+        Some(re) => Owner::Matching(owner_regex(re).context("--match")?),
     };
     let protected = match &args.protect {
         Some(p) => protect_guids(p)?,
         None => Vec::new(),
     };
     let protected: HashSet<&str> = protected.iter().map(String::as_str).collect();
+    let mut left_out = Vec::new();
     let items = if args.datasets.is_empty() {
         let stdin = std::io::stdin();
         if ctx.stdin_is_terminal {
@@ -530,17 +579,48 @@ pub fn run(args: &PlanArgs, ctx: &mut Ctx) -> Result<Outcome> {
         }
         read_items(stdin.lock(), "stdin")?
     } else {
-        let cmd = strata_zfs::snapshot::list_command(&args.datasets, args.recursive);
-        let out = ctx.runner.run(&cmd)?;
-        items_from_records(strata_zfs::snapshot::parse_list(&out.stdout)?)
+        let scope = strata_zfs::listing::Scope::Datasets { datasets: &args.datasets, recursive: args.recursive };
+        let l = strata_zfs::listing::list(ctx.runner.as_ref(), scope).context("cannot list the snapshots")?;
+        left_out = l.bad;
+        items_from_records(l.records)
     };
+    refuse_duplicates(&items)?;
+    let owner_kind = owner.kind(args.matches.as_deref());
     let now = args.now.unwrap_or_else(|| ctx.clock.now()).as_second();
     let (order, mut decisions) = plan(&items, &rules, now, &owner, &protected);
     for i in order {
         let d = std::mem::replace(&mut decisions[i], Decision { action: Action::Keep, reasons: Vec::new() });
-        ctx.out.write(&record(&items[i], d)?)?;
+        ctx.out.write(&record(&items[i], d, &owner_kind)?)?;
     }
-    Ok(Outcome::Success)
+    for b in &left_out {
+        eprintln!(
+            "{}: error: the snapshots of {} are left out of the plan: {}",
+            ctx.tool,
+            strata_core::sanitize::for_terminal(&b.dataset),
+            strata_core::sanitize::for_terminal(&b.reason)
+        );
+    }
+    Ok(if left_out.is_empty() { Outcome::Success } else { Outcome::Code(strata_core::exit::ERROR) })
+}
+
+/// One snapshot, one record: two records for the same snapshot (a forged row, a doubled input)
+/// could make one say keep and the other destroy.
+pub fn refuse_duplicates(items: &[Item]) -> Result<()> {
+    let mut seen: HashMap<&str, u32> = HashMap::with_capacity(items.len());
+    for it in items {
+        if let Some(first) = seen.insert(it.snapshot.as_str(), it.line) {
+            let at = if it.line == 0 { String::new() } else { format!(" (lines {first} and {})", it.line) };
+            return Err(strata_core::exit::ExitError::new(
+                2,
+                format!(
+                    "two snapshot records for {}{at}: refusing to plan; nothing was destroyed",
+                    strata_core::sanitize::for_terminal(&it.snapshot)
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -556,6 +636,7 @@ mod tests {
             guid: Some(guid.into()),
             userrefs,
             managed: true,
+            line: 0,
         }
     }
 
@@ -636,11 +717,16 @@ mod tests {
     #[test]
     fn prune_record_is_documented() {
         let it = item("tank/a@2023-08-08-00-00-06", 1691452806, 1, 0, "123");
-        let r = record(&it, Decision { action: Action::Keep, reasons: vec!["daily:2023-08-08".into()] }).unwrap();
+        let r = record(
+            &it,
+            Decision { action: Action::Keep, reasons: vec!["daily:2023-08-08".into()] },
+            &(OwnerKind::Managed, None),
+        )
+        .unwrap();
         strata_core::doc::check_fields(&PRUNE_DOC, &r);
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
-            r#"{"type":"prune","snapshot":"tank/a@2023-08-08-00-00-06","dataset":"tank/a","created":"2023-08-08T00:00:06Z","guid":"123","action":"keep","reasons":["daily:2023-08-08"]}"#
+            r#"{"type":"prune","snapshot":"tank/a@2023-08-08-00-00-06","dataset":"tank/a","created":"2023-08-08T00:00:06Z","guid":"123","action":"keep","reasons":["daily:2023-08-08"],"owner":"managed","owner_match":null}"#
         );
     }
 

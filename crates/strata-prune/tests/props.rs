@@ -22,6 +22,7 @@ fn arb_items() -> impl Strategy<Value = Vec<Item>> {
                     guid: Some(format!("{}", 1000 + i)),
                     userrefs: u64::from(hold == 0),
                     managed,
+                    line: i as u32 + 1,
                 }
             })
             .collect()

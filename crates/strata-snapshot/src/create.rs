@@ -170,7 +170,8 @@ mod tests {
         let mut a = args(&["tank/a"]);
         a.label = Some("x\ny".into());
         let clock = FixedClock("2023-08-08T00:00:06Z".parse().unwrap());
-        let mut ctx = Ctx::for_test(Box::new(FakeRunner::new()), Box::new(clock), Box::new(std::io::sink()), Format::Json);
+        let mut ctx =
+            Ctx::for_test(Box::new(FakeRunner::new()), Box::new(clock), Box::new(std::io::sink()), Format::Json);
         let e = run(&a, &mut ctx, false).unwrap_err();
         assert_eq!(strata_core::exit::code_of(&e), 2);
         assert!(e.to_string().contains("control character"), "{e}");

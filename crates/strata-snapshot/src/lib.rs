@@ -41,7 +41,9 @@ pub static DOC: ManDoc = ManDoc {
         (
             2,
             "An error: a bad name, a snapshot name that exists already (nothing was made), a rollback refused \
-             (no --yes and no terminal confirmation, or a newer snapshot is held), or zfs failed.",
+             (no --yes and no terminal confirmation, or a newer snapshot is held), or zfs failed. list: a dataset \
+             whose snapshots could not be read safely (a strata property value holding a newline) is left out and \
+             named on standard error; the others are listed.",
         ),
     ],
     environment: &[],

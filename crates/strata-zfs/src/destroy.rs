@@ -2,7 +2,7 @@
 //! the kernel's argument limits, the parser of `zfs destroy -nvp` (what would go and the space it
 //! frees), bookmarks kept before destroying, holds, and `zfs rollback -r`.
 
-use strata_core::runner::Cmd;
+use strata_core::runner::{Cmd, RunError};
 
 use crate::{zfs_mutate, zfs_read};
 
@@ -84,36 +84,28 @@ pub fn parse_destroy_preview(output: &[u8]) -> Result<DestroyPreview, crate::tab
     Ok(p)
 }
 
-/// What the last-moment re-check needs of a snapshot.
+/// What the last-moment re-check needs of a snapshot (read with [`crate::listing::list`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Current {
     pub snapshot: String,
     pub guid: Option<String>,
     pub createtxg: Option<u64>,
     pub userrefs: u64,
+    /// Its own strata:managed is on.
+    pub managed: bool,
 }
 
-/// `zfs list -H -p -t snapshot -o name,guid,createtxg,userrefs -d 1 DATASET...`: the lean listing
-/// a re-check before destroying needs (no user properties, which cost ZFS extra work per snapshot).
-pub fn recheck_command(datasets: &[String]) -> Cmd {
-    zfs_read()
-        .args(["list", "-H", "-p", "-t", "snapshot", "-o", "name,guid,createtxg,userrefs", "-d", "1"])
-        .args(datasets)
+/// `zfs list -H -o name -t filesystem,volume -r POOL`: the datasets of `dataset`'s pool.
+pub fn pool_datasets_command(dataset: &str) -> Cmd {
+    let pool = dataset.split('/').next().unwrap_or(dataset);
+    zfs_read().args(["list", "-H", "-o", "name", "-t", "filesystem,volume", "-r", pool])
 }
 
-/// Parses [`recheck_command`] output.
-pub fn parse_recheck(output: &[u8]) -> Result<Vec<Current>, crate::table::ParseError> {
-    let mut v = Vec::new();
-    for (i, r) in crate::table::rows(output, 4)?.into_iter().enumerate() {
-        let err = |message: String| crate::table::ParseError { line: i + 1, message, text: r.join("\t") };
-        v.push(Current {
-            snapshot: r[0].to_string(),
-            guid: crate::table::opt_str(r[1]).map(str::to_string),
-            createtxg: crate::table::opt_u64(r[2]).map_err(err)?,
-            userrefs: crate::table::opt_u64(r[3]).map_err(err)?.unwrap_or(0),
-        });
-    }
-    Ok(v)
+/// Whether `dataset` is really gone: its pool answers a listing and the dataset is not in it. A
+/// listing that fails (the pool is suspended or gone, `zfs` was killed) is an error, never "gone".
+pub fn dataset_gone(runner: &dyn strata_core::runner::Runner, dataset: &str) -> Result<bool, RunError> {
+    let out = runner.run(&pool_datasets_command(dataset))?;
+    Ok(!out.stdout.split(|&b| b == b'\n').any(|l| l == dataset.as_bytes()))
 }
 
 /// `zfs bookmark DATASET@NAME DATASET#NAME`: keeps an incremental-send base after the snapshot goes.
@@ -203,24 +195,19 @@ mod tests {
     }
 
     #[test]
-    fn parses_the_recheck_listing() {
-        // The real listing with holds; its columns are name,guid,createtxg,creation,used,referenced,userrefs.
-        let raw = fixtures::stdout("2.3", "list_snapshots_p_with_holds");
-        let rows: String = String::from_utf8(raw)
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let f: Vec<&str> = l.split('\t').collect();
-                format!("{}\t{}\t{}\t{}\n", f[0], f[1], f[2], f[6])
-            })
-            .collect();
-        let v = parse_recheck(rows.as_bytes()).unwrap();
-        assert!(v.iter().any(|c| c.userrefs > 0));
-        assert_eq!(v[0].snapshot, "tank@2023-08-08-00-00-06");
-        assert_eq!(
-            recheck_command(&["tank/my data".into()]).display(),
-            "zfs list -H -p -t snapshot -o name,guid,createtxg,userrefs -d 1 'tank/my data'"
-        );
+    fn gone_only_when_the_pool_answers_without_it() {
+        use strata_core::runner::{FakeRunner, Output};
+        let argv: Vec<String> =
+            pool_datasets_command("tank/a").argv().iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(argv.join(" "), "zfs list -H -o name -t filesystem,volume -r tank");
+        let fake = FakeRunner::new().expect(&argv, Output::ok("tank\ntank/a b\ntank/ab\n"));
+        assert!(dataset_gone(&fake, "tank/a").unwrap());
+        let fake = FakeRunner::new().expect(&argv, Output::ok("tank\ntank/a\n"));
+        assert!(!dataset_gone(&fake, "tank/a").unwrap());
+        // pool I/O suspended: an error, not "gone"
+        let fake =
+            FakeRunner::new().expect(&argv, Output::failed(1, "cannot open 'tank': pool I/O is currently suspended\n"));
+        assert!(dataset_gone(&fake, "tank/a").is_err());
     }
 
     #[test]

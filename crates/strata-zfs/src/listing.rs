@@ -35,9 +35,10 @@ pub enum Scope<'a> {
 }
 
 impl Scope<'_> {
-    fn apply(self, cmd: Cmd) -> Cmd {
+    /// `cmd` with the scope's arguments appended.
+    pub(crate) fn apply(self, cmd: Cmd) -> Cmd {
         match self {
-            Scope::Datasets { datasets, .. } if datasets.is_empty() => cmd,
+            Scope::Datasets { datasets: [], .. } => cmd,
             Scope::Datasets { datasets, recursive: true } => cmd.arg("-r").args(datasets),
             Scope::Datasets { datasets, recursive: false } => cmd.args(["-d", "1"]).args(datasets),
             Scope::Snapshots(names) => cmd.args(names),

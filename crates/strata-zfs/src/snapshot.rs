@@ -56,11 +56,16 @@ pub static SNAPSHOT_DOC: RecordDoc = RecordDoc {
             ty: "integer",
             doc: "number of holds (zfs hold); a held snapshot is never destroyed",
         },
-        FieldDoc { name: "managed", ty: "boolean", doc: "made by strata (user property strata:managed=on)" },
+        FieldDoc {
+            name: "managed",
+            ty: "boolean|null",
+            doc: "made by strata: the snapshot's own strata:managed=on (set when strata made it, or received with it); \
+                  a value inherited from a dataset does not count",
+        },
         FieldDoc {
             name: "label",
             ty: "string|null",
-            doc: "the --label given at creation (user property strata:label)",
+            doc: "the --label given at creation (the snapshot's own strata:label; raw: escape it before showing it)",
         },
     ],
 };
@@ -116,13 +121,7 @@ pub const LIST_PROPERTIES: &[&str] = &["name", "guid", "createtxg", "creation", 
 
 /// One `zfs list -H -p -t snapshot` call for the snapshots in `scope` (names and numbers only).
 pub fn scoped_list_command(scope: crate::listing::Scope<'_>) -> Cmd {
-    let cmd = zfs_read().args(["list", "-H", "-p", "-t", "snapshot", "-o"]).arg(LIST_PROPERTIES.join(","));
-    match scope {
-        crate::listing::Scope::Datasets { datasets, .. } if datasets.is_empty() => cmd,
-        crate::listing::Scope::Datasets { datasets, recursive: true } => cmd.arg("-r").args(datasets),
-        crate::listing::Scope::Datasets { datasets, recursive: false } => cmd.args(["-d", "1"]).args(datasets),
-        crate::listing::Scope::Snapshots(names) => cmd.args(names),
-    }
+    scope.apply(zfs_read().args(["list", "-H", "-p", "-t", "snapshot", "-o"]).arg(LIST_PROPERTIES.join(",")))
 }
 
 /// One `zfs list -H -p -t snapshot` call for all snapshots of `datasets` (all pools when empty);
