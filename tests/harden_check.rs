@@ -389,3 +389,235 @@ fn dry_run_writes_nothing() {
         String::from_utf8(out.stdout).unwrap().split_once('\n').unwrap().1
     );
 }
+
+/// Every entry under `dir` (not following symbolic links): path, and the file's bytes or the
+/// link's target.
+fn tree(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let md = std::fs::symlink_metadata(&p).unwrap();
+            let shown = p.strip_prefix(dir).unwrap().display().to_string();
+            if md.file_type().is_symlink() {
+                out.push((shown, format!("-> {}", std::fs::read_link(&p).unwrap().display())));
+            } else if md.is_dir() {
+                out.push((shown, "dir".into()));
+                todo.push(p);
+            } else {
+                out.push((shown, String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// An image with one unit, and a directory outside it holding a file that must not change.
+fn image_and_outside() -> (tempfile::TempDir, tempfile::TempDir) {
+    let image = tempfile::tempdir().unwrap();
+    let sys = image.path().join("lib/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    std::fs::write(sys.join("a.service"), "[Service]\nExecStart=/bin/true\n").unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("victim"), "host file\n").unwrap();
+    (image, outside)
+}
+
+#[test]
+fn suggest_write_never_leaves_the_root() {
+    type Plant = fn(&Path, &Path);
+    let cases: &[(&str, Plant)] = &[
+        ("etc is an absolute link out of the image", |image, outside| {
+            std::os::unix::fs::symlink(outside, image.join("etc")).unwrap();
+        }),
+        ("UNIT.d is an absolute link out of the image", |image, outside| {
+            let sys = image.join("etc/systemd/system");
+            std::fs::create_dir_all(&sys).unwrap();
+            std::os::unix::fs::symlink(outside.join("anywhere"), sys.join("a.service.d")).unwrap();
+        }),
+        ("UNIT.d is a chain of ../ out of the image", |image, outside| {
+            let sys = image.join("etc/systemd/system");
+            std::fs::create_dir_all(&sys).unwrap();
+            let up = "../".repeat(40) + outside.strip_prefix("/").unwrap().to_str().unwrap();
+            std::os::unix::fs::symlink(up, sys.join("a.service.d")).unwrap();
+        }),
+        ("systemd is a chain of ../ out of the image", |image, outside| {
+            std::fs::create_dir_all(image.join("etc")).unwrap();
+            let up = "../".repeat(40) + outside.strip_prefix("/").unwrap().to_str().unwrap();
+            std::os::unix::fs::symlink(up, image.join("etc/systemd")).unwrap();
+        }),
+        ("the old temporary name is a link to a host file", |image, outside| {
+            let d = image.join("etc/systemd/system/a.service.d");
+            std::fs::create_dir_all(&d).unwrap();
+            std::os::unix::fs::symlink(outside.join("victim"), d.join(".50-strata-harden.conf.tmp")).unwrap();
+        }),
+        ("the drop-in's own name is a link to a host file", |image, outside| {
+            let d = image.join("etc/systemd/system/a.service.d");
+            std::fs::create_dir_all(&d).unwrap();
+            std::os::unix::fs::symlink(outside.join("victim"), d.join("50-strata-harden.conf")).unwrap();
+        }),
+    ];
+    for (what, plant) in cases {
+        let (image, outside) = image_and_outside();
+        plant(image.path(), outside.path());
+        let before = tree(outside.path());
+        let out = util::bin("strata-harden-check")
+            .args(["--json", "--suggest", "--write", "--root"])
+            .arg(image.path())
+            .arg("a")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(tree(outside.path()), before, "{what}: the write left the image ({stderr})");
+        assert!(out.status.success(), "{what}: {stderr}");
+        let rec = &util::ndjson(&out.stdout)[0];
+        assert_eq!(rec["written"], true, "{what}");
+        // The drop-in landed where systemd, reading the image, finds it: inside the image.
+        let back =
+            util::bin("strata-harden-check").args(["--json", "--root"]).arg(image.path()).arg("a").output().unwrap();
+        let back = &util::ndjson(&back.stdout)[0];
+        assert_eq!(back["dropins"].as_array().map(Vec::len), Some(1), "{what}: {back}");
+        assert_eq!(back["exposure"], rec["predicted_exposure"], "{what}");
+        let found = tree(image.path());
+        assert_eq!(found.iter().filter(|(p, _)| p.ends_with("/50-strata-harden.conf")).count(), 1, "{what}: {found:?}");
+        assert!(
+            !found.iter().any(|(p, _)| p.contains(".50-strata-harden.conf.") && !p.ends_with(".conf.tmp")),
+            "{what}: a temporary file is left: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn suggest_write_refuses_a_directory_it_cannot_resolve_inside_the_root() {
+    type Plant = fn(&Path);
+    let cases: &[(&str, Plant)] = &[
+        ("a.service.d", |image| {
+            // A loop (as `etc -> /etc` is inside an image, whose /etc it is).
+            std::os::unix::fs::symlink("etc", image.join("etc")).unwrap();
+        }),
+        ("a.service.d", |image| {
+            let sys = image.join("etc/systemd/system");
+            std::fs::create_dir_all(&sys).unwrap();
+            std::os::unix::fs::symlink("a.service.d", sys.join("a.service.d")).unwrap();
+        }),
+        ("a.service.d", |image| {
+            let sys = image.join("etc/systemd/system");
+            std::fs::create_dir_all(&sys).unwrap();
+            std::os::unix::fs::symlink("/dev/null", sys.join("a.service.d")).unwrap();
+        }),
+    ];
+    for (named, plant) in cases {
+        let (image, outside) = image_and_outside();
+        plant(image.path());
+        let before = tree(image.path());
+        let out = util::bin("strata-harden-check")
+            .args(["--suggest", "--write", "--format", "plain", "--root"])
+            .arg(image.path())
+            .arg("a")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(named) && stderr.contains("50-strata-harden.conf"), "{stderr}");
+        assert_eq!(tree(image.path()), before, "{stderr}");
+        assert_eq!(tree(outside.path()), [("victim".to_string(), "host file\n".to_string())]);
+    }
+}
+
+#[test]
+fn a_looping_unit_directory_is_skipped_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("lib/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    std::fs::write(sys.join("a.service"), "[Service]\nExecStart=/bin/true\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("etc/systemd")).unwrap();
+    std::os::unix::fs::symlink("/etc/systemd/system", dir.path().join("etc/systemd/system")).unwrap();
+    let out = util::bin("strata-harden-check").arg("--json").arg("--root").arg(dir.path()).arg("a").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("warning: skipping /etc/systemd/system: "), "{stderr}");
+    let rec = &util::ndjson(&out.stdout)[0];
+    assert_eq!(rec["type"], "unit");
+    let (_, total) = oracle(dir.path(), "a.service").expect("systemd-analyze assesses it too");
+    assert_eq!(format!("{:.1}", rec["exposure"].as_f64().unwrap()), total);
+}
+
+#[test]
+fn a_unit_linked_outside_the_root_is_read_and_said_so_and_never_echoed() {
+    let image = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let sys = image.path().join("etc/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    std::fs::write(sys.join("inside.service"), "[Service]\nExecStart=/bin/true\n").unwrap();
+    std::fs::write(
+        outside.path().join("linked.service"),
+        "SECRET-1\n[Service]\nExecStart=/bin/true\nPrivateTmp=SECRET-2\nRestrictAddressFamilies=SECRET-3\nSECRET-4\n[SECRET-5]\n",
+    )
+    .unwrap();
+    std::fs::write(outside.path().join("bad.service"), "[SECRET-6\n").unwrap();
+    std::fs::write(outside.path().join("fatal.service"), "[Service]\nExecStart=/bin/true\nUser=SECRET/7\n").unwrap();
+    for name in ["linked.service", "bad.service", "fatal.service"] {
+        std::os::unix::fs::symlink(outside.path().join(name), sys.join(name)).unwrap();
+    }
+    let out = util::bin("strata-harden-check")
+        .arg("--json")
+        .arg("--root")
+        .arg(image.path())
+        .args(["inside", "linked", "bad", "fatal"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!stdout.contains("SECRET") && !stderr.contains("SECRET"), "{stdout}{stderr}");
+    let recs = util::ndjson(&out.stdout);
+    let by = |u: &str| recs.iter().find(|r| r["unit"] == u).unwrap_or_else(|| panic!("no record for {u}")).clone();
+    assert_eq!(by("inside.service")["linked_outside_root"], false);
+    let linked = by("linked.service");
+    assert_eq!(linked["linked_outside_root"], true, "{linked}");
+    assert_eq!(linked["fragment"], "/etc/systemd/system/linked.service");
+    // The warnings still say where.
+    let warnings: Vec<&str> = linked["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(warnings.iter().any(|w| w.starts_with("/etc/systemd/system/linked.service: line 1: ")), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.starts_with("/etc/systemd/system/linked.service:4: ")), "{warnings:?}");
+    assert_eq!(warnings.len(), 5, "{warnings:?}");
+    // Read from the host as systemd reads it.
+    let (_, total) = oracle(image.path(), "linked.service").expect("systemd-analyze assesses it");
+    assert_eq!(format!("{:.1}", linked["exposure"].as_f64().unwrap()), total);
+    assert_eq!(
+        by("bad.service")["error"],
+        "/etc/systemd/system/bad.service: line 1: invalid section header (text not shown: the file is outside --root)"
+    );
+    assert_eq!(by("bad.service")["line"], 1);
+    let fatal = by("fatal.service")["error"].as_str().unwrap().to_string();
+    assert!(fatal.starts_with("fatal setting: /etc/systemd/system/fatal.service:3: "), "{fatal}");
+    assert!(oracle(image.path(), "fatal.service").is_none());
+}
+
+#[test]
+fn a_unit_file_over_the_size_limit_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("etc/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    // 100 MB of NUL bytes (a sparse file: nothing is written to disk).
+    let f = std::fs::File::create(sys.join("nul.service")).unwrap();
+    f.set_len(100 * 1024 * 1024).unwrap();
+    let d = sys.join("ok.service.d");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(sys.join("ok.service"), "[Service]\nExecStart=/bin/true\n").unwrap();
+    std::fs::File::create(d.join("big.conf")).unwrap().set_len(9 * 1024 * 1024).unwrap();
+    let out = util::bin("strata-harden-check")
+        .arg("--json")
+        .arg("--root")
+        .arg(dir.path())
+        .args(["nul", "ok"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let recs = util::ndjson(&out.stdout);
+    assert_eq!(recs[0]["type"], "error");
+    assert_eq!(recs[0]["file"], "/etc/systemd/system/nul.service");
+    assert_eq!(recs[0]["error"], "cannot read /etc/systemd/system/nul.service: larger than 8388608 bytes");
+    assert_eq!(recs[1]["file"], "/etc/systemd/system/ok.service.d/big.conf");
+    assert!(recs[1]["error"].as_str().unwrap().ends_with("larger than 8388608 bytes"), "{}", recs[1]);
+}

@@ -3,6 +3,7 @@
 
 pub mod assess;
 pub mod context;
+pub mod install;
 pub mod load;
 pub mod parse;
 pub mod suggest;
@@ -99,6 +100,8 @@ pub struct UnitRecord {
     pub rating: &'static str,
     pub fragment: String,
     pub dropins: Vec<String>,
+    /// The fragment is a link the host resolves outside --root, read from there as systemd does.
+    pub linked_outside_root: bool,
     pub checks: Vec<CheckRecord>,
     pub warnings: Vec<String>,
 }
@@ -164,6 +167,11 @@ pub static UNIT_DOC: RecordDoc = RecordDoc {
             name: "dropins",
             ty: "array of strings",
             doc: "Drop-in files applied, in order, as paths inside --root.",
+        },
+        FieldDoc {
+            name: "linked_outside_root",
+            ty: "boolean",
+            doc: "True when the unit file is a symbolic link that leads outside --root (a linked unit): it is read from where the host resolves the link, as systemd reads it, and no text of it is repeated in warnings or errors.",
         },
         FieldDoc {
             name: "checks",
@@ -255,7 +263,9 @@ pub fn read_files(root: &Root, files: &load::UnitFiles) -> Result<Vec<(String, V
         paths.insert(at + 1, (profile.clone(), true));
         shown_paths.insert(at + 1, profile.display().to_string());
     }
-    for ((host, _), shown) in paths.iter().zip(shown_paths) {
+    for (i, ((host, _), shown)) in paths.iter().zip(shown_paths).enumerate() {
+        // A linked unit outside the root may be any file of the host: nothing of it is repeated.
+        let hidden = i == 0 && files.linked_outside_root;
         let err = |line: Option<u64>, error: String| ErrorRecord {
             r#type: "error",
             unit: files.name.clone(),
@@ -263,10 +273,14 @@ pub fn read_files(root: &Root, files: &load::UnitFiles) -> Result<Vec<(String, V
             line,
             error,
         };
-        let data = fs::read(host).map_err(|e| err(None, format!("cannot read {shown}: {e}")))?;
-        let parsed = parse::parse(&data, SECTIONS).map_err(|e| err(Some(e.line() as u64), format!("{shown}: {e}")))?;
+        let data = read_bounded(host).map_err(|e| err(None, format!("cannot read {shown}: {e}")))?;
+        let parsed = parse::parse(&data, SECTIONS).map_err(|e| {
+            let what = if hidden { format!("{} ({OUTSIDE})", e.without_content()) } else { e.to_string() };
+            err(Some(e.line() as u64), format!("{shown}: {what}"))
+        })?;
         let mut assignments = parsed.assignments;
         for w in parsed.warnings {
+            let w = if hidden { hide(&w) } else { w };
             assignments.push(parse::Assignment {
                 section: "\0warning".into(),
                 key: String::new(),
@@ -279,6 +293,41 @@ pub fn read_files(root: &Root, files: &load::UnitFiles) -> Result<Vec<(String, V
     Ok(out)
 }
 
+const OUTSIDE: &str = "text not shown: the file is outside --root";
+
+/// A warning about a file outside the root: where, not what.
+fn hide(w: &str) -> String {
+    let at: String =
+        w.strip_prefix("line ").map(|r| r.chars().take_while(char::is_ascii_digit).collect()).unwrap_or_default();
+    if at.is_empty() {
+        format!("a line systemd ignores ({OUTSIDE})")
+    } else {
+        format!("line {at}: a line systemd ignores ({OUTSIDE})")
+    }
+}
+
+/// A message about a setting (`FILE:LINE: KEY: what`) of a file outside the root: where, not what.
+fn hide_setting(fragment: &str, msg: &str, what: &str) -> String {
+    let line: String = msg
+        .strip_prefix(fragment)
+        .and_then(|r| r.strip_prefix(':'))
+        .map(|r| r.chars().take_while(char::is_ascii_digit).collect())
+        .unwrap_or_default();
+    format!("{fragment}:{line}: {what} ({OUTSIDE})")
+}
+
+/// Reads a file of at most [`parse::MAX_FILE_BYTES`] (a larger one, or an endless one like a
+/// device, is refused after reading one byte more).
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut data = Vec::new();
+    fs::File::open(path)?.take(parse::MAX_FILE_BYTES + 1).read_to_end(&mut data)?;
+    if data.len() as u64 > parse::MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!("larger than {} bytes", parse::MAX_FILE_BYTES)));
+    }
+    Ok(data)
+}
+
 /// Builds the unit record from parsed files.
 pub fn evaluate(
     root: &Root,
@@ -288,13 +337,20 @@ pub fn evaluate(
     let fragment = files.fragment.display().to_string();
     let names = context::Names { name: &files.name, fragment: &fragment };
     let info = context::build(parsed, &names, root.scope);
+    let hidden = |msg: &str, what: &str| {
+        if files.linked_outside_root && msg.starts_with(&format!("{fragment}:")) {
+            hide_setting(&fragment, msg, what)
+        } else {
+            msg.to_string()
+        }
+    };
     if let Some(why) = &info.fatal {
         return Err(ErrorRecord {
             r#type: "error",
             unit: files.name.clone(),
-            file: Some(fragment),
+            file: Some(fragment.clone()),
             line: None,
-            error: format!("fatal setting: {why}"),
+            error: format!("fatal setting: {}", hidden(why, "a setting systemd refuses")),
         });
     }
     if let Some(why) = context::verify(&info) {
@@ -326,7 +382,7 @@ pub fn evaluate(
         .iter()
         .flat_map(|(_, a)| a.iter().filter(|a| a.section == "\0warning").map(|a| a.value.clone()))
         .collect();
-    warnings.extend(info.warnings.iter().cloned());
+    warnings.extend(info.warnings.iter().map(|w| hidden(w, "a setting systemd ignores")));
     Ok(UnitRecord {
         r#type: "unit",
         unit: files.name.clone(),
@@ -334,6 +390,7 @@ pub fn evaluate(
         rating: assess::rating(total),
         fragment,
         dropins: files.dropins.iter().map(|p| p.display().to_string()).collect(),
+        linked_outside_root: files.linked_outside_root,
         checks,
         warnings,
     })
@@ -427,28 +484,23 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     if let Some(p) = &cli.profile {
         root.profile = Some(find_profile(p)?);
     }
+    for w in &root.warnings {
+        let _ = writeln!(std::io::stderr().lock(), "{}: warning: {}", ctx.tool, strata_core::sanitize::for_terminal(w));
+    }
     let names: Vec<String> =
         if cli.all { all_services(&root) } else { cli.units.iter().map(|u| unit_name(u)).collect() };
     let limit = cli.threshold.map(|t| (t * 10.0).round() as u64);
     let (mut above, mut failed) = (false, false);
     let table = ctx.out.format() == Format::Table;
+    // With --suggest: the drop-in itself unless records were asked for (--json, --format json|csv).
+    let as_text = (cli.common.format == FormatArg::Auto && !cli.common.json)
+        || matches!(ctx.out.format(), Format::Table | Format::Plain);
     let mut first = true;
     for name in &names {
         match assess_unit(&root, name) {
             Assessment::Error(e) => {
                 failed = true;
-                if table {
-                    let mut err = std::io::stderr().lock();
-                    let _ = writeln!(
-                        err,
-                        "{}: {}: {}",
-                        ctx.tool,
-                        strata_core::sanitize::for_terminal(&e.unit),
-                        strata_core::sanitize::for_terminal(&e.error)
-                    );
-                } else {
-                    ctx.out.write(&e)?;
-                }
+                report_error(ctx, table, &e)?;
             }
             Assessment::Unit(rec, files, parsed) => {
                 let t = (rec.exposure * 10.0).round() as u64;
@@ -458,7 +510,19 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
                 if cli.suggest {
                     let s = suggest::suggest(&root, &files, &parsed, &rec)?;
                     let written = if cli.write && !cli.mutate.dry_run {
-                        write_dropin(&cli.root, &s.path, &s.text).with_context(|| format!("installing {}", s.path))?;
+                        if let Err(e) = install::install(&cli.root, Path::new(&s.path), s.text.as_bytes()) {
+                            failed = true;
+                            let e = ErrorRecord {
+                                r#type: "error",
+                                unit: rec.unit.clone(),
+                                file: Some(s.path.clone()),
+                                line: None,
+                                error: format!("installing {}: {e}", s.path),
+                            };
+                            report_error(ctx, as_text, &e)?;
+                            first = false;
+                            continue;
+                        }
                         true
                     } else {
                         false
@@ -473,9 +537,6 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
                         written,
                         dropin: s.text.clone(),
                     };
-                    // The drop-in itself unless records were asked for (--json, --format json|csv).
-                    let as_text = (cli.common.format == FormatArg::Auto && !cli.common.json)
-                        || matches!(ctx.out.format(), Format::Table | Format::Plain);
                     if as_text {
                         if !first {
                             ctx.out.write_text("\n")?;
@@ -506,6 +567,23 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     Ok(Outcome::negative_if(above))
 }
 
+/// An error record, or on a terminal table a line on stderr.
+fn report_error(ctx: &mut Ctx, to_stderr: bool, e: &ErrorRecord) -> anyhow::Result<()> {
+    if to_stderr {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "{}: {}: {}",
+            ctx.tool,
+            strata_core::sanitize::for_terminal(&e.unit),
+            strata_core::sanitize::for_terminal(&e.error)
+        );
+        Ok(())
+    } else {
+        Ok(ctx.out.write(e)?)
+    }
+}
+
 /// A profile path, or a profile name looked up where systemd looks for portable profiles.
 fn find_profile(p: &Path) -> anyhow::Result<PathBuf> {
     if p.as_os_str().to_string_lossy().contains('/') {
@@ -521,17 +599,6 @@ fn find_profile(p: &Path) -> anyhow::Result<PathBuf> {
     Err(strata_core::exit::ExitError::new(2, format!("--profile {}: no such portable profile", p.display())).into())
 }
 
-/// Writes the drop-in atomically (a temporary file renamed into place).
-fn write_dropin(root: &Path, inside: &str, text: &str) -> anyhow::Result<()> {
-    let path = load::host_path(root, Path::new(inside));
-    let dir = path.parent().context("drop-in path has no directory")?;
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = dir.join(".50-strata-harden.conf.tmp");
-    fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    fs::rename(&tmp, &path).with_context(|| format!("renaming into {}", path.display()))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -545,6 +612,7 @@ mod tests {
             rating: "UNSAFE",
             fragment: "/etc/systemd/system/a.service".into(),
             dropins: vec![],
+            linked_outside_root: false,
             checks: vec![],
             warnings: vec![],
         };

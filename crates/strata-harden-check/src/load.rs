@@ -78,6 +78,8 @@ pub struct Root {
     /// The `*.d` entries of the unit directories (as paths inside the root): only these can hold
     /// drop-ins, so other candidates cost no file system lookup.
     dot_d: HashSet<PathBuf>,
+    /// Unit directories left out, and why (e.g. a symbolic link loop).
+    pub warnings: Vec<String>,
 }
 
 /// The drop-in name a profile takes.
@@ -96,6 +98,9 @@ pub struct UnitFiles {
     pub names: Vec<String>,
     /// With a profile: the index in `dropins` before which it applies (it sorts as `profile.conf`).
     pub profile_at: Option<usize>,
+    /// The fragment is a link that the host resolves to a file outside the root (a "linked
+    /// unit": systemd reads it from there too).
+    pub linked_outside_root: bool,
 }
 
 /// Follows symlinks of `path` (inside the root) component by component, never leaving the root.
@@ -222,9 +227,16 @@ impl Root {
         let mut dot_d: HashSet<PathBuf> = HashSet::new();
         let in_dirs: Vec<PathBuf> =
             search_paths(scope).iter().filter_map(|sp| chase(dir, Path::new(sp)).ok().flatten()).collect();
+        let mut warnings = Vec::new();
         for sp in search_paths(scope) {
-            let Some(real) = chase(dir, Path::new(sp))? else {
-                continue;
+            // One unreadable directory (a link loop, no permission) leaves out that directory only.
+            let real = match chase(dir, Path::new(sp)) {
+                Ok(Some(real)) => real,
+                Ok(None) => continue,
+                Err(e) => {
+                    warnings.push(format!("skipping {sp}: {e}"));
+                    continue;
+                }
             };
             let host = host_path(dir, &real);
             let Ok(rd) = fs::read_dir(&host) else {
@@ -264,7 +276,7 @@ impl Root {
             }
         }
         let all_names = listed.into_keys().collect();
-        Ok(Root { dir: dir.to_path_buf(), scope, names, all_names, profile: None, dot_d })
+        Ok(Root { dir: dir.to_path_buf(), scope, names, all_names, profile: None, dot_d, warnings })
     }
 
     /// Finds the files of `name` (a template is instantiated as `foo@i.service`).
@@ -305,7 +317,12 @@ impl Root {
         aliases.sort();
         names.extend(aliases.into_iter().cloned());
         let (dropins, profile_at) = self.dropins(&names, ty)?;
-        Ok(UnitFiles { name, fragment, dropins, names, profile_at })
+        let linked_outside_root = match (fs::canonicalize(host_path(&self.dir, &fragment)), fs::canonicalize(&self.dir))
+        {
+            (Ok(file), Ok(root)) => !file.starts_with(root),
+            _ => false,
+        };
+        Ok(UnitFiles { name, fragment, dropins, names, profile_at, linked_outside_root })
     }
 
     fn dropins(&self, names: &[String], ty: &str) -> Result<(Vec<PathBuf>, Option<usize>), LoadError> {

@@ -7,6 +7,12 @@ use std::fmt;
 /// systemd's `LONG_LINE_MAX`: a longer line (or continued line) makes the whole file fail to load.
 pub const LONG_LINE_MAX: usize = 1024 * 1024;
 
+/// A unit file (or drop-in, or profile) larger than this is refused without being parsed.
+/// systemd sets no such limit, but no real unit file comes near it, and it bounds what one
+/// crafted file costs (time and memory grow linearly with the size, about 100 bytes of memory per
+/// assignment kept).
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
 /// One `Key=Value` line, in file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
@@ -40,6 +46,16 @@ pub enum ParseError {
 }
 
 impl ParseError {
+    /// The message without any text taken from the file.
+    pub fn without_content(&self) -> String {
+        match self {
+            ParseError::BadSectionHeader { line, .. } | ParseError::UnsafeSectionHeader { line, .. } => {
+                format!("line {line}: invalid section header")
+            }
+            other => other.to_string(),
+        }
+    }
+
     pub fn line(&self) -> usize {
         match self {
             ParseError::LineTooLong { line }
@@ -51,40 +67,49 @@ impl ParseError {
     }
 }
 
-struct Warn<'a>(&'a mut Vec<String>);
+/// At most this many warnings are kept per file; the rest are counted in one last warning.
+pub const MAX_WARNINGS: usize = 100;
+
+struct Warn<'a> {
+    list: &'a mut Vec<String>,
+    dropped: &'a mut usize,
+}
 impl Warn<'_> {
     fn at(&mut self, line: usize, msg: impl fmt::Display) {
-        self.0.push(format!("line {line}: {msg}"));
+        if self.list.len() < MAX_WARNINGS {
+            self.list.push(format!("line {line}: {msg}"));
+        } else {
+            *self.dropped += 1;
+        }
     }
 }
 
-/// Splits raw bytes into lines the way systemd's `read_line()` does.
-fn lines(data: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < data.len() {
-        match data[i] {
-            b'\n' | b'\0' => {
-                out.push(&data[start..i]);
-                i += 1;
-                start = i;
+/// Splits raw bytes into lines the way systemd's `read_line()` does, one line at a time (a file
+/// of a million NUL bytes is a million empty lines, none of them stored).
+struct Lines<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.data.get(self.pos..).filter(|r| !r.is_empty())?;
+        match rest.iter().position(|&c| matches!(c, b'\n' | b'\0' | b'\r')) {
+            None => {
+                self.pos = self.data.len();
+                Some(rest)
             }
-            b'\r' => {
-                out.push(&data[start..i]);
-                i += 1;
-                if data.get(i) == Some(&b'\n') {
-                    i += 1;
+            Some(i) => {
+                let mut end = i + 1;
+                if rest[i] == b'\r' && rest.get(end) == Some(&b'\n') {
+                    end += 1;
                 }
-                start = i;
+                self.pos += end;
+                Some(&rest[..i])
             }
-            _ => i += 1,
         }
     }
-    if start < data.len() {
-        out.push(&data[start..]);
-    }
-    out
 }
 
 const WHITESPACE: &[u8] = b" \t\n\r";
@@ -95,16 +120,40 @@ fn trim(b: &[u8]) -> &[u8] {
     &b[s..e.max(s)]
 }
 
+/// True when `l` ends with a backslash that is not itself escaped.
+fn ends_escaped(l: &[u8]) -> bool {
+    #[cfg(test)]
+    SCANNED.with(|s| s.set(s.get() + l.len()));
+    let mut escaped = false;
+    for &c in l {
+        if escaped {
+            escaped = false;
+        } else if c == b'\\' {
+            escaped = true;
+        }
+    }
+    escaped
+}
+
+/// The parser's state between lines.
+struct State<'a> {
+    sections: &'a [&'a str],
+    section: Option<String>,
+    section_ignored: bool,
+    parsed: Parsed,
+    dropped: usize,
+}
+
 /// Parses a unit file. `sections` are the sections whose assignments are kept (e.g. `Unit`,
 /// `Service`, `Install`); other sections are skipped with a warning (`X-` ones silently).
+/// The work is linear in the size of `data`.
 pub fn parse(data: &[u8], sections: &[&str]) -> Result<Parsed, ParseError> {
-    let mut parsed = Parsed::default();
-    let mut section: Option<String> = None;
-    let mut section_ignored = false;
+    let mut st = State { sections, section: None, section_ignored: false, parsed: Parsed::default(), dropped: 0 };
     let mut continuation: Option<Vec<u8>> = None;
-    let all = lines(data);
-    for (idx, raw) in all.iter().enumerate() {
+    let mut count = 0;
+    for (idx, raw) in (Lines { data, pos: 0 }).enumerate() {
         let line = idx + 1;
+        count = line;
         if raw.len() > LONG_LINE_MAX {
             return Err(ParseError::LineTooLong { line });
         }
@@ -116,6 +165,10 @@ pub fn parse(data: &[u8], sections: &[&str]) -> Result<Parsed, ParseError> {
         if matches!(first, Some(b'#' | b';')) {
             continue;
         }
+        // systemd scans the whole continued line again at each piece; the part before this
+        // piece ends in the blank that replaced its backslash, so it ends unescaped and only the
+        // new piece needs scanning.
+        let escaped = ends_escaped(l);
         let mut buf: Vec<u8> = match continuation.take() {
             Some(mut c) => {
                 if c.len() + l.len() > LONG_LINE_MAX {
@@ -126,14 +179,6 @@ pub fn parse(data: &[u8], sections: &[&str]) -> Result<Parsed, ParseError> {
             }
             None => l.to_vec(),
         };
-        let mut escaped = false;
-        for &c in &buf {
-            if escaped {
-                escaped = false;
-            } else if c == b'\\' {
-                escaped = true;
-            }
-        }
         if escaped {
             if let Some(last) = buf.last_mut() {
                 *last = b' ';
@@ -141,23 +186,20 @@ pub fn parse(data: &[u8], sections: &[&str]) -> Result<Parsed, ParseError> {
             continuation = Some(buf);
             continue;
         }
-        parse_line(&mut buf, line, sections, &mut section, &mut section_ignored, &mut parsed)?;
+        parse_line(&mut buf, line, &mut st)?;
     }
     if let Some(mut buf) = continuation {
-        parsed.warnings.push(format!("line {}: the file ends inside a continued line", all.len()));
-        parse_line(&mut buf, all.len(), sections, &mut section, &mut section_ignored, &mut parsed)?;
+        Warn { list: &mut st.parsed.warnings, dropped: &mut st.dropped }
+            .at(count, "the file ends inside a continued line");
+        parse_line(&mut buf, count, &mut st)?;
     }
-    Ok(parsed)
+    if st.dropped > 0 {
+        st.parsed.warnings.push(format!("{} more lines systemd would ignore are not listed", st.dropped));
+    }
+    Ok(st.parsed)
 }
 
-fn parse_line(
-    buf: &mut [u8],
-    line: usize,
-    sections: &[&str],
-    section: &mut Option<String>,
-    section_ignored: &mut bool,
-    parsed: &mut Parsed,
-) -> Result<(), ParseError> {
+fn parse_line(buf: &mut [u8], line: usize, st: &mut State<'_>) -> Result<(), ParseError> {
     let l = trim(buf);
     if l.is_empty() {
         return Ok(());
@@ -165,7 +207,7 @@ fn parse_line(
     let Ok(l) = std::str::from_utf8(l) else {
         return Err(ParseError::InvalidUtf8 { line });
     };
-    let mut warn = Warn(&mut parsed.warnings);
+    let mut warn = Warn { list: &mut st.parsed.warnings, dropped: &mut st.dropped };
     if let Some(rest) = l.strip_prefix('[') {
         let Some(name) = rest.strip_suffix(']') else {
             return Err(ParseError::BadSectionHeader { line, text: l.to_string() });
@@ -173,20 +215,20 @@ fn parse_line(
         if name.chars().any(|c| c < ' ' || c == '\x7f' || c == '"' || c == '\'' || c == '\\') {
             return Err(ParseError::UnsafeSectionHeader { line, text: l.to_string() });
         }
-        if sections.contains(&name) {
-            *section = Some(name.to_string());
-            *section_ignored = false;
+        if st.sections.contains(&name) {
+            st.section = Some(name.to_string());
+            st.section_ignored = false;
         } else {
             if !name.starts_with("X-") {
                 warn.at(line, format!("unknown section '{name}', ignoring"));
             }
-            *section = None;
-            *section_ignored = true;
+            st.section = None;
+            st.section_ignored = true;
         }
         return Ok(());
     }
-    let Some(sec) = section.as_ref() else {
-        if !*section_ignored {
+    let Some(sec) = st.section.as_ref() else {
+        if !st.section_ignored {
             warn.at(line, "assignment outside of section, ignoring");
         }
         return Ok(());
@@ -195,7 +237,7 @@ fn parse_line(
         warn.at(line, "missing '=', ignoring line");
         return Ok(());
     };
-    parsed.assignments.push(Assignment {
+    st.parsed.assignments.push(Assignment {
         section: sec.clone(),
         key: k.trim_matches([' ', '\t', '\n', '\r']).to_string(),
         value: v.trim_matches([' ', '\t', '\n', '\r']).to_string(),
@@ -205,13 +247,86 @@ fn parse_line(
 }
 
 #[cfg(test)]
+thread_local! {
+    /// Bytes examined while looking for continuations: the parser's work on continued lines.
+    static SCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A long continued line is scanned once: the work grows with its length, not its square.
+    #[test]
+    fn continued_lines_are_scanned_once() {
+        for (piece, n) in [(&b"x\\\n"[..], 20_000), (b"\\\n", 30_000), (b"A=1 \\\n# c\n", 10_000)] {
+            let mut data = b"[Service]\nA=".to_vec();
+            for _ in 0..n {
+                data.extend_from_slice(piece);
+            }
+            data.extend_from_slice(b"end\n");
+            SCANNED.with(|s| s.set(0));
+            let p = parse(&data, S).unwrap();
+            assert_eq!(p.assignments.len(), 1);
+            let scanned = SCANNED.with(|s| s.get());
+            assert!(scanned <= 2 * data.len(), "{scanned} bytes examined for {} bytes of input", data.len());
+        }
+    }
 
     const S: &[&str] = &["Unit", "Service", "Install"];
 
     fn kv(p: &Parsed) -> Vec<(String, String, usize)> {
         p.assignments.iter().map(|a| (a.key.clone(), a.value.clone(), a.line)).collect()
+    }
+
+    /// Scanning only the new piece decides continuations exactly as systemd's rescan of the
+    /// whole continued line does.
+    #[test]
+    fn piecewise_scan_agrees_with_a_full_rescan() {
+        let pieces: &[&[u8]] = &[b"\\", b"a", b" ", b"\\\\", b"x\\"];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..5000 {
+            let mut buf: Vec<u8> = Vec::new();
+            for _ in 0..8 {
+                let mut l = Vec::new();
+                for _ in 0..(state % 5) {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    l.extend_from_slice(pieces[(state >> 9) as usize % pieces.len()]);
+                }
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                buf.extend_from_slice(&l);
+                let full = {
+                    let mut e = false;
+                    for &c in &buf {
+                        e = if e { false } else { c == b'\\' };
+                    }
+                    e
+                };
+                assert_eq!(ends_escaped(&l), full, "{:?} then {:?}", String::from_utf8_lossy(&buf), l);
+                if !full {
+                    break;
+                }
+                if let Some(last) = buf.last_mut() {
+                    *last = b' ';
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn warnings_are_bounded() {
+        let mut data = b"[Service]\n".to_vec();
+        for _ in 0..(MAX_WARNINGS + 50) {
+            data.extend_from_slice(b"no equals sign\n");
+        }
+        let p = parse(&data, S).unwrap();
+        assert_eq!(p.warnings.len(), MAX_WARNINGS + 1);
+        assert_eq!(p.warnings[0], "line 2: missing '=', ignoring line");
+        assert_eq!(p.warnings[MAX_WARNINGS], "50 more lines systemd would ignore are not listed");
     }
 
     #[test]
