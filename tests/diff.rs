@@ -97,6 +97,31 @@ fn errors_exit_2_with_a_clear_message() {
     bin("strata-diff").args([S1, "--glob", "[x"]).assert().code(2).stderr(predicate::str::contains("--glob"));
 }
 
+/// A line longer than any zfs diff prints (here a 4 MiB path) is an error naming the line and its
+/// length, exit 2, after the records of the lines before it; stderr shows only its first bytes.
+#[test]
+fn a_line_too_long_for_zfs_diff_is_an_error() {
+    let fake = FakeBin::new();
+    let start = "1795636746.204000000\t+\tF\t/tank/srv/docker/victim.org/";
+    let len = start.len() + (4 << 20);
+    fake.script(
+        "zfs",
+        &format!(
+            "printf '1795636746.204000000\\t+\\tF\\t/tank/srv/docker/victim.org/a\\n{start}'\n\
+             head -c {} /dev/zero | tr '\\0' x\n\
+             printf '\\n1795636746.204000000\\t+\\tF\\t/tank/srv/docker/victim.org/c\\n'\n",
+            4 << 20
+        ),
+    );
+    let out = bin("strata-diff").args([S1, S2]).env("PATH", fake.path()).assert().code(2).get_output().clone();
+    let recs = ndjson(&out.stdout);
+    assert_eq!(recs.len(), 1, "the line before it, nothing after");
+    assert_eq!(recs[0]["path"], "/tank/srv/docker/victim.org/a");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("line 2: {len} bytes long, more than the 131072 a zfs diff line can hold")), "{err}");
+    assert!(err.len() < 1000, "stderr is {} bytes: {err}", err.len());
+}
+
 #[test]
 fn a_closed_pipe_ends_quietly() {
     let fake = fake_zfs(None, "diff_S1_S2", 0, "");

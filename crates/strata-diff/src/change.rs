@@ -1,7 +1,7 @@
 //! `strata-diff FROM [TO]`: `zfs diff -H -F -t` streamed as change records.
 
 use std::borrow::Cow;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -10,7 +10,9 @@ use serde::Serialize;
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::output::Record;
 use strata_core::{Ctx, Outcome};
-use strata_zfs::diff::{Change, DiffLine, Kind, diff_command, parse_line, rfc3339_nanos};
+use strata_zfs::diff::{
+    Change, DiffLine, Kind, MAX_LINE, ReadLine, diff_command, parse_line, read_line, rfc3339_nanos,
+};
 use strata_zfs::name::{SnapshotName, check_dataset};
 use strata_zfs::snapshot::{list_command, parse_list};
 
@@ -386,6 +388,20 @@ pub fn record<'a>(l: &'a DiffLine, from: &'a str, to: &'a str) -> Result<ChangeR
     })
 }
 
+/// A line of `len` bytes in an error, from its first bytes in `start`: at most [`SHOWN`] of
+/// them, quoted, with the count of the rest.
+fn shown(start: &[u8], len: u64) -> String {
+    let cut = start.len().min(SHOWN);
+    let text = format!("{:?}", String::from_utf8_lossy(&start[..cut]));
+    match len.saturating_sub(cut as u64) {
+        0 => text,
+        rest => format!("{text} and {rest} more bytes"),
+    }
+}
+
+/// How much of a bad line an error shows.
+const SHOWN: usize = 200;
+
 pub fn run(a: &DiffArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let filter = Filter::new(a)?;
     let Some(from) = a.from.as_deref() else { bail!("a snapshot or dataset is required") };
@@ -407,9 +423,8 @@ pub fn run(a: &DiffArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let mut buf = Vec::with_capacity(512);
     let mut lineno = 0u64;
     loop {
-        buf.clear();
-        let n = match reader.read_until(b'\n', &mut buf) {
-            Ok(n) => n,
+        let step = match read_line(&mut reader, &mut buf) {
+            Ok(step) => step,
             Err(e) => {
                 if lineno == 0 {
                     check_exist(ctx, &ends.from, ends.to_arg.as_deref())?;
@@ -417,18 +432,22 @@ pub fn run(a: &DiffArgs, ctx: &mut Ctx) -> Result<Outcome> {
                 return Err(e.into());
             }
         };
-        if n == 0 {
-            break;
-        }
         lineno += 1;
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
+        match step {
+            ReadLine::End => break,
+            ReadLine::Line => {}
+            ReadLine::TooLong { len } => bail!(
+                "unexpected `{}` output, line {lineno}: {len} bytes long, more than the {MAX_LINE} a zfs diff \
+                 line can hold (two escaped paths of at most 8192 bytes): {}",
+                cmd.display(),
+                shown(&buf, len)
+            ),
         }
         if buf.is_empty() {
             continue;
         }
         let bad = |e: &dyn std::fmt::Display| {
-            anyhow!("unexpected `{}` output, line {lineno}: {e}: {:?}", cmd.display(), String::from_utf8_lossy(&buf))
+            anyhow!("unexpected `{}` output, line {lineno}: {e}: {}", cmd.display(), shown(&buf, buf.len() as u64))
         };
         let line = parse_line(&buf).map_err(|e| bad(&e))?;
         if !filter.keep(&line) {

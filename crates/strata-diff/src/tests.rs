@@ -285,6 +285,39 @@ fn zfs_diff_failure_and_bad_lines_are_errors() {
     assert!(e.contains("line 2: field change"), "{e}");
 }
 
+/// A line longer than any zfs diff prints is an error naming its number and length, after the
+/// records of the lines before it; the error shows only the line's first bytes.
+#[test]
+fn a_line_too_long_for_zfs_diff_is_an_error() {
+    let start = b"1.000000000\t+\tF\t/";
+    let mut out = [&b"1.000000000\t+\tF\t/a\n"[..], start].concat();
+    out.extend(std::iter::repeat_n(b'x', 3 << 20));
+    out.extend_from_slice(b"\n1.000000000\t+\tF\t/c\n");
+    let fake = FakeRunner::new().expect(&diff_argv(S1, None), Output::ok(out));
+    let r = run_with(fake, &[S1], Format::Json);
+    let e = r.result.unwrap_err().to_string();
+    let len = start.len() + (3 << 20);
+    assert!(e.contains(&format!("line 2: {len} bytes long, more than the 131072 a zfs diff line can hold")), "{e}");
+    assert!(e.len() < 600, "the error shows a few hundred bytes of the line, not {}", e.len());
+    assert!(e.contains(&format!("and {} more bytes", len - 200)), "{e}");
+    assert_eq!(records(&r.out).len(), 1, "the line before it was streamed, nothing after");
+}
+
+/// A bad line is shown cut to its first bytes.
+#[test]
+fn a_bad_line_is_shown_cut() {
+    let start = b"1.000000000\tQ\tF\t/";
+    let mut out = start.to_vec();
+    out.extend(std::iter::repeat_n(b'y', 100_000));
+    let fake = FakeRunner::new().expect(&diff_argv(S1, None), Output::ok(out));
+    let e = run_with(fake, &[S1], Format::Json).result.unwrap_err().to_string();
+    assert!(
+        e.contains("line 1: field change") && e.contains(&format!("and {} more bytes", start.len() + 100_000 - 200)),
+        "{e}"
+    );
+    assert!(e.len() < 600, "{}", e.len());
+}
+
 #[test]
 fn non_utf8_paths_keep_their_bytes() {
     let fake = FakeRunner::new()

@@ -8,6 +8,7 @@
 //! The time is the inode's ctime (`%10lld.%09lld`: padded with spaces to ten digits).
 
 use std::fmt;
+use std::io::{self, BufRead};
 
 use strata_core::runner::Cmd;
 
@@ -187,6 +188,69 @@ fn line_err(field: &'static str, message: impl Into<String>) -> LineError {
     LineError { field, message: message.into() }
 }
 
+/// The longest line [`read_line`] takes, newline excluded: 128 KiB.
+///
+/// The longest line `zfs diff -H -F -t` can print is about 80 KiB. libzfs (`print_cmn`) prints
+/// a path as the mountpoint followed by the name within the dataset; the mountpoint is a
+/// property value and the name comes from `zfs_obj_to_path` into a `MAXPATHLEN` buffer, so
+/// each is at most 4096 bytes and a path at most 8192. Every byte is at most five once escaped
+/// (`\0377`), 40960 per path; a rename holds two (81920), and the other fields (a time of
+/// at most 30 characters, one-character change and type, a link delta, tabs) add under 100
+/// bytes. 128 KiB leaves room for longer `MAXPATHLEN` builds, and a line longer than that is not
+/// `zfs diff` output at all.
+pub const MAX_LINE: usize = 128 * 1024;
+
+/// What [`read_line`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadLine {
+    /// The end of the input: `buf` is empty.
+    End,
+    /// A line, in `buf` without its newline.
+    Line,
+    /// A line longer than [`MAX_LINE`] bytes: `len` bytes without its newline. It was skipped
+    /// (read to its end without being kept); `buf` holds only its first bytes.
+    TooLong { len: u64 },
+}
+
+/// Reads the next line into `buf` (cleared first) in bounded memory: `buf` never holds more
+/// than [`MAX_LINE`] + 1 bytes, whatever the input. A longer line is read to its newline in
+/// pieces of the reader's buffer and only counted, so the caller can name its length.
+pub fn read_line<R: BufRead + ?Sized>(reader: &mut R, buf: &mut Vec<u8>) -> io::Result<ReadLine> {
+    buf.clear();
+    let n = io::Read::take(&mut *reader, MAX_LINE as u64 + 1).read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(ReadLine::End);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        return Ok(ReadLine::Line);
+    }
+    if buf.len() <= MAX_LINE {
+        // The last line, without a newline.
+        return Ok(ReadLine::Line);
+    }
+    let mut len = buf.len() as u64;
+    loop {
+        let piece = reader.fill_buf()?;
+        if piece.is_empty() {
+            break;
+        }
+        match piece.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                len += i as u64;
+                reader.consume(i + 1);
+                break;
+            }
+            None => {
+                let k = piece.len();
+                len += k as u64;
+                reader.consume(k);
+            }
+        }
+    }
+    Ok(ReadLine::TooLong { len })
+}
+
 /// Decodes one line of `zfs diff -H -F -t` (without its newline).
 pub fn parse_line(line: &[u8]) -> Result<DiffLine, LineError> {
     let mut fields = line.split(|&b| b == b'\t');
@@ -229,9 +293,18 @@ pub fn parse_line(line: &[u8]) -> Result<DiffLine, LineError> {
     Ok(DiffLine { seconds, nanos, change, kind, path, new_path, link_delta })
 }
 
+/// A field in an error: quoted, cut after [`SHOWN`] bytes.
 fn show(b: &[u8]) -> String {
-    format!("{:?}", String::from_utf8_lossy(b))
+    match b.get(..SHOWN) {
+        Some(start) if b.len() > SHOWN => {
+            format!("{:?} and {} more bytes", String::from_utf8_lossy(start), b.len() - SHOWN)
+        }
+        _ => format!("{:?}", String::from_utf8_lossy(b)),
+    }
 }
+
+/// How much of a field an error shows.
+const SHOWN: usize = 100;
 
 /// `%10lld.%09lld`: optional leading spaces, an optional minus, digits, a dot, nine digits.
 fn parse_time(field: &[u8]) -> Result<(i64, u32), LineError> {
@@ -537,6 +610,83 @@ mod tests {
             let e = parse_line(line).unwrap_err();
             assert_eq!(e.field, *field, "{}: {e}", String::from_utf8_lossy(line));
         }
+        // A long field is shown cut.
+        let long = [&b"1.000000000\t"[..], &[b'M'; 5000], b"\tF\t/a"].concat();
+        let e = parse_line(&long).unwrap_err();
+        assert_eq!(e.field, "change");
+        assert!(e.message.len() < 200 && e.message.ends_with("and 4900 more bytes"), "{e}");
+    }
+
+    /// Lines up to `MAX_LINE` bytes come back whole; a longer one is counted, not kept, and the
+    /// next line is read as usual.
+    #[test]
+    fn lines_are_bounded() {
+        let at_bound = vec![b'a'; MAX_LINE];
+        let over = vec![b'b'; MAX_LINE + 1];
+        let huge = vec![b'c'; 1 << 20];
+        let mut input = Vec::new();
+        for l in [&b"first"[..], &at_bound, &over, &huge, b"", b"last"] {
+            input.extend_from_slice(l);
+            input.push(b'\n');
+        }
+        input.extend_from_slice(b"no newline");
+        for capacity in [3, 4096, 1 << 16, 4 << 20] {
+            let mut r = io::BufReader::with_capacity(capacity, &input[..]);
+            let mut buf = Vec::new();
+            let mut got = Vec::new();
+            let mut most = 0;
+            loop {
+                let step = read_line(&mut r, &mut buf).unwrap();
+                most = most.max(buf.capacity());
+                match step {
+                    ReadLine::End => break,
+                    ReadLine::Line => got.push(Ok(buf.clone())),
+                    ReadLine::TooLong { len } => got.push(Err(len)),
+                }
+            }
+            assert_eq!(
+                got,
+                vec![
+                    Ok(b"first".to_vec()),
+                    Ok(at_bound.clone()),
+                    Err(MAX_LINE as u64 + 1),
+                    Err(1 << 20),
+                    Ok(vec![]),
+                    Ok(b"last".to_vec()),
+                    Ok(b"no newline".to_vec())
+                ],
+                "reader buffer of {capacity} bytes"
+            );
+            assert!(most <= 2 * (MAX_LINE + 1), "the line buffer grew to {most} bytes");
+        }
+        // A too-long last line without a newline.
+        let mut r = io::BufReader::new(&huge[..]);
+        let mut buf = Vec::new();
+        assert_eq!(read_line(&mut r, &mut buf).unwrap(), ReadLine::TooLong { len: 1 << 20 });
+        assert_eq!(read_line(&mut r, &mut buf).unwrap(), ReadLine::End);
+    }
+
+    /// The longest line zfs can print fits: a rename of two 8192-byte paths of bytes that are all
+    /// escaped, with the widest time and a link field.
+    #[test]
+    fn the_longest_zfs_line_fits() {
+        let path: Vec<u8> = std::iter::once(b'/').chain(std::iter::repeat_n(0xffu8, 8191)).collect();
+        let line = DiffLine {
+            seconds: -999_999_999_999_999_999,
+            nanos: 999_999_999,
+            change: Change::Renamed,
+            kind: Kind::File,
+            path: path.clone(),
+            new_path: Some(path),
+            link_delta: None,
+        };
+        let mut text = format_line(&line);
+        text.extend_from_slice(b"\t(+999999999999999999)");
+        assert!(text.len() < MAX_LINE, "{}", text.len());
+        text.push(b'\n');
+        let mut buf = Vec::new();
+        assert_eq!(read_line(&mut &text[..], &mut buf).unwrap(), ReadLine::Line);
+        assert_eq!(parse_line(&buf).unwrap_err().field, "end", "read whole, up to its extra field");
     }
 
     #[test]
