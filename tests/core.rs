@@ -221,3 +221,166 @@ fn bare_lock_takes_the_default_path_and_lock_equals_path_a_given_one() {
         .success()
         .stdout(predicate::str::contains("--lock[=<PATH>]"));
 }
+
+/// Runs `cmd` with its standard output on a pipe whose reading end is already closed, so every
+/// write to it fails with EPIPE, and returns its exit code and standard error.
+fn run_into_closed_pipe(cmd: &mut std::process::Command) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out =
+        cmd.stdin(std::process::Stdio::null()).stdout(writer).stderr(std::process::Stdio::piped()).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// A binary of this package as a plain std command (for wiring its stdout).
+fn std_bin(name: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin(name));
+    c.env_remove("NO_COLOR").env_remove("STRATA_NOW");
+    c
+}
+
+#[test]
+fn a_closed_pipe_keeps_the_answer_of_a_query() {
+    // quota check: tank/var/log at 62 MiB of its 64 MiB quota is critical (2).
+    let quota = FakeBin::new();
+    quota.script(
+        "zfs",
+        "case \"$1\" in list) printf 'tank/var/log\\t65011712\\t2097152\\t24576\\t67108864\\t0\\t8388608\\t0\\t0\\ton\\t1.08\\n';; \
+         *) echo \"unexpected: $*\" >&2; exit 99;; esac\n",
+    );
+    for args in [&["check", "--json"][..], &["check", "--nagios"], &["check", "--format", "table"]] {
+        let (code, stderr) = run_into_closed_pipe(std_bin("strata-quota").args(args).env("PATH", quota.path()));
+        assert_eq!((code, stderr.as_str()), (Some(2), ""), "strata-quota {args:?}");
+    }
+
+    // diff: changes found (1).
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/zfs-2.3");
+    let diff = FakeBin::new();
+    diff.script(
+        "zfs",
+        &format!(
+            "case \"$1\" in diff) cat '{}';; list) ;; *) echo \"unexpected: $*\" >&2; exit 99;; esac\n",
+            fixtures.join("diff_S1_S2.out").display()
+        ),
+    );
+    let (code, stderr) = run_into_closed_pipe(
+        std_bin("strata-diff")
+            .args(["tank/srv/docker/victim.org@2023-08-08-00-00-06", "tank/srv/docker/victim.org@2023-08-09-00-00-06"])
+            .env("PATH", diff.path()),
+    );
+    assert_eq!((code, stderr.as_str()), (Some(1), ""), "strata-diff");
+
+    // harden-check: an exposure above the threshold (1).
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/strata-harden-check/testdata/corpus");
+    let (code, stderr) = run_into_closed_pipe(std_bin("strata-harden-check").arg("--root").arg(&corpus).args([
+        "--threshold",
+        "0.1",
+        "redis-server",
+    ]));
+    assert_eq!((code, stderr.as_str()), (Some(1), ""), "strata-harden-check");
+
+    // And a positive answer stays 0.
+    let fake = fake_zfs(3);
+    let (code, stderr) =
+        run_into_closed_pipe(std_bin("strata-snapshot").args(["list", "--json"]).env("PATH", fake.path()));
+    assert_eq!((code, stderr.as_str()), (Some(0), ""), "strata-snapshot list");
+}
+
+#[test]
+fn a_closed_pipe_does_not_stop_prune_apply_half_way() {
+    // 300 datasets with two snapshots each: keeping the last leaves one destroy per dataset.
+    let rows: String = (0..300).map(|i| daily_rows(&format!("tank/d{i:03}"), 2)).collect();
+    let fake = SnapshotZfs::new(&rows);
+    let list = bin("strata-snapshot").args(["list", "-r", "tank"]).env("PATH", fake.path()).assert().success();
+    let plan = bin("strata-prune")
+        .args(["plan", "--keep-last", "1"])
+        .write_stdin(list.get_output().stdout.clone())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let plan_file = fake.dir().join("plan.ndjson");
+    std::fs::write(&plan_file, plan).unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std_bin("strata-prune")
+        .args(["apply", "--yes", "--json"])
+        .env("PATH", fake.path())
+        .stdin(std::fs::File::open(&plan_file).unwrap())
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let destroys = fake.calls().into_iter().filter(|c| c.starts_with("destroy")).count();
+    assert_eq!(destroys, 300, "every destroy runs although nobody reads the records");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn a_failing_stdout_is_reported_after_the_work_is_done() {
+    let rows: String = (0..200).map(|i| daily_rows(&format!("tank/d{i:03}"), 2)).collect();
+    let fake = SnapshotZfs::new(&rows);
+    let list = bin("strata-snapshot").args(["list", "-r", "tank"]).env("PATH", fake.path()).assert().success();
+    let plan = bin("strata-prune")
+        .args(["plan", "--keep-last", "1"])
+        .write_stdin(list.get_output().stdout.clone())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let plan_file = fake.dir().join("plan.ndjson");
+    std::fs::write(&plan_file, plan).unwrap();
+    // /dev/full: every write fails with ENOSPC.
+    let out = std_bin("strata-prune")
+        .args(["apply", "--yes", "--json"])
+        .env("PATH", fake.path())
+        .stdin(std::fs::File::open(&plan_file).unwrap())
+        .stdout(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let destroys = fake.calls().into_iter().filter(|c| c.starts_with("destroy")).count();
+    assert_eq!(destroys, 200, "the work goes on when its output cannot be written");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("strata-prune: error: cannot write to standard output")
+            && stderr.contains("ran to its end (its exit status would have been 0)")
+            && stderr.contains("No space left on device"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn rollback_in_csv_reports_what_it_did_in_every_record_type() {
+    let fake = SnapshotZfs::new(&daily_rows("tank/a", 3));
+    let out = bin("strata-snapshot")
+        .args(["rollback", "--yes", "--format", "csv", "tank/a@s0"])
+        .env("PATH", fake.path())
+        .assert()
+        .code(0)
+        .stderr("")
+        .get_output()
+        .stdout
+        .clone();
+    assert!(fake.calls().contains(&"rollback -r tank/a@s0".to_string()), "{:?}", fake.calls());
+    let text = String::from_utf8(out).unwrap();
+    let blocks: Vec<&str> = text.split("\n\n").collect();
+    assert_eq!(blocks.len(), 2, "{text}");
+    assert!(blocks[0].starts_with("type,snapshot,") && blocks[0].contains("\nsnapshot,tank/a@s2,"), "{text}");
+    assert_eq!(
+        blocks[1],
+        "type,snapshot,dataset,newer_snapshots,changed_files,result\nrollback,tank/a@s0,tank/a,2,0,rolled-back\n"
+    );
+    // Every format carries both record types, so none can fail after the rollback.
+    for format in ["json", "table", "plain"] {
+        let fake = SnapshotZfs::new(&daily_rows("tank/a", 3));
+        bin("strata-snapshot")
+            .args(["rollback", "--yes", "--format", format, "tank/a@s0"])
+            .env("PATH", fake.path())
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("tank/a@s0"));
+    }
+}

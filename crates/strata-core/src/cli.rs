@@ -169,7 +169,6 @@ where
     };
     match run_matches(tool, &matches) {
         Ok(outcome) => outcome.code(),
-        Err(err) if exit::is_broken_pipe(&err) => exit::SUCCESS,
         Err(err) => {
             report(tool.name, &err, std::io::stderr().is_terminal());
             exit::code_of(&err)
@@ -213,11 +212,19 @@ fn run_matches(tool: &Tool, matches: &ArgMatches) -> Result<Outcome> {
         stderr_is_terminal,
     };
     let outcome = (tool.run)(matches, &mut ctx);
-    // Whatever happened, the records written so far reach stdout.
+    // Whatever happened, the records written so far reach stdout. A pipe nobody reads is not an
+    // error (the exit status stays the tool's answer); any other failure of stdout stopped the
+    // output but not the work, and is reported after it.
     let flushed = ctx.out.finish();
-    let outcome = outcome?;
-    flushed?;
-    Ok(outcome)
+    match (outcome, flushed) {
+        (Ok(outcome), Ok(())) => Ok(outcome),
+        (Err(err), _) => Err(err),
+        (Ok(outcome), Err(e)) => Err(anyhow::Error::new(e).context(format!(
+            "cannot write to standard output, so records are missing from it; the command itself ran to its \
+             end (its exit status would have been {})",
+            outcome.code()
+        ))),
+    }
 }
 
 /// The one error printer: `strata-x: error: MESSAGE` and then each cause on its own line.

@@ -39,10 +39,13 @@ impl ManDoc {
 
 /// Exit codes every tool shares.
 pub const COMMON_EXIT_STATUS: &[(u8, &str)] = &[
-    (crate::exit::SUCCESS, "Success. A broken pipe on standard output (e.g. `| head -1`) also ends with 0."),
+    (
+        crate::exit::SUCCESS,
+        "Success. A pipe nobody reads any more (e.g. `| head -1`) ends the output quietly; the command still runs to its end and its exit status stays its answer.",
+    ),
     (
         crate::exit::ERROR,
-        "An error or a usage mistake; the message on standard error says what and where. Nothing was destroyed or half-written.",
+        "An error or a usage mistake; the message on standard error says what and where. Nothing was destroyed or half-written, unless the message says the command ran to its end and only writing its output failed.",
     ),
     (crate::exit::LOCKED, "Another run holds the lock given with --lock."),
     (crate::exit::INTERRUPTED, "Interrupted."),

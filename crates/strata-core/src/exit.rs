@@ -4,7 +4,8 @@
 pub const SUCCESS: u8 = 0;
 /// A negative answer from a query tool: changes found, findings above a threshold, over quota.
 pub const NEGATIVE: u8 = 1;
-/// An error or a usage mistake. Nothing was destroyed or half-written.
+/// An error or a usage mistake. Nothing was destroyed or half-written, unless the message says
+/// the command ran to its end and only writing its output failed.
 pub const ERROR: u8 = 2;
 /// Another run holds the lock (`EX_TEMPFAIL`): try again later.
 pub const LOCKED: u8 = 75;
@@ -62,9 +63,4 @@ pub fn code_of(err: &anyhow::Error) -> u8 {
         }
     }
     ERROR
-}
-
-/// True when the error is a write to a closed pipe (`strata-snapshot list | head -1`).
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }

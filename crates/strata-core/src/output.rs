@@ -56,6 +56,12 @@ pub trait Record: Serialize {
 }
 
 /// Where records go. Streams NDJSON, CSV and plain; buffers a table to align its columns.
+///
+/// Output never decides how a command ends. When standard output is a pipe nobody reads any
+/// more (`| head -1`), the sink stops writing and drops the records that follow, quietly; when a
+/// write fails otherwise (a full disk), it stops too and keeps the error for [`Sink::finish`].
+/// Either way the tool runs to its own end, so a query still reaches its answer (its exit code)
+/// and a command that changes things finishes its work instead of stopping half-way.
 pub struct Sink {
     out: Box<dyn Write>,
     format: Format,
@@ -63,11 +69,42 @@ pub struct Sink {
     csv_header: Option<Vec<String>>,
     table: Vec<(Vec<String>, Vec<Vec<String>>)>,
     written: u64,
+    state: State,
+}
+
+/// Whether the sink still writes.
+#[derive(Debug)]
+enum State {
+    Open,
+    /// The reader went away (EPIPE): nothing more is written, and that is not an error.
+    Closed,
+    /// A write failed; nothing more is written, and `finish` returns this error.
+    Failed(Option<io::Error>),
 }
 
 impl Sink {
     pub fn new(out: Box<dyn Write>, format: Format, color: bool) -> Sink {
-        Sink { out, format, color, csv_header: None, table: Vec::new(), written: 0 }
+        Sink { out, format, color, csv_header: None, table: Vec::new(), written: 0, state: State::Open }
+    }
+
+    /// True once standard output is a pipe nobody reads: what is written from then on is dropped.
+    /// A tool may stop producing output early then, as long as its answer does not change.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// Writes `bytes` unless writing has stopped; a closed pipe or a failure stops it.
+    fn put(&mut self, bytes: &[u8]) {
+        if !matches!(self.state, State::Open) {
+            return;
+        }
+        if let Err(e) = self.out.write_all(bytes) {
+            self.stop(e);
+        }
+    }
+
+    fn stop(&mut self, e: io::Error) {
+        self.state = if e.kind() == io::ErrorKind::BrokenPipe { State::Closed } else { State::Failed(Some(e)) };
     }
 
     pub fn format(&self) -> Format {
@@ -79,36 +116,39 @@ impl Sink {
         self.written
     }
 
+    /// Writes one record. An error here is a record that cannot be shown in this format; a
+    /// failing standard output is not reported here (see [`Sink`]).
     pub fn write<R: Record>(&mut self, record: &R) -> io::Result<()> {
         self.written += 1;
         match self.format {
             Format::Json => {
-                // Serialize first, then write: an error of the write itself (a closed pipe)
-                // stays an io::Error of its own kind.
                 let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
                 line.push(b'\n');
-                self.out.write_all(&line)
+                self.put(&line);
             }
             Format::Plain => {
                 let v = to_object(record)?;
                 let s = v.iter().find(|(k, _)| k.as_str() == R::KEY).map(|(_, v)| cell(v)).unwrap_or_default();
-                self.out.write_all(s.as_bytes())?;
-                self.out.write_all(b"\n")
+                let mut line = s.into_bytes();
+                line.push(b'\n');
+                self.put(&line);
             }
             Format::Csv => {
                 let v = to_object(record)?;
                 let header: Vec<String> = v.iter().map(|(k, _)| k.clone()).collect();
                 let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+                let mut bytes = Vec::new();
                 if self.csv_header.as_ref() != Some(&header) {
+                    // Another record type: a blank line, then its own header, as the table does.
                     if self.csv_header.is_some() {
-                        w.write_record(None::<&[u8]>).ok();
+                        bytes.push(b'\n');
                     }
                     w.write_record(&header).map_err(io::Error::other)?;
                     self.csv_header = Some(header);
                 }
                 w.write_record(v.iter().map(|(_, v)| cell(v))).map_err(io::Error::other)?;
-                let bytes = w.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
-                self.out.write_all(&bytes)
+                bytes.extend(w.into_inner().map_err(|e| io::Error::other(e.to_string()))?);
+                self.put(&bytes);
             }
             Format::Table => {
                 let row: Vec<(String, String)> = match record.table_row() {
@@ -121,26 +161,38 @@ impl Sink {
                     Some((h, rows)) if *h == header => rows.push(cells),
                     _ => self.table.push((header, vec![cells])),
                 }
-                Ok(())
             }
         }
+        Ok(())
     }
 
     /// Writes raw text (a tool's own human view, e.g. a drop-in file). Goes through as is.
     pub fn write_text(&mut self, text: &str) -> io::Result<()> {
-        self.out.write_all(text.as_bytes())
+        self.put(text.as_bytes());
+        Ok(())
     }
 
-    /// Renders a buffered table and flushes. Call once at the end; the main body does.
+    /// Renders a buffered table and flushes. Call once at the end; the main body does. Returns the
+    /// error that stopped the output, if any; a pipe nobody reads is not one.
     pub fn finish(&mut self) -> io::Result<()> {
         let blocks = std::mem::take(&mut self.table);
+        let mut text = Vec::new();
         for (i, (header, rows)) in blocks.iter().enumerate() {
             if i > 0 {
-                self.out.write_all(b"\n")?;
+                text.push(b'\n');
             }
-            render_table(&mut self.out, header, rows, self.color)?;
+            render_table(&mut text, header, rows, self.color)?;
         }
-        self.out.flush()
+        self.put(&text);
+        if matches!(self.state, State::Open)
+            && let Err(e) = self.out.flush()
+        {
+            self.stop(e);
+        }
+        match &mut self.state {
+            State::Failed(e) => Err(e.take().unwrap_or_else(|| io::Error::other("standard output failed before"))),
+            State::Open | State::Closed => Ok(()),
+        }
     }
 }
 
@@ -282,6 +334,84 @@ mod tests {
              snapshot  tank/my data@\\x1b[2J      123456  x,y\n"
         );
         assert_eq!(render(Format::Plain), "tank/a@1\ntank/my data@\x1b[2J\n");
+    }
+
+    /// A writer that accepts `ok` writes, then fails every one with `kind`.
+    struct Failing {
+        ok: usize,
+        kind: io::ErrorKind,
+        got: Buf,
+    }
+    impl Write for Failing {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            if self.ok == 0 {
+                return Err(io::Error::from(self.kind));
+            }
+            self.ok -= 1;
+            self.got.write(b)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn snap(name: &str) -> Snap {
+        Snap { r#type: "snapshot", snapshot: name.into(), used_bytes: 1, tags: vec![], guid: None }
+    }
+
+    #[test]
+    fn a_closed_pipe_stops_the_output_quietly() {
+        let got = Buf::default();
+        let w = Failing { ok: 1, kind: io::ErrorKind::BrokenPipe, got: got.clone() };
+        let mut sink = Sink::new(Box::new(w), Format::Json, false);
+        for i in 0..3 {
+            sink.write(&snap(&format!("t@{i}"))).unwrap();
+            sink.write_text("text\n").unwrap();
+        }
+        assert!(sink.is_closed());
+        sink.finish().unwrap();
+        assert_eq!(sink.count(), 3);
+        let got = String::from_utf8(got.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(got.lines().collect::<Vec<_>>().len(), 1, "nothing is written after the pipe closed: {got}");
+        assert!(got.starts_with("{\"type\":\"snapshot\",\"snapshot\":\"t@0\""), "{got}");
+    }
+
+    #[test]
+    fn another_write_failure_stops_the_output_and_is_kept_for_the_end() {
+        let got = Buf::default();
+        let w = Failing { ok: 1, kind: io::ErrorKind::StorageFull, got: got.clone() };
+        let mut sink = Sink::new(Box::new(w), Format::Plain, false);
+        for i in 0..3 {
+            sink.write(&snap(&format!("t@{i}"))).unwrap();
+        }
+        assert!(!sink.is_closed());
+        assert_eq!(sink.finish().unwrap_err().kind(), io::ErrorKind::StorageFull);
+        assert_eq!(String::from_utf8(got.0.lock().unwrap().clone()).unwrap(), "t@0\n");
+    }
+
+    #[derive(Serialize)]
+    struct Done {
+        r#type: &'static str,
+        snapshot: String,
+        result: &'static str,
+    }
+    impl Record for Done {
+        const KEY: &'static str = "snapshot";
+    }
+
+    #[test]
+    fn csv_carries_several_record_types_each_with_its_header() {
+        let buf = Buf::default();
+        let mut sink = Sink::new(Box::new(buf.clone()), Format::Csv, false);
+        sink.write(&snap("t@2")).unwrap();
+        sink.write(&snap("t@3")).unwrap();
+        sink.write(&Done { r#type: "rollback", snapshot: "t@1".into(), result: "rolled-back" }).unwrap();
+        sink.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(buf.0.lock().unwrap().clone()).unwrap(),
+            "type,snapshot,used_bytes,tags,guid\nsnapshot,t@2,1,,\nsnapshot,t@3,1,,\n\n\
+             type,snapshot,result\nrollback,t@1,rolled-back\n"
+        );
     }
 
     #[test]
