@@ -149,7 +149,16 @@ pub fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<Outcome> {
         ctx.runner.run(&destroy::rollback_command(&full))?;
     }
     rec.result = if dry { "would-roll-back" } else { "rolled-back" };
-    ctx.out.write(&rec)?;
+    // Every format carries both record types (and a failing stdout is reported by the main body
+    // after the work), so what goes wrong here is only the record, never the rollback.
+    ctx.out.write(&rec).with_context(|| {
+        let (ds, to) = (for_terminal(&target.dataset), for_terminal(&full));
+        if dry {
+            format!("{ds} would be rolled back to {to} (--dry-run), but the rollback record cannot be written")
+        } else {
+            format!("{ds} was rolled back to {to}, but the rollback record cannot be written")
+        }
+    })?;
     Ok(Outcome::Success)
 }
 
@@ -170,7 +179,11 @@ mod tests {
                         t/a@s3\t3\t12\t1691452802\t0\t0\tHOLD\n";
 
     fn ctx(fake: FakeRunner, out: Box<dyn Write>) -> Ctx {
-        Ctx::for_test(Box::new(fake), Box::new(FixedClock(jiff::Timestamp::UNIX_EPOCH)), out, Format::Json)
+        ctx_in(fake, out, Format::Json)
+    }
+
+    fn ctx_in(fake: FakeRunner, out: Box<dyn Write>, format: Format) -> Ctx {
+        Ctx::for_test(Box::new(fake), Box::new(FixedClock(jiff::Timestamp::UNIX_EPOCH)), out, format)
     }
 
     fn args(s: &str, yes: bool) -> RollbackArgs {
@@ -235,5 +248,21 @@ mod tests {
             result: "refused",
         };
         strata_core::doc::check_fields(&ROLLBACK_DOC, &rec);
+    }
+
+    #[test]
+    fn every_format_carries_the_records_of_a_rollback() {
+        for format in [Format::Json, Format::Csv, Format::Table, Format::Plain] {
+            let list = argv(&snapshot::list_command(&["t/a".into()], false));
+            let diff = argv(&destroy::diff_to_live_command("t/a@s1"));
+            let fake = FakeRunner::new()
+                .expect(&list, Output::ok(LIST.replace("HOLD", "0")))
+                .expect(&diff, Output::ok("M\t/t/a/f\n"))
+                .expect(&["zfs", "rollback", "-r", "t/a@s1"], Output::ok(""));
+            let mut c = ctx_in(fake, Box::new(std::io::sink()), format);
+            assert_eq!(run(&args("t/a@s1", true), &mut c).unwrap(), Outcome::Success, "{format:?}");
+            c.out.finish().unwrap();
+            assert_eq!(c.out.count(), 3, "{format:?}");
+        }
     }
 }
