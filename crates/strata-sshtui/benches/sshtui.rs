@@ -1,7 +1,9 @@
 //! `cargo bench -p strata-sshtui`: on a generated configuration of 10,000 hosts spread over
 //! Included files, times `list` (load, resolve every alias, write NDJSON) in process against
 //! `ssh -G` for 20 hosts in the same run, then the picker's start to first frame and one
-//! keystroke's filtering, drawn on ratatui's TestBackend.
+//! keystroke's filtering, drawn on ratatui's TestBackend; and one Host line of 200,000 aliases,
+//! every one of them resolved, against `ssh -G` for one of them (ssh reads the whole line once).
+//! `cargo bench -p strata-sshtui -- host-line` runs the benchmarks whose name holds `host-line`.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -17,6 +19,8 @@ use strata_sshtui::picker::{Item, Picker};
 const HOSTS: usize = 10_000;
 const FILES: usize = 20;
 const SSH_HOSTS: usize = 20;
+/// Aliases on the one long Host line.
+const LINE_ALIASES: usize = 200_000;
 
 fn generate(dot_ssh: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dot_ssh.join("hosts.d"))?;
@@ -55,7 +59,79 @@ fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
+/// One Host line naming `n` aliases, then the blocks that apply to all of them.
+fn long_host_line(path: &Path, n: usize) -> std::io::Result<()> {
+    let mut s = String::from("Host");
+    for i in 0..n {
+        let _ = write!(s, " h{i:06}");
+    }
+    s.push_str(" !h000007 web*\n  User long\n\nHost *\n  Port 2222\n");
+    std::fs::write(path, s)
+}
+
+/// Loads a file and resolves every alias (what `list` does), best of 3.
+fn list_time(path: &Path, env: &Env, expect: usize) -> anyhow::Result<Duration> {
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let cfg = Config::load(&Source::File(path.to_path_buf()), env)?;
+        let recs = strata_sshtui::host_records(&cfg, env, &SystemRunner, None, &[])?;
+        best = best.min(t.elapsed());
+        anyhow::ensure!(recs.len() == expect, "expected {expect} hosts, got {}", recs.len());
+    }
+    Ok(best)
+}
+
+/// Every alias of one Host line of 200,000 resolved (`list`), against `ssh -G` for the last one,
+/// and against the same line a tenth as long (a ratio near 10 is linear growth, 100 quadratic).
+fn bench_host_line() -> anyhow::Result<()> {
+    let home = tempfile::tempdir()?;
+    let mut env = Env::current();
+    env.home = home.path().to_path_buf();
+    let tenth = home.path().join("tenth.config");
+    long_host_line(&tenth, LINE_ALIASES / 10)?;
+    let small = list_time(&tenth, &env, LINE_ALIASES / 10)?;
+    let path = home.path().join("long.config");
+    long_host_line(&path, LINE_ALIASES)?;
+    let best = list_time(&path, &env, LINE_ALIASES)?;
+    println!(
+        "bench sshtui-host-line-growth: strata {:.3} s ({LINE_ALIASES} aliases on one Host line), \
+         reference {:.3} s (strata, {} aliases), ratio {:.2}",
+        secs(best),
+        secs(small),
+        LINE_ALIASES / 10,
+        secs(best) / secs(small)
+    );
+    let alias = format!("h{:06}", LINE_ALIASES - 1);
+    let t = Instant::now();
+    let out = Command::new("ssh").args(["-G", "-F"]).arg(&path).arg(&alias).env("HOME", home.path()).output()?;
+    let reference = t.elapsed();
+    anyhow::ensure!(out.status.success(), "ssh -G {alias} failed: {}", String::from_utf8_lossy(&out.stderr));
+    println!(
+        "bench sshtui-host-line: strata {:.3} s ({LINE_ALIASES} aliases on one Host line, all resolved), \
+         reference {:.3} s (ssh -G for one of them), ratio {:.2}",
+        secs(best),
+        secs(reference),
+        secs(best) / secs(reference)
+    );
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
+    // cargo passes `--bench`; any other argument selects benchmarks by name.
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    if wanted("sshtui-list") || wanted("sshtui-picker") {
+        bench_fleet()?;
+    }
+    if wanted("sshtui-host-line") {
+        bench_host_line()?;
+    }
+    Ok(())
+}
+
+/// The 10,000-host fleet: `list` and the picker.
+fn bench_fleet() -> anyhow::Result<()> {
     let home = tempfile::tempdir()?;
     let dot_ssh = home.path().join(".ssh");
     generate(&dot_ssh)?;

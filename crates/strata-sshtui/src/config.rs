@@ -221,10 +221,60 @@ enum Criterion {
     Exec(String),
 }
 
+/// A Host line's patterns. ssh compares the host with every pattern in turn: a negated match
+/// decides "no", otherwise any positive match decides "yes", whatever the order. Literal patterns
+/// (no `*` or `?`) match only themselves, so they are kept in sets and a long line of aliases
+/// costs one lookup per host instead of one comparison per pattern.
+#[derive(Debug, Clone, Default)]
+struct HostPatterns {
+    literal: HashSet<String>,
+    negated_literal: HashSet<String>,
+    /// Patterns with wildcards, each with its negation flag.
+    wild: Vec<(bool, String)>,
+    /// The positive literals in line order, once each.
+    literal_order: Vec<String>,
+}
+
+impl HostPatterns {
+    fn new(pats: Vec<(bool, String)>) -> HostPatterns {
+        let mut h = HostPatterns::default();
+        for (neg, p) in pats {
+            if p.contains(['*', '?']) {
+                h.wild.push((neg, p));
+            } else if neg {
+                h.negated_literal.insert(p);
+            } else if h.literal.insert(p.clone()) {
+                h.literal_order.push(p);
+            }
+        }
+        h
+    }
+
+    /// Only positive literals: the block applies to exactly these aliases.
+    fn literal_only(&self) -> bool {
+        self.wild.is_empty() && self.negated_literal.is_empty()
+    }
+
+    fn matches(&self, host: &str) -> bool {
+        if self.negated_literal.contains(host) {
+            return false;
+        }
+        let mut active = self.literal.contains(host);
+        for (neg, p) in &self.wild {
+            if match_pattern(host.as_bytes(), p.as_bytes()) {
+                if *neg {
+                    return false;
+                }
+                active = true;
+            }
+        }
+        active
+    }
+}
+
 #[derive(Debug, Clone)]
 enum CondKind {
-    /// Patterns, each with its negation flag.
-    Host(Vec<(bool, String)>),
+    Host(HostPatterns),
     Match(Vec<(bool, Criterion)>),
 }
 
@@ -391,16 +441,13 @@ impl Loader<'_> {
                 continue;
             }
             let literal = seg.conds.iter().rev().find_map(|&c| match &cfg.conds[c].kind {
-                CondKind::Host(pats) if pats.iter().all(|(neg, p)| !neg && !p.contains(['*', '?'])) => Some(pats),
+                CondKind::Host(pats) if pats.literal_only() => Some(pats),
                 _ => None,
             });
             match literal {
                 Some(pats) if !own_match => {
-                    let mut seen = HashSet::new();
-                    for (_, p) in pats {
-                        if seen.insert(p.as_str()) {
-                            cfg.by_literal.entry(p.clone()).or_default().push(i);
-                        }
+                    for p in &pats.literal_order {
+                        cfg.by_literal.entry(p.clone()).or_default().push(i);
                     }
                 }
                 _ => cfg.always.push(i),
@@ -512,7 +559,7 @@ impl Loader<'_> {
                     }
                     self.add_tags(&opened, &tags);
                     block = Some(OpenBlock { aliases: opened });
-                    let c = self.push_cond(CondKind::Host(pats), loc);
+                    let c = self.push_cond(CondKind::Host(HostPatterns::new(pats)), loc);
                     chain = outer.to_vec();
                     chain.push(c);
                     self.new_segment(chain.clone());
@@ -1020,8 +1067,16 @@ fn connection_hash(this_host: &str, host: &str, port: &str, user: &str) -> Strin
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Calls of [`match_pattern`] on this thread (tests count work instead of timing it).
+    static MATCH_CALLS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// ssh's match_pattern: `*` and `?` wildcards, case-sensitive.
 pub fn match_pattern(s: &[u8], p: &[u8]) -> bool {
+    #[cfg(test)]
+    MATCH_CALLS.with(|c| c.set(c.get() + 1));
     let (mut si, mut pi) = (0, 0);
     let (mut star, mut mark) = (None::<usize>, 0);
     while si < s.len() {
@@ -1246,18 +1301,7 @@ impl Config {
         runner: &dyn Runner,
     ) -> Result<bool, ConfigError> {
         match &cond.kind {
-            CondKind::Host(pats) => {
-                let mut active = false;
-                for (neg, p) in pats {
-                    if match_pattern(host.as_bytes(), p.as_bytes()) {
-                        if *neg {
-                            return Ok(false);
-                        }
-                        active = true;
-                    }
-                }
-                Ok(active)
-            }
+            CondKind::Host(pats) => Ok(pats.matches(host)),
             CondKind::Match(crit) => {
                 let r = self.eval_match(crit, cond.loc, host, original, final_pass, o, env, runner)?;
                 Ok(r)
@@ -1528,6 +1572,30 @@ mod tests {
         assert!(!match_pattern(b"Web1", b"web*"));
         assert_eq!(match_pattern_list("DB", "db,!x", true), 1);
         assert_eq!(match_pattern_list("x", "*,!x", true), -1);
+    }
+
+    /// Every alias of one long Host line resolved: the work grows with the line, not its square
+    /// (ssh compares a host with each pattern; a set of the literal ones answers at once).
+    #[test]
+    fn one_long_host_line_is_linear() {
+        let e = env();
+        let n = 4000;
+        let mut text = String::from("Host");
+        for i in 0..n {
+            text.push_str(&format!(" h{i}"));
+        }
+        text.push_str(" !h7 web*\n  User long\nHost *\n  Port 2\n");
+        let c = Config::from_text("cfg", &text, &e).unwrap();
+        assert_eq!(c.aliases.len(), n);
+        MATCH_CALLS.with(|m| m.set(0));
+        for a in &c.aliases {
+            let r = c.resolve(&a.name, &e, &FakeRunner::new()).unwrap();
+            assert_eq!(r.user, if a.name == "h7" { "me" } else { "long" }, "{}", a.name);
+            assert_eq!(r.port, 2);
+        }
+        let calls = MATCH_CALLS.with(|m| m.get());
+        // A few comparisons per alias (the wildcard, the negation, `Host *`), never one per pattern.
+        assert!(calls <= 8 * n, "{calls} pattern comparisons for {n} aliases");
     }
 
     #[test]
