@@ -469,8 +469,12 @@ impl Loader<'_> {
         if let Some(t) = self.cache.get(path) {
             return Ok(t.clone());
         }
-        let bytes =
-            std::fs::read(path).map_err(|source| ConfigError::Read { file: path.display().to_string(), source })?;
+        let read_err = |source| ConfigError::Read { file: path.display().to_string(), source };
+        // ssh opens a directory like a file and reads nothing from it: it counts as empty.
+        if std::fs::metadata(path).map_err(read_err)?.is_dir() {
+            return Ok(Vec::new());
+        }
+        let bytes = std::fs::read(path).map_err(read_err)?;
         let text = String::from_utf8_lossy(&bytes);
         // Read again only if Included twice; no copy kept otherwise.
         Ok(text.split('\n').map(str::to_string).collect())

@@ -339,6 +339,33 @@ fn refuses_an_included_file_others_may_write_like_ssh() {
     assert!(Config::load(&Source::File(dot_ssh.join("cfg")), &env).is_ok());
 }
 
+/// An included directory is read as an empty file, by ssh and here; like a file, it is refused
+/// when others may write it (ssh checks the owner and mode of whatever it opened).
+#[test]
+fn an_included_directory_is_empty_unless_others_may_write_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let dot_ssh = home.path().join(".ssh");
+    std::fs::create_dir_all(dot_ssh.join("hosts.d")).unwrap();
+    std::fs::set_permissions(dot_ssh.join("hosts.d"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(dot_ssh.join("hosts.d/x.conf"), "Host a\n  User from-the-directory\n").unwrap();
+    let file = dot_ssh.join("cfg");
+    std::fs::write(&file, "Include hosts.d\nHost a\n  HostName a.example\n").unwrap();
+    let mut env = Env::current();
+    env.home = home.path().to_path_buf();
+    let theirs = ssh_g(home.path(), &file, "a");
+    let cfg = Config::load(&Source::File(file.clone()), &env).unwrap();
+    let ours = cfg.resolve("a", &env, &SystemRunner).unwrap();
+    assert_eq!((ours.user.as_str(), ours.hostname.as_str()), (theirs.user.as_str(), theirs.hostname.as_str()));
+    assert_ne!(ours.user, "from-the-directory");
+
+    std::fs::set_permissions(dot_ssh.join("hosts.d"), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let ssh = Command::new("ssh").args(["-G", "-F"]).arg(&file).arg("a").env("HOME", home.path()).output().unwrap();
+    assert!(!ssh.status.success(), "ssh -G took a world-writable included directory");
+    let err = Config::load(&Source::File(file), &env).unwrap_err().to_string();
+    assert!(err.contains("Bad owner or permissions") && err.contains("hosts.d"), "{err}");
+}
+
 /// Without -F both read ~/.ssh/config (from the password database's home) and /etc/ssh/ssh_config
 /// with its Includes: whatever this machine has, the answers agree.
 #[test]
