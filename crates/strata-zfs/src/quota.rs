@@ -294,6 +294,34 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any two sizes give a finite percentage: no overflow at u64::MAX, 0 of nothing, at most
+        /// 100 below the limit and at least 100 at or above it.
+        #[test]
+        fn percent_of_any_sizes(
+            part in proptest::prop_oneof![proptest::prelude::any::<u64>(), u64::MAX - 1_000..=u64::MAX, 0u64..1_000],
+            whole in proptest::prop_oneof![proptest::prelude::any::<u64>(), u64::MAX - 1_000..=u64::MAX, 0u64..1_000],
+        ) {
+            let p = percent(part, whole);
+            proptest::prop_assert!(p.is_finite() && p >= 0.0, "{part} of {whole}: {p}");
+            if whole == 0 {
+                proptest::prop_assert_eq!(p, 0.0);
+            } else if part <= whole {
+                proptest::prop_assert!(p <= 100.0, "{part} of {whole}: {p}");
+            } else {
+                proptest::prop_assert!(p >= 100.0, "{part} of {whole}: {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn percent_at_the_bounds() {
+        assert_eq!(percent(u64::MAX, u64::MAX), 100.0);
+        assert_eq!(percent(0, u64::MAX), 0.0);
+        assert_eq!(percent(u64::MAX, 1), 1.8446744073709552e21);
+        assert_eq!(percent(u64::MAX / 2, u64::MAX), 50.0);
+    }
+
     #[test]
     fn commands() {
         assert_eq!(
