@@ -342,6 +342,10 @@ mod tests {
             ("quota", "not PROPERTY=VALUE"),
             ("userquota@=1G", "userquota@NAME"),
             ("mountpoint=/x", "unknown property \"mountpoint\""),
+            // 2^68 E wrapped to 0 (none) and 2^68+1 E to 1E.
+            ("quota=295147905179352825856E", "quota: invalid size \"295147905179352825856E\": too large"),
+            ("refquota=295147905179352825857E", "refquota: invalid size \"295147905179352825857E\": too large"),
+            ("userquota@alice=16E", "userquota@alice: invalid size \"16E\": too large"),
         ] {
             let e = assignment(bad).unwrap_err();
             assert!(e.contains(says), "{bad}: {e}");
