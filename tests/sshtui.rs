@@ -324,3 +324,57 @@ fn picker_takes_host_records_on_stdin_instead_of_the_config() {
     assert_eq!(wait_file(&env.path("code")), "0\n");
     assert_eq!(std::fs::read_to_string(env.path("stdout")).unwrap(), "gamma-db\n");
 }
+
+impl Tmux {
+    /// The pid of the picker: the child of the pane's shell script.
+    fn picker_pid(&self) -> String {
+        let out =
+            Std::new("tmux").args(["-L", &self.socket, "display", "-p", "-t", "t", "#{pane_pid}"]).output().unwrap();
+        let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
+        let pids: Vec<&str> = children.split_whitespace().collect();
+        assert_eq!(pids.len(), 1, "the pane's script has one child, the picker: {children:?}");
+        pids[0].to_string()
+    }
+
+    fn display(&self, format: &str) -> String {
+        let out = Std::new("tmux").args(["-L", &self.socket, "display", "-p", "-t", "t", format]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// `stty -a` of the pane's terminal.
+    fn stty(&self) -> String {
+        let tty = std::fs::File::open(self.display("#{pane_tty}")).unwrap();
+        let out = Std::new("stty").arg("-a").stdin(tty).output().unwrap();
+        assert!(out.status.success(), "stty -a: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+/// Killed with SIGTERM or SIGHUP, the picker leaves the terminal as a normal exit does: cooked
+/// mode with echo, the main screen back, nothing run or printed; the exit code is 128 + signal.
+#[test]
+fn picker_restores_the_terminal_when_killed() {
+    for (signal, code) in [("TERM", "143\n"), ("HUP", "129\n")] {
+        let env = Env::new();
+        let cfg = env.path("cfg").display().to_string();
+        let t = Tmux::start(&env, &["-F", &cfg]);
+        t.wait_for("the first frame", |s| s.contains("alpha-web") && s.contains("4/4"));
+        assert_eq!(t.display("#{alternate_on}"), "1", "the picker draws on the alternate screen");
+        let before = t.stty();
+        assert!(
+            before.contains("-icanon") && before.contains("-echo "),
+            "the picker puts the terminal in raw mode: {before}"
+        );
+        let pid = t.picker_pid();
+        let st = Std::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap();
+        assert!(st.success());
+        assert_eq!(wait_file(&env.path("code")), code, "SIG{signal}");
+        let after = t.stty();
+        let words: Vec<&str> = after.split_whitespace().collect();
+        assert!(words.contains(&"icanon") && words.contains(&"echo"), "SIG{signal} left the terminal raw: {after}");
+        assert_eq!(t.display("#{alternate_on}"), "0", "SIG{signal} left the alternate screen on");
+        assert_eq!(std::fs::read_to_string(env.path("stdout")).unwrap(), "");
+        assert!(!env.path("ssh-argv").exists(), "ssh ran after SIG{signal}");
+    }
+}

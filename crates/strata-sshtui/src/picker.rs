@@ -3,6 +3,7 @@
 //! the terminal device (`/dev/tty`) so that standard output stays free for `--print`.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use anyhow::{Context, Result};
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
@@ -289,7 +290,66 @@ impl Drop for TtyGuard {
     }
 }
 
-/// Runs the picker on the terminal device; then runs ssh, prints the alias, or exits 130.
+/// The signal that asked the picker to stop (0: none), set by [`note_signal`].
+static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn note_signal(sig: libc::c_int) {
+    // Only an atomic store: nothing else is safe in a signal handler.
+    STOP_SIGNAL.store(sig, Ordering::SeqCst);
+}
+
+/// Signals that end the picker; killed by one of them it leaves the terminal as on Esc.
+const STOP_SIGNALS: [libc::c_int; 3] = [libc::SIGTERM, libc::SIGHUP, libc::SIGINT];
+
+/// While alive, SIGTERM, SIGHUP and SIGINT are noted instead of killing the process (the event
+/// loop sees the note, and the terminal is restored on the way out); dropped, the dispositions
+/// in force before come back.
+struct SignalGuard {
+    old: Vec<(libc::c_int, libc::sigaction)>,
+}
+
+impl SignalGuard {
+    fn install() -> std::io::Result<SignalGuard> {
+        STOP_SIGNAL.store(0, Ordering::SeqCst);
+        let mut guard = SignalGuard { old: Vec::new() };
+        for sig in STOP_SIGNALS {
+            // SAFETY: both structs are zeroed then filled; sigaction reads `new` and writes `old`.
+            unsafe {
+                let mut new: libc::sigaction = std::mem::zeroed();
+                new.sa_sigaction = note_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+                libc::sigemptyset(&mut new.sa_mask);
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, &new, &mut old) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // A signal ignored by whoever started the picker (nohup) stays ignored.
+                if old.sa_sigaction == libc::SIG_IGN {
+                    libc::sigaction(sig, &old, std::ptr::null_mut());
+                    continue;
+                }
+                guard.old.push((sig, old));
+            }
+        }
+        Ok(guard)
+    }
+}
+
+impl Drop for SignalGuard {
+    fn drop(&mut self) {
+        for (sig, old) in &self.old {
+            // SAFETY: `old` is what sigaction returned for this signal.
+            unsafe {
+                libc::sigaction(*sig, old, std::ptr::null_mut());
+            }
+        }
+    }
+}
+
+/// How often the event loop looks for a noted signal while no key arrives.
+const SIGNAL_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Runs the picker on the terminal device; then runs ssh, prints the alias, or exits 130
+/// (128 + the signal when SIGTERM, SIGHUP or SIGINT ended it).
 pub fn run_terminal(
     items: Vec<Item>,
     config: Option<Config>,
@@ -315,6 +375,8 @@ pub fn run_terminal(
         .write(true)
         .open("/dev/tty")
         .context("the picker needs a terminal (/dev/tty); use `list` in scripts")?;
+    // Noted from before raw mode until after the terminal is restored (guards drop in reverse).
+    let signals = SignalGuard::install().context("cannot catch SIGTERM and SIGHUP")?;
     let choice = {
         terminal::enable_raw_mode().context("cannot put the terminal in raw mode")?;
         let _guard = TtyGuard;
@@ -322,8 +384,18 @@ pub fn run_terminal(
         execute!(out, terminal::EnterAlternateScreen).context("cannot draw on the terminal")?;
         let mut term = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(out))?;
         term.clear()?;
+        let mut redraw = true;
         loop {
-            term.draw(|f| picker.render(f))?;
+            if STOP_SIGNAL.load(Ordering::SeqCst) != 0 {
+                break None;
+            }
+            if redraw {
+                term.draw(|f| picker.render(f))?;
+            }
+            redraw = event::poll(SIGNAL_POLL).context("reading the keyboard")?;
+            if !redraw {
+                continue;
+            }
             match event::read().context("reading the keyboard")? {
                 event::Event::Key(k) if k.kind != event::KeyEventKind::Release => match picker.key(k) {
                     Action::Continue => {}
@@ -334,6 +406,11 @@ pub fn run_terminal(
             }
         }
     };
+    drop(signals);
+    let sig = STOP_SIGNAL.load(Ordering::SeqCst);
+    if sig != 0 {
+        return Ok(Outcome::Code(128u8.saturating_add(u8::try_from(sig).unwrap_or(127))));
+    }
     let Some(alias) = choice else {
         return Ok(Outcome::Code(strata_core::exit::INTERRUPTED));
     };
