@@ -41,7 +41,7 @@ _strata__diff() {
 
     case "${cmd}" in
         strata__diff)
-            opts="-q -v -h -V --format --json --color --quiet --verbose --change --kind --under --glob --sort --summary --help --version versions deleted help"
+            opts="-q -v -h -V --format --json --print0 --color --quiet --verbose --change --kind --under --glob --sort --summary --help --version versions deleted help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -79,7 +79,7 @@ _strata__diff() {
             return 0
             ;;
         strata__subcmd__diff__subcmd__deleted)
-            opts="-r -q -v -h --recursive --format --json --color --quiet --verbose --help"
+            opts="-r -q -v -h --recursive --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -157,7 +157,7 @@ _strata__diff() {
             return 0
             ;;
         strata__subcmd__diff__subcmd__versions)
-            opts="-q -v -h --format --json --color --quiet --verbose --help"
+            opts="-q -v -h --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_strata_diff_global_optspecs
-    string join \n format= json color= q/quiet v/verbose change= kind= under= glob= sort summary h/help V/version
+    string join \n format= json print0 color= q/quiet v/verbose change= kind= under= glob= sort summary h/help V/version
 end
 
 function __fish_strata_diff_needs_command
@@ -28,7 +28,7 @@ complete -c strata-diff -n "__fish_strata_diff_needs_command" -l format -d 'Outp
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-diff -n "__fish_strata_diff_needs_command" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -49,6 +49,7 @@ unknown\t''"
 complete -c strata-diff -n "__fish_strata_diff_needs_command" -l under -d 'Only paths at or below the absolute PATH (either path of a rename); repeatable' -r -F
 complete -c strata-diff -n "__fish_strata_diff_needs_command" -l glob -d 'Only paths matching the glob PATTERN (the whole path; `*` also matches `/`; either path of a rename); repeatable, any may match' -r
 complete -c strata-diff -n "__fish_strata_diff_needs_command" -l json -d 'Same as --format json'
+complete -c strata-diff -n "__fish_strata_diff_needs_command" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-diff -n "__fish_strata_diff_needs_command" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-diff -n "__fish_strata_diff_needs_command" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-diff -n "__fish_strata_diff_needs_command" -l sort -d 'Sort by path instead of keeping ZFS\'s order (holds every record in memory)'
@@ -62,11 +63,12 @@ complete -c strata-diff -n "__fish_strata_diff_using_subcommand versions" -l for
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-diff -n "__fish_strata_diff_using_subcommand versions" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata-diff -n "__fish_strata_diff_using_subcommand versions" -l json -d 'Same as --format json'
+complete -c strata-diff -n "__fish_strata_diff_using_subcommand versions" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-diff -n "__fish_strata_diff_using_subcommand versions" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-diff -n "__fish_strata_diff_using_subcommand versions" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-diff -n "__fish_strata_diff_using_subcommand versions" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -74,12 +76,13 @@ complete -c strata-diff -n "__fish_strata_diff_using_subcommand deleted" -l form
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-diff -n "__fish_strata_diff_using_subcommand deleted" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata-diff -n "__fish_strata_diff_using_subcommand deleted" -s r -l recursive -d 'Look into subdirectories too'
 complete -c strata-diff -n "__fish_strata_diff_using_subcommand deleted" -l json -d 'Same as --format json'
+complete -c strata-diff -n "__fish_strata_diff_using_subcommand deleted" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-diff -n "__fish_strata_diff_using_subcommand deleted" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-diff -n "__fish_strata_diff_using_subcommand deleted" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-diff -n "__fish_strata_diff_using_subcommand deleted" -s h -l help -d 'Print help (see more with \'--help\')'

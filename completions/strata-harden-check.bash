@@ -23,7 +23,7 @@ _strata__harden__check() {
 
     case "${cmd}" in
         strata__harden__check)
-            opts="-q -v -n -y -h -V --format --json --color --quiet --verbose --dry-run --yes --lock --root --user --profile --all --threshold --suggest --write --help --version"
+            opts="-q -v -n -y -h -V --format --json --print0 --color --quiet --verbose --dry-run --yes --lock --root --user --profile --all --threshold --suggest --write --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

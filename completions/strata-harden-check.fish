@@ -2,7 +2,7 @@ complete -c strata-harden-check -l format -d 'Output format: a table on a termin
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-harden-check -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -11,6 +11,7 @@ complete -c strata-harden-check -l root -d 'The directory whose unit files are r
 complete -c strata-harden-check -l profile -d 'Apply a portable profile to every unit, as systemd-analyze --profile does: a path to a drop-in file, or the name of a profile under /etc, /run or /usr/lib systemd/portable/profile/NAME/service.conf on this machine. It applies as a drop-in named profile.conf' -r -F
 complete -c strata-harden-check -l threshold -d 'Exit 1 when any unit\'s exposure is above N (0.0 to 10.0)' -r
 complete -c strata-harden-check -l json -d 'Same as --format json'
+complete -c strata-harden-check -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-harden-check -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-harden-check -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-harden-check -s n -l dry-run -d 'Show what would be done (the exact commands on standard error) and change nothing'

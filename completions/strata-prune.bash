@@ -41,7 +41,7 @@ _strata__prune() {
 
     case "${cmd}" in
         strata__prune)
-            opts="-q -v -h -V --format --json --color --quiet --verbose --help --version plan apply help"
+            opts="-q -v -h -V --format --json --print0 --color --quiet --verbose --help --version plan apply help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -63,7 +63,7 @@ _strata__prune() {
             return 0
             ;;
         strata__subcmd__prune__subcmd__apply)
-            opts="-n -y -q -v -h --dry-run --yes --lock --bookmark --format --json --color --quiet --verbose --help"
+            opts="-n -y -q -v -h --dry-run --yes --lock --bookmark --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -145,7 +145,7 @@ _strata__prune() {
             return 0
             ;;
         strata__subcmd__prune__subcmd__plan)
-            opts="-r -q -v -h --recursive --keep-within --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --now --match --protect --format --json --color --quiet --verbose --help"
+            opts="-r -q -v -h --recursive --keep-within --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --now --match --protect --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_strata_prune_global_optspecs
-    string join \n format= json color= q/quiet v/verbose h/help V/version
+    string join \n format= json print0 color= q/quiet v/verbose h/help V/version
 end
 
 function __fish_strata_prune_needs_command
@@ -28,11 +28,12 @@ complete -c strata-prune -n "__fish_strata_prune_needs_command" -l format -d 'Ou
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-prune -n "__fish_strata_prune_needs_command" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata-prune -n "__fish_strata_prune_needs_command" -l json -d 'Same as --format json'
+complete -c strata-prune -n "__fish_strata_prune_needs_command" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-prune -n "__fish_strata_prune_needs_command" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-prune -n "__fish_strata_prune_needs_command" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-prune -n "__fish_strata_prune_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -54,12 +55,13 @@ complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -l forma
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -s r -l recursive -d 'With DATASETs: include their descendants'
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -l json -d 'Same as --format json'
+complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -68,7 +70,7 @@ complete -c strata-prune -n "__fish_strata_prune_using_subcommand apply" -l form
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand apply" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -76,6 +78,7 @@ complete -c strata-prune -n "__fish_strata_prune_using_subcommand apply" -s n -l
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand apply" -s y -l yes -d 'Do it without asking'
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand apply" -l bookmark -d 'Keep a bookmark (DATASET#NAME) of each snapshot before destroying it, so incremental sends from it still work'
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand apply" -l json -d 'Same as --format json'
+complete -c strata-prune -n "__fish_strata_prune_using_subcommand apply" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand apply" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand apply" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -53,7 +53,7 @@ _strata__quota() {
 
     case "${cmd}" in
         strata__quota)
-            opts="-q -v -h -V --format --json --color --quiet --verbose --help --version report set check users help"
+            opts="-q -v -h -V --format --json --print0 --color --quiet --verbose --help --version report set check users help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -75,7 +75,7 @@ _strata__quota() {
             return 0
             ;;
         strata__subcmd__quota__subcmd__check)
-            opts="-r -q -v -h --recursive --warn --crit --nagios --prometheus --format --json --color --quiet --verbose --help"
+            opts="-r -q -v -h --recursive --warn --crit --nagios --prometheus --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -193,7 +193,7 @@ _strata__quota() {
             return 0
             ;;
         strata__subcmd__quota__subcmd__report)
-            opts="-r -q -v -h --recursive --format --json --color --quiet --verbose --help"
+            opts="-r -q -v -h --recursive --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,7 +215,7 @@ _strata__quota() {
             return 0
             ;;
         strata__subcmd__quota__subcmd__set)
-            opts="-n -y -q -v -h --force --dry-run --yes --lock --format --json --color --quiet --verbose --help"
+            opts="-n -y -q -v -h --force --dry-run --yes --lock --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,7 +241,7 @@ _strata__quota() {
             return 0
             ;;
         strata__subcmd__quota__subcmd__users)
-            opts="-q -v -h --format --json --color --quiet --verbose --help"
+            opts="-q -v -h --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_strata_quota_global_optspecs
-    string join \n format= json color= q/quiet v/verbose h/help V/version
+    string join \n format= json print0 color= q/quiet v/verbose h/help V/version
 end
 
 function __fish_strata_quota_needs_command
@@ -28,11 +28,12 @@ complete -c strata-quota -n "__fish_strata_quota_needs_command" -l format -d 'Ou
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-quota -n "__fish_strata_quota_needs_command" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata-quota -n "__fish_strata_quota_needs_command" -l json -d 'Same as --format json'
+complete -c strata-quota -n "__fish_strata_quota_needs_command" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-quota -n "__fish_strata_quota_needs_command" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-quota -n "__fish_strata_quota_needs_command" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-quota -n "__fish_strata_quota_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -46,12 +47,13 @@ complete -c strata-quota -n "__fish_strata_quota_using_subcommand report" -l for
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand report" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand report" -s r -l recursive -d 'Include the descendants of the given datasets'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand report" -l json -d 'Same as --format json'
+complete -c strata-quota -n "__fish_strata_quota_using_subcommand report" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand report" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand report" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -60,7 +62,7 @@ complete -c strata-quota -n "__fish_strata_quota_using_subcommand set" -l format
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand set" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -68,6 +70,7 @@ complete -c strata-quota -n "__fish_strata_quota_using_subcommand set" -l force 
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand set" -s n -l dry-run -d 'Show what would be done (the exact commands on standard error) and change nothing'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand set" -s y -l yes -d 'Do it without asking'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand set" -l json -d 'Same as --format json'
+complete -c strata-quota -n "__fish_strata_quota_using_subcommand set" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand set" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand set" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand set" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -78,13 +81,14 @@ complete -c strata-quota -n "__fish_strata_quota_using_subcommand check" -l form
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand check" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand check" -s r -l recursive -d 'Include the descendants of the given datasets'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand check" -l nagios -d 'Print one Nagios plugin line (status and perfdata) instead of records'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand check" -l json -d 'Same as --format json'
+complete -c strata-quota -n "__fish_strata_quota_using_subcommand check" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand check" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand check" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -92,11 +96,12 @@ complete -c strata-quota -n "__fish_strata_quota_using_subcommand users" -l form
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand users" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand users" -l json -d 'Same as --format json'
+complete -c strata-quota -n "__fish_strata_quota_using_subcommand users" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand users" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand users" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-quota -n "__fish_strata_quota_using_subcommand users" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -47,7 +47,7 @@ _strata__snapshot() {
 
     case "${cmd}" in
         strata__snapshot)
-            opts="-q -v -h -V --format --json --color --quiet --verbose --help --version create list rollback help"
+            opts="-q -v -h -V --format --json --print0 --color --quiet --verbose --help --version create list rollback help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -69,7 +69,7 @@ _strata__snapshot() {
             return 0
             ;;
         strata__subcmd__snapshot__subcmd__create)
-            opts="-r -n -q -v -h --recursive --name-format --prefix --label --dry-run --format --json --color --quiet --verbose --help"
+            opts="-r -n -q -v -h --recursive --name-format --prefix --label --dry-run --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -173,7 +173,7 @@ _strata__snapshot() {
             return 0
             ;;
         strata__subcmd__snapshot__subcmd__list)
-            opts="-r -q -v -h --recursive --managed --label --format --json --color --quiet --verbose --help"
+            opts="-r -q -v -h --recursive --managed --label --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -199,7 +199,7 @@ _strata__snapshot() {
             return 0
             ;;
         strata__subcmd__snapshot__subcmd__rollback)
-            opts="-n -y -q -v -h --dry-run --yes --lock --format --json --color --quiet --verbose --help"
+            opts="-n -y -q -v -h --dry-run --yes --lock --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_strata_snapshot_global_optspecs
-    string join \n format= json color= q/quiet v/verbose h/help V/version
+    string join \n format= json print0 color= q/quiet v/verbose h/help V/version
 end
 
 function __fish_strata_snapshot_needs_command
@@ -28,11 +28,12 @@ complete -c strata-snapshot -n "__fish_strata_snapshot_needs_command" -l format 
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-snapshot -n "__fish_strata_snapshot_needs_command" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata-snapshot -n "__fish_strata_snapshot_needs_command" -l json -d 'Same as --format json'
+complete -c strata-snapshot -n "__fish_strata_snapshot_needs_command" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-snapshot -n "__fish_strata_snapshot_needs_command" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-snapshot -n "__fish_strata_snapshot_needs_command" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-snapshot -n "__fish_strata_snapshot_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -48,13 +49,14 @@ complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand create" 
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand create" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand create" -s r -l recursive -d 'Snapshot the descendants too (zfs snapshot -r)'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand create" -s n -l dry-run -d 'Show the zfs snapshot command (on standard error) without running it'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand create" -l json -d 'Same as --format json'
+complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand create" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand create" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand create" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -63,13 +65,14 @@ complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand list" -l
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand list" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand list" -s r -l recursive -d 'Include the snapshots of descendants'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand list" -l managed -d 'Only snapshots made by strata (strata:managed=on)'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand list" -l json -d 'Same as --format json'
+complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand list" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand list" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand list" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -78,13 +81,14 @@ complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand rollback
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand rollback" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand rollback" -s n -l dry-run -d 'Show what would be done (the exact commands on standard error) and change nothing'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand rollback" -s y -l yes -d 'Do it without asking'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand rollback" -l json -d 'Same as --format json'
+complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand rollback" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand rollback" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand rollback" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-snapshot -n "__fish_strata_snapshot_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'

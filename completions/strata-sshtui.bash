@@ -35,7 +35,7 @@ _strata__sshtui() {
 
     case "${cmd}" in
         strata__sshtui)
-            opts="-q -v -F -h -V --format --json --color --quiet --verbose --print --tag --help --version list help"
+            opts="-q -v -F -h -V --format --json --print0 --color --quiet --verbose --print --tag --help --version list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -107,7 +107,7 @@ _strata__sshtui() {
             return 0
             ;;
         strata__subcmd__sshtui__subcmd__list)
-            opts="-F -q -v -h --tag --format --json --color --quiet --verbose --help"
+            opts="-F -q -v -h --tag --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_strata_sshtui_global_optspecs
-    string join \n format= json color= q/quiet v/verbose print F= tag= h/help V/version
+    string join \n format= json print0 color= q/quiet v/verbose print F= tag= h/help V/version
 end
 
 function __fish_strata_sshtui_needs_command
@@ -28,13 +28,14 @@ complete -c strata-sshtui -n "__fish_strata_sshtui_needs_command" -l format -d '
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-sshtui -n "__fish_strata_sshtui_needs_command" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata-sshtui -n "__fish_strata_sshtui_needs_command" -s F -d 'Read this configuration file instead of ~/.ssh/config and /etc/ssh/ssh_config (`none`: no file)' -r -F
 complete -c strata-sshtui -n "__fish_strata_sshtui_needs_command" -l tag -d 'Only hosts with this tag (a `# tags: ...` comment on the Host block); repeat for several' -r
 complete -c strata-sshtui -n "__fish_strata_sshtui_needs_command" -l json -d 'Same as --format json'
+complete -c strata-sshtui -n "__fish_strata_sshtui_needs_command" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-sshtui -n "__fish_strata_sshtui_needs_command" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-sshtui -n "__fish_strata_sshtui_needs_command" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-sshtui -n "__fish_strata_sshtui_needs_command" -l print -d 'Print the chosen alias on standard output instead of running ssh'
@@ -48,11 +49,12 @@ complete -c strata-sshtui -n "__fish_strata_sshtui_using_subcommand list" -l for
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata-sshtui -n "__fish_strata_sshtui_using_subcommand list" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata-sshtui -n "__fish_strata_sshtui_using_subcommand list" -l json -d 'Same as --format json'
+complete -c strata-sshtui -n "__fish_strata_sshtui_using_subcommand list" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-sshtui -n "__fish_strata_sshtui_using_subcommand list" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata-sshtui -n "__fish_strata_sshtui_using_subcommand list" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata-sshtui -n "__fish_strata_sshtui_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'

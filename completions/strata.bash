@@ -217,7 +217,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__diff)
-            opts="-q -v -h --format --json --color --quiet --verbose --change --kind --under --glob --sort --summary --help versions deleted help"
+            opts="-q -v -h --format --json --print0 --color --quiet --verbose --change --kind --under --glob --sort --summary --help versions deleted help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -255,7 +255,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__diff__subcmd__deleted)
-            opts="-r -q -v -h --recursive --format --json --color --quiet --verbose --help"
+            opts="-r -q -v -h --recursive --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -333,7 +333,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__diff__subcmd__versions)
-            opts="-q -v -h --format --json --color --quiet --verbose --help"
+            opts="-q -v -h --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,7 +355,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__harden__subcmd__check)
-            opts="-q -v -n -y -h --format --json --color --quiet --verbose --dry-run --yes --lock --root --user --profile --all --threshold --suggest --write --help"
+            opts="-q -v -n -y -h --format --json --print0 --color --quiet --verbose --dry-run --yes --lock --root --user --profile --all --threshold --suggest --write --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -673,7 +673,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__prune)
-            opts="-q -v -h --format --json --color --quiet --verbose --help plan apply help"
+            opts="-q -v -h --format --json --print0 --color --quiet --verbose --help plan apply help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -695,7 +695,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__prune__subcmd__apply)
-            opts="-n -y -q -v -h --dry-run --yes --lock --bookmark --format --json --color --quiet --verbose --help"
+            opts="-n -y -q -v -h --dry-run --yes --lock --bookmark --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -777,7 +777,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__prune__subcmd__plan)
-            opts="-r -q -v -h --recursive --keep-within --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --now --match --protect --format --json --color --quiet --verbose --help"
+            opts="-r -q -v -h --recursive --keep-within --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --now --match --protect --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -839,7 +839,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__quota)
-            opts="-q -v -h --format --json --color --quiet --verbose --help report set check users help"
+            opts="-q -v -h --format --json --print0 --color --quiet --verbose --help report set check users help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -861,7 +861,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__quota__subcmd__check)
-            opts="-r -q -v -h --recursive --warn --crit --nagios --prometheus --format --json --color --quiet --verbose --help"
+            opts="-r -q -v -h --recursive --warn --crit --nagios --prometheus --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -979,7 +979,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__quota__subcmd__report)
-            opts="-r -q -v -h --recursive --format --json --color --quiet --verbose --help"
+            opts="-r -q -v -h --recursive --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1001,7 +1001,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__quota__subcmd__set)
-            opts="-n -y -q -v -h --force --dry-run --yes --lock --format --json --color --quiet --verbose --help"
+            opts="-n -y -q -v -h --force --dry-run --yes --lock --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1027,7 +1027,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__quota__subcmd__users)
-            opts="-q -v -h --format --json --color --quiet --verbose --help"
+            opts="-q -v -h --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1049,7 +1049,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__snapshot)
-            opts="-q -v -h --format --json --color --quiet --verbose --help create list rollback help"
+            opts="-q -v -h --format --json --print0 --color --quiet --verbose --help create list rollback help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1071,7 +1071,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__snapshot__subcmd__create)
-            opts="-r -n -q -v -h --recursive --name-format --prefix --label --dry-run --format --json --color --quiet --verbose --help"
+            opts="-r -n -q -v -h --recursive --name-format --prefix --label --dry-run --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1175,7 +1175,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__snapshot__subcmd__list)
-            opts="-r -q -v -h --recursive --managed --label --format --json --color --quiet --verbose --help"
+            opts="-r -q -v -h --recursive --managed --label --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1201,7 +1201,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__snapshot__subcmd__rollback)
-            opts="-n -y -q -v -h --dry-run --yes --lock --format --json --color --quiet --verbose --help"
+            opts="-n -y -q -v -h --dry-run --yes --lock --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1227,7 +1227,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__sshtui)
-            opts="-q -v -F -h --format --json --color --quiet --verbose --print --tag --help list help"
+            opts="-q -v -F -h --format --json --print0 --color --quiet --verbose --print --tag --help list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1299,7 +1299,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__sshtui__subcmd__list)
-            opts="-F -q -v -h --tag --format --json --color --quiet --verbose --help"
+            opts="-F -q -v -h --tag --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -38,11 +38,12 @@ complete -c strata -n "__fish_strata_using_subcommand snapshot; and not __fish_s
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and not __fish_seen_subcommand_from create list rollback help" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and not __fish_seen_subcommand_from create list rollback help" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand snapshot; and not __fish_seen_subcommand_from create list rollback help" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and not __fish_seen_subcommand_from create list rollback help" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and not __fish_seen_subcommand_from create list rollback help" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and not __fish_seen_subcommand_from create list rollback help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -57,13 +58,14 @@ complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s r -l recursive -d 'Snapshot the descendants too (zfs snapshot -r)'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s n -l dry-run -d 'Show the zfs snapshot command (on standard error) without running it'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -72,13 +74,14 @@ complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s r -l recursive -d 'Include the snapshots of descendants'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l managed -d 'Only snapshots made by strata (strata:managed=on)'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -87,13 +90,14 @@ complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from rollback" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from rollback" -s n -l dry-run -d 'Show what would be done (the exact commands on standard error) and change nothing'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from rollback" -s y -l yes -d 'Do it without asking'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from rollback" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from rollback" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from rollback" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from rollback" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand snapshot; and __fish_seen_subcommand_from rollback" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -105,7 +109,7 @@ complete -c strata -n "__fish_strata_using_subcommand diff; and not __fish_seen_
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand diff; and not __fish_seen_subcommand_from versions deleted help" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -126,6 +130,7 @@ unknown\t''"
 complete -c strata -n "__fish_strata_using_subcommand diff; and not __fish_seen_subcommand_from versions deleted help" -l under -d 'Only paths at or below the absolute PATH (either path of a rename); repeatable' -r -F
 complete -c strata -n "__fish_strata_using_subcommand diff; and not __fish_seen_subcommand_from versions deleted help" -l glob -d 'Only paths matching the glob PATTERN (the whole path; `*` also matches `/`; either path of a rename); repeatable, any may match' -r
 complete -c strata -n "__fish_strata_using_subcommand diff; and not __fish_seen_subcommand_from versions deleted help" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand diff; and not __fish_seen_subcommand_from versions deleted help" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand diff; and not __fish_seen_subcommand_from versions deleted help" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand diff; and not __fish_seen_subcommand_from versions deleted help" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand diff; and not __fish_seen_subcommand_from versions deleted help" -l sort -d 'Sort by path instead of keeping ZFS\'s order (holds every record in memory)'
@@ -138,11 +143,12 @@ complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subc
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subcommand_from versions" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subcommand_from versions" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subcommand_from versions" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subcommand_from versions" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subcommand_from versions" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subcommand_from versions" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -150,12 +156,13 @@ complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subc
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subcommand_from deleted" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subcommand_from deleted" -s r -l recursive -d 'Look into subdirectories too'
 complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subcommand_from deleted" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subcommand_from deleted" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subcommand_from deleted" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subcommand_from deleted" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand diff; and __fish_seen_subcommand_from deleted" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -166,11 +173,12 @@ complete -c strata -n "__fish_strata_using_subcommand prune; and not __fish_seen
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand prune; and not __fish_seen_subcommand_from plan apply help" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata -n "__fish_strata_using_subcommand prune; and not __fish_seen_subcommand_from plan apply help" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand prune; and not __fish_seen_subcommand_from plan apply help" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand prune; and not __fish_seen_subcommand_from plan apply help" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand prune; and not __fish_seen_subcommand_from plan apply help" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand prune; and not __fish_seen_subcommand_from plan apply help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -191,12 +199,13 @@ complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_sub
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from plan" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from plan" -s r -l recursive -d 'With DATASETs: include their descendants'
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from plan" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from plan" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from plan" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from plan" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from plan" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -205,7 +214,7 @@ complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_sub
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from apply" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -213,6 +222,7 @@ complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_sub
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from apply" -s y -l yes -d 'Do it without asking'
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from apply" -l bookmark -d 'Keep a bookmark (DATASET#NAME) of each snapshot before destroying it, so incremental sends from it still work'
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from apply" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from apply" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from apply" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand prune; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -223,11 +233,12 @@ complete -c strata -n "__fish_strata_using_subcommand quota; and not __fish_seen
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand quota; and not __fish_seen_subcommand_from report set check users help" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata -n "__fish_strata_using_subcommand quota; and not __fish_seen_subcommand_from report set check users help" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand quota; and not __fish_seen_subcommand_from report set check users help" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand quota; and not __fish_seen_subcommand_from report set check users help" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand quota; and not __fish_seen_subcommand_from report set check users help" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand quota; and not __fish_seen_subcommand_from report set check users help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -240,12 +251,13 @@ complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_sub
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from report" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from report" -s r -l recursive -d 'Include the descendants of the given datasets'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from report" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from report" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from report" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from report" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from report" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -254,7 +266,7 @@ complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_sub
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from set" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -262,6 +274,7 @@ complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_sub
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from set" -s n -l dry-run -d 'Show what would be done (the exact commands on standard error) and change nothing'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from set" -s y -l yes -d 'Do it without asking'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from set" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from set" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -272,13 +285,14 @@ complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_sub
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from check" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from check" -s r -l recursive -d 'Include the descendants of the given datasets'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from check" -l nagios -d 'Print one Nagios plugin line (status and perfdata) instead of records'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from check" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from check" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -286,11 +300,12 @@ complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_sub
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from users" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from users" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from users" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from users" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from users" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand quota; and __fish_seen_subcommand_from users" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -303,7 +318,7 @@ complete -c strata -n "__fish_strata_using_subcommand harden-check" -l format -d
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand harden-check" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -312,6 +327,7 @@ complete -c strata -n "__fish_strata_using_subcommand harden-check" -l root -d '
 complete -c strata -n "__fish_strata_using_subcommand harden-check" -l profile -d 'Apply a portable profile to every unit, as systemd-analyze --profile does: a path to a drop-in file, or the name of a profile under /etc, /run or /usr/lib systemd/portable/profile/NAME/service.conf on this machine. It applies as a drop-in named profile.conf' -r -F
 complete -c strata -n "__fish_strata_using_subcommand harden-check" -l threshold -d 'Exit 1 when any unit\'s exposure is above N (0.0 to 10.0)' -r
 complete -c strata -n "__fish_strata_using_subcommand harden-check" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand harden-check" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand harden-check" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand harden-check" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand harden-check" -s n -l dry-run -d 'Show what would be done (the exact commands on standard error) and change nothing'
@@ -325,13 +341,14 @@ complete -c strata -n "__fish_strata_using_subcommand sshtui; and not __fish_see
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and not __fish_seen_subcommand_from list help" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and not __fish_seen_subcommand_from list help" -s F -d 'Read this configuration file instead of ~/.ssh/config and /etc/ssh/ssh_config (`none`: no file)' -r -F
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and not __fish_seen_subcommand_from list help" -l tag -d 'Only hosts with this tag (a `# tags: ...` comment on the Host block); repeat for several' -r
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and not __fish_seen_subcommand_from list help" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand sshtui; and not __fish_seen_subcommand_from list help" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and not __fish_seen_subcommand_from list help" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and not __fish_seen_subcommand_from list help" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and not __fish_seen_subcommand_from list help" -l print -d 'Print the chosen alias on standard output instead of running ssh'
@@ -344,11 +361,12 @@ complete -c strata -n "__fish_strata_using_subcommand sshtui; and __fish_seen_su
 json\t'Newline-delimited JSON: one record per line'
 csv\t'CSV with a header line'
 table\t'Aligned columns for people'
-plain\t'The record\'s key field alone, one per line (a name, a path, a host alias)'"
+plain\t'The record\'s key field alone, one per line (a name, a path, a host alias), its control characters escaped (\\x0a); --print0 for the exact value'"
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and __fish_seen_subcommand_from list" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and __fish_seen_subcommand_from list" -l json -d 'Same as --format json'
+complete -c strata -n "__fish_strata_using_subcommand sshtui; and __fish_seen_subcommand_from list" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing on standard error except errors'
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more on standard error (repeat for more)'
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -20,6 +20,11 @@ fn fake_zfs(rows: usize) -> SnapshotZfs {
     SnapshotZfs::new(&text)
 }
 
+/// PATH with the strata binaries first, then the stand-ins (a plain [`FakeBin`]), then the system.
+fn with_bin_dir(fake: &FakeBin) -> String {
+    format!("{}:{}", bin_dir().display(), fake.path().to_string_lossy())
+}
+
 /// PATH with the strata binaries first, then the stand-ins, then the system.
 fn with_bins(fake: &SnapshotZfs) -> String {
     format!("{}:{}", bin_dir().display(), fake.path().to_string_lossy())
@@ -383,4 +388,108 @@ fn rollback_in_csv_reports_what_it_did_in_every_record_type() {
             .code(0)
             .stdout(predicate::str::contains("tank/a@s0"));
     }
+}
+
+/// A stand-in `zfs` whose `diff` prints three added files, as ZFS escapes them: a plain name, one
+/// that sets the window title and holds a newline (`x<ESC>]0;title<BEL><LF>/etc/shadow`), and
+/// one that is not UTF-8.
+fn hostile_diff_zfs() -> FakeBin {
+    let fake = FakeBin::new();
+    let out = fake.dir.path().join("diff.out");
+    std::fs::write(
+        &out,
+        "1795636746.152000000\t+\tF\t/tank/a/plain.txt\n\
+         1795636746.152000000\t+\tF\t/tank/a/x\\0033]0;title\\0007\\0012/etc/shadow\n\
+         1795636746.152000000\t+\tF\t/tank/a/latin\\0377.txt\n",
+    )
+    .unwrap();
+    fake.script("zfs", &format!("case \"$1\" in diff) cat '{}';; list) ;; *) exit 99;; esac\n", out.display()));
+    fake
+}
+
+const HOSTILE: &[u8] = b"/tank/a/x\x1b]0;title\x07\n/etc/shadow";
+const DIFF_ARGS: [&str; 2] = ["tank/a@1", "tank/a@2"];
+
+#[test]
+fn plain_output_keeps_one_name_per_line_and_print0_the_exact_bytes() {
+    let fake = hostile_diff_zfs();
+    // In a pipe, plain escapes a name's control characters: one record, one line.
+    let out = bin("strata-diff")
+        .args(DIFF_ARGS)
+        .args(["--format", "plain"])
+        .env("PATH", fake.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        ["/tank/a/plain.txt", "/tank/a/x\\x1b]0;title\\x07\\x0a/etc/shadow", "/tank/a/latin\u{fffd}.txt"],
+        "{text:?}"
+    );
+    // --print0: each value exactly as it is (the bytes of a name that is not UTF-8 included),
+    // ended by a NUL byte.
+    let out = bin("strata-diff")
+        .args(DIFF_ARGS)
+        .arg("--print0")
+        .env("PATH", fake.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let names: Vec<&[u8]> = out.split(|&b| b == 0).collect();
+    assert_eq!(names, [&b"/tank/a/plain.txt"[..], HOSTILE, b"/tank/a/latin\xff.txt", b""], "{out:?}");
+    // --print0 is plain output: with another format it is a usage error.
+    for other in [&["--format", "json"][..], &["--json"], &["--format", "csv"]] {
+        bin("strata-diff")
+            .args(DIFF_ARGS)
+            .arg("--print0")
+            .args(other)
+            .env("PATH", fake.path())
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains("--print0"));
+    }
+    // CSV in a pipe keeps the exact value, quoted as CSV quotes a field with a newline.
+    let out = bin("strata-diff")
+        .args(DIFF_ARGS)
+        .args(["--format", "csv"])
+        .env("PATH", fake.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let quoted = [&b"\""[..], HOSTILE, b"\""].concat();
+    assert!(out.windows(quoted.len()).any(|w| w == quoted), "{}", String::from_utf8_lossy(&out));
+}
+
+#[test]
+fn plain_and_csv_on_a_terminal_are_escaped_like_tables() {
+    let fake = hostile_diff_zfs();
+    let path = with_bin_dir(&fake);
+    for format in ["plain", "csv", "table"] {
+        let shown = in_pty(
+            &format!("strata-diff {} {} --format {format}", DIFF_ARGS[0], DIFF_ARGS[1]),
+            &[("PATH", path.as_str()), ("TERM", "xterm")],
+            &["NO_COLOR"],
+        );
+        let text = String::from_utf8_lossy(&shown);
+        assert!(!shown.contains(&0x07) && !text.contains("\x1b]0;"), "--format {format} retitles the window: {text:?}");
+        assert!(text.contains("/tank/a/x\\x1b]0;title\\x07\\x0a/etc/shadow"), "--format {format}: {text:?}");
+    }
+}
+
+#[test]
+fn list_escapes_the_names_of_tools_on_path() {
+    let fake = FakeBin::new();
+    fake.script("strata-EVIL\x1b]0;owned\x07", "exit 0\n");
+    let out = bin("strata").arg("--list").env("PATH", fake.path()).assert().success().get_output().stdout.clone();
+    let text = String::from_utf8_lossy(&out);
+    assert!(!out.contains(&0x1b) && !out.contains(&0x07), "{text:?}");
+    assert!(text.lines().any(|l| l.starts_with("EVIL\\x1b]0;owned\\x07 ")), "{text}");
 }

@@ -153,7 +153,9 @@ fn print_list() -> u8 {
         let about = (t.command)().get_about().map(|a| a.to_string()).unwrap_or_default();
         lines.push(format!("{:<14} {about}", t.short_name()));
     }
+    // Names found on PATH are anyone's: escaped like every untrusted string shown to people.
     for (short, path) in external_tools() {
+        let short = strata_core::sanitize::for_terminal(&short);
         lines.push(format!("{short:<14} {}", strata_core::sanitize::for_terminal(&path.display().to_string())));
     }
     for l in lines {

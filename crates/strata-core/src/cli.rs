@@ -3,11 +3,11 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
-use clap::{ArgMatches, Args, FromArgMatches};
+use clap::{ArgMatches, Args, FromArgMatches, ValueEnum};
 
 use crate::clock::Clock;
 use crate::doc::ManDoc;
-use crate::exit::{self, Outcome};
+use crate::exit::{self, ExitError, Outcome};
 use crate::output::{Format, FormatArg, Sink};
 use crate::runner::{DryRunner, Runner, SystemRunner};
 
@@ -50,6 +50,11 @@ pub struct CommonArgs {
     /// Same as --format json.
     #[arg(long, global = true, help_heading = "Output")]
     pub json: bool,
+    /// Plain output with each value exactly as it is, ended by a NUL byte instead of a newline
+    /// (like find -print0; for xargs -0). Without it, plain output escapes control characters
+    /// (a newline is \x0a), so one value is always one line.
+    #[arg(long, global = true, help_heading = "Output")]
+    pub print0: bool,
     /// When to use colour (NO_COLOR in the environment means never, unless always).
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN", help_heading = "Output")]
     pub color: ColorArg,
@@ -182,7 +187,22 @@ fn run_matches(tool: &Tool, matches: &ArgMatches) -> Result<Outcome> {
     let stdout = std::io::stdout();
     let stdout_is_terminal = stdout.is_terminal();
     let stderr_is_terminal = std::io::stderr().is_terminal();
-    let format = if common.json { Format::Json } else { common.format.resolve(stdout_is_terminal) };
+    if common.print0 && (common.json || !matches!(common.format, FormatArg::Auto | FormatArg::Plain)) {
+        let given = match common.format.to_possible_value() {
+            Some(v) if !common.json => format!("--format {}", v.get_name()),
+            _ => "--json".to_string(),
+        };
+        return Err(
+            ExitError::new(exit::ERROR, format!("--print0 prints plain values; it does not go with {given}")).into()
+        );
+    }
+    let format = if common.json {
+        Format::Json
+    } else if common.print0 {
+        Format::Plain
+    } else {
+        common.format.resolve(stdout_is_terminal)
+    };
     let color = color_allowed(common.color, stdout_is_terminal);
     anstream::ColorChoice::write_global(if color_allowed(common.color, stderr_is_terminal) {
         anstream::ColorChoice::Always
@@ -202,7 +222,7 @@ fn run_matches(tool: &Tool, matches: &ArgMatches) -> Result<Outcome> {
     let out: Box<dyn Write> = Box::new(std::io::BufWriter::new(stdout.lock()));
     let mut ctx = Ctx {
         tool: tool.name,
-        out: Sink::new(out, format, color),
+        out: Sink::new(out, format, color).on_terminal(stdout_is_terminal).print0(common.print0),
         runner,
         clock: crate::clock::from_env()?,
         quiet: common.quiet,

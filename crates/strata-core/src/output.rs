@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use base64::Engine;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -19,7 +20,8 @@ pub enum FormatArg {
     Csv,
     /// Aligned columns for people.
     Table,
-    /// The record's key field alone, one per line (a name, a path, a host alias).
+    /// The record's key field alone, one per line (a name, a path, a host alias), its control
+    /// characters escaped (\x0a); --print0 for the exact value.
     Plain,
 }
 
@@ -70,6 +72,10 @@ pub struct Sink {
     table: Vec<(Vec<String>, Vec<Vec<String>>)>,
     written: u64,
     state: State,
+    /// Standard output is a terminal: CSV cells are escaped like the table's.
+    terminal: bool,
+    /// `--print0`: plain values exactly as they are, each ended by a NUL byte.
+    print0: bool,
 }
 
 /// Whether the sink still writes.
@@ -84,7 +90,33 @@ enum State {
 
 impl Sink {
     pub fn new(out: Box<dyn Write>, format: Format, color: bool) -> Sink {
-        Sink { out, format, color, csv_header: None, table: Vec::new(), written: 0, state: State::Open }
+        Sink {
+            out,
+            format,
+            color,
+            csv_header: None,
+            table: Vec::new(),
+            written: 0,
+            state: State::Open,
+            terminal: false,
+            print0: false,
+        }
+    }
+
+    /// Standard output is a terminal: CSV cells and `--print0` values are escaped as in a table
+    /// (plain values always are, unless `--print0`), so no value can move the cursor, change
+    /// colours or retitle the window.
+    pub fn on_terminal(mut self, terminal: bool) -> Sink {
+        self.terminal = terminal;
+        self
+    }
+
+    /// `--print0` (with the plain format): each value exactly as it is, ended by a NUL byte
+    /// instead of a newline, like `find -print0`. A value whose bytes are not UTF-8 is written
+    /// from its `KEY_bytes` field (base64 of the exact bytes) when the record has one.
+    pub fn print0(mut self, print0: bool) -> Sink {
+        self.print0 = print0;
+        self
     }
 
     /// True once standard output is a pipe nobody reads: what is written from then on is dropped.
@@ -128,9 +160,28 @@ impl Sink {
             }
             Format::Plain => {
                 let v = to_object(record)?;
-                let s = v.iter().find(|(k, _)| k.as_str() == R::KEY).map(|(_, v)| cell(v)).unwrap_or_default();
-                let mut line = s.into_bytes();
-                line.push(b'\n');
+                let field = |name: &str| v.iter().find(|(k, _)| k.as_str() == name).map(|(_, v)| v);
+                let s = field(R::KEY).map(cell).unwrap_or_default();
+                let line = if self.print0 && self.terminal {
+                    let mut b = for_terminal(&s).into_owned().into_bytes();
+                    b.push(0);
+                    b
+                } else if self.print0 {
+                    let mut b = match field(&format!("{}_bytes", R::KEY)) {
+                        Some(Value::String(b64)) => {
+                            base64::engine::general_purpose::STANDARD.decode(b64).map_err(io::Error::other)?
+                        }
+                        _ => s.into_bytes(),
+                    };
+                    b.push(0);
+                    b
+                } else {
+                    // One value, one line: a newline or an escape sequence in a name never
+                    // starts another line or reaches the terminal.
+                    let mut b = for_terminal(&s).into_owned().into_bytes();
+                    b.push(b'\n');
+                    b
+                };
                 self.put(&line);
             }
             Format::Csv => {
@@ -146,7 +197,12 @@ impl Sink {
                     w.write_record(&header).map_err(io::Error::other)?;
                     self.csv_header = Some(header);
                 }
-                w.write_record(v.iter().map(|(_, v)| cell(v))).map_err(io::Error::other)?;
+                if self.terminal {
+                    w.write_record(v.iter().map(|(_, v)| for_terminal(&cell(v)).into_owned()))
+                } else {
+                    w.write_record(v.iter().map(|(_, v)| cell(v)))
+                }
+                .map_err(io::Error::other)?;
                 bytes.extend(w.into_inner().map_err(|e| io::Error::other(e.to_string()))?);
                 self.put(&bytes);
             }
@@ -333,7 +389,7 @@ mod tests {
              snapshot  tank/a@1                       0  x,y\n\
              snapshot  tank/my data@\\x1b[2J      123456  x,y\n"
         );
-        assert_eq!(render(Format::Plain), "tank/a@1\ntank/my data@\x1b[2J\n");
+        assert_eq!(render(Format::Plain), "tank/a@1\ntank/my data@\\x1b[2J\n");
     }
 
     /// A writer that accepts `ok` writes, then fails every one with `kind`.
@@ -411,6 +467,54 @@ mod tests {
             String::from_utf8(buf.0.lock().unwrap().clone()).unwrap(),
             "type,snapshot,used_bytes,tags,guid\nsnapshot,t@2,1,,\nsnapshot,t@3,1,,\n\n\
              type,snapshot,result\nrollback,t@1,rolled-back\n"
+        );
+    }
+
+    #[derive(Serialize)]
+    struct Path {
+        r#type: &'static str,
+        path: String,
+        path_bytes: Option<String>,
+    }
+    impl Record for Path {
+        const KEY: &'static str = "path";
+    }
+
+    fn paths(sink: Sink, buf: &Buf) -> Vec<u8> {
+        let mut sink = sink;
+        sink.write(&Path { r#type: "p", path: "/a/x\x1b]0;t\x07\n/etc/shadow".into(), path_bytes: None }).unwrap();
+        sink.write(&Path { r#type: "p", path: "/a/\u{fffd}".into(), path_bytes: Some("L2Ev/w==".into()) }).unwrap();
+        sink.finish().unwrap();
+        buf.0.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn plain_is_one_escaped_line_per_value_and_print0_the_exact_bytes() {
+        let buf = Buf::default();
+        let out = paths(Sink::new(Box::new(buf.clone()), Format::Plain, false), &buf);
+        assert_eq!(out, "/a/x\\x1b]0;t\\x07\\x0a/etc/shadow\n/a/\u{fffd}\n".as_bytes());
+        let buf = Buf::default();
+        let out = paths(Sink::new(Box::new(buf.clone()), Format::Plain, false).print0(true), &buf);
+        assert_eq!(out, b"/a/x\x1b]0;t\x07\n/etc/shadow\0/a/\xff\0");
+        // On a terminal even --print0 is escaped.
+        let buf = Buf::default();
+        let out = paths(Sink::new(Box::new(buf.clone()), Format::Plain, false).print0(true).on_terminal(true), &buf);
+        assert_eq!(out, "/a/x\\x1b]0;t\\x07\\x0a/etc/shadow\0/a/\u{fffd}\0".as_bytes());
+    }
+
+    #[test]
+    fn csv_is_escaped_on_a_terminal_only() {
+        let buf = Buf::default();
+        let out = paths(Sink::new(Box::new(buf.clone()), Format::Csv, false), &buf);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "type,path,path_bytes\np,\"/a/x\x1b]0;t\x07\n/etc/shadow\",\np,/a/\u{fffd},L2Ev/w==\n"
+        );
+        let buf = Buf::default();
+        let out = paths(Sink::new(Box::new(buf.clone()), Format::Csv, false).on_terminal(true), &buf);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "type,path,path_bytes\np,/a/x\\x1b]0;t\\x07\\x0a/etc/shadow,\np,/a/\u{fffd},L2Ev/w==\n"
         );
     }
 
