@@ -1,6 +1,7 @@
 # Host aliases for `strata-sshtui` (its query and `list`'s pattern), `strata sshtui` and `ssh`,
 # taken from `strata-sshtui list --format plain`: the concrete aliases of the ssh configuration,
-# read the way ssh reads it (Include, Match), never a pattern or a negation.
+# read the way ssh reads it (Include, Match), never a pattern or a negation. `--no-exec`: no
+# `Match exec` command of the configuration runs when Tab is pressed.
 # Install: copy to ~/.config/fish/completions/ (or source it from config.fish).
 
 function __strata_sshtui_hosts --description 'ssh host aliases, as ssh reads the configuration'
@@ -15,7 +16,7 @@ function __strata_sshtui_hosts --description 'ssh host aliases, as ssh reads the
             set args -F (string replace -r '^~(?=/|$)' -- $HOME (string sub -s 3 -- $tokens[$i]))
         end
     end
-    command strata-sshtui list --format plain $args 2>/dev/null
+    command strata-sshtui list --no-exec --format plain $args 2>/dev/null
 end
 
 # True while the ssh command line being completed has no destination yet.

@@ -107,7 +107,7 @@ _strata__sshtui() {
             return 0
             ;;
         strata__subcmd__sshtui__subcmd__list)
-            opts="-F -q -v -h --tag --format --json --print0 --color --quiet --verbose --help"
+            opts="-F -q -v -h --no-exec --tag --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

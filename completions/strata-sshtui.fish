@@ -53,6 +53,7 @@ plain\t'The record\'s key field alone, one per line (a name, a path, a host alia
 complete -c strata-sshtui -n "__fish_strata_sshtui_using_subcommand list" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c strata-sshtui -n "__fish_strata_sshtui_using_subcommand list" -l no-exec -d 'Run no `Match exec` command: a Match line holding `exec` counts as not matching (the values it would set are left out). Shell completion lists hosts this way'
 complete -c strata-sshtui -n "__fish_strata_sshtui_using_subcommand list" -l json -d 'Same as --format json'
 complete -c strata-sshtui -n "__fish_strata_sshtui_using_subcommand list" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata-sshtui -n "__fish_strata_sshtui_using_subcommand list" -s q -l quiet -d 'Print nothing on standard error except errors'

@@ -1299,7 +1299,7 @@ _strata() {
             return 0
             ;;
         strata__subcmd__sshtui__subcmd__list)
-            opts="-F -q -v -h --tag --format --json --print0 --color --quiet --verbose --help"
+            opts="-F -q -v -h --no-exec --tag --format --json --print0 --color --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

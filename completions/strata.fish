@@ -365,6 +365,7 @@ plain\t'The record\'s key field alone, one per line (a name, a path, a host alia
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and __fish_seen_subcommand_from list" -l color -d 'When to use colour (NO_COLOR in the environment means never, unless always)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c strata -n "__fish_strata_using_subcommand sshtui; and __fish_seen_subcommand_from list" -l no-exec -d 'Run no `Match exec` command: a Match line holding `exec` counts as not matching (the values it would set are left out). Shell completion lists hosts this way'
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and __fish_seen_subcommand_from list" -l json -d 'Same as --format json'
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and __fish_seen_subcommand_from list" -l print0 -d 'Plain output with each value exactly as it is, ended by a NUL byte instead of a newline (like find -print0; for xargs -0). Without it, plain output escapes control characters (a newline is \\x0a), so one value is always one line'
 complete -c strata -n "__fish_strata_using_subcommand sshtui; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing on standard error except errors'

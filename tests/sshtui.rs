@@ -378,3 +378,51 @@ fn picker_restores_the_terminal_when_killed() {
         assert!(!env.path("ssh-argv").exists(), "ssh ran after SIG{signal}");
     }
 }
+
+/// `list` runs each `Match exec` once per host (ssh -G runs it once, for its one host), and says
+/// so in its help; `--no-exec` runs none, the Match lines holding one not matching.
+#[test]
+fn list_runs_match_exec_per_host_and_no_exec_runs_none() {
+    let env = Env::new();
+    let counter = env.path("exec-ran");
+    let text = format!(
+        "Host one two three\n  HostName %h.example\nMatch exec \"echo %n >> '{}'\"\n  User exec-matched\n",
+        counter.display()
+    );
+    std::fs::write(env.path("exec.cfg"), text).unwrap();
+    let out = util::bin("strata-sshtui")
+        .args(["list", "--no-exec", "-F"])
+        .arg(env.path("exec.cfg"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let recs = util::ndjson(&out);
+    let hosts: Vec<&str> = recs.iter().map(|r| r["host"].as_str().unwrap()).collect();
+    assert_eq!(hosts, ["one", "two", "three"]);
+    assert!(recs.iter().all(|r| r["user"] != "exec-matched"), "a Match exec line matched without running");
+    assert!(!counter.exists(), "--no-exec ran a Match exec command");
+
+    util::bin("strata-sshtui").args(["list", "-F"]).arg(env.path("exec.cfg")).assert().success();
+    assert_eq!(std::fs::read_to_string(&counter).unwrap(), "one\ntwo\nthree\n");
+
+    let help = util::bin("strata-sshtui").args(["list", "--help"]).assert().success().get_output().stdout.clone();
+    let help = String::from_utf8(help).unwrap();
+    assert!(help.contains("once for every host") && help.contains("--no-exec"), "{help}");
+}
+
+/// The host completion (fish) lists aliases with `--no-exec`: pressing Tab never runs a command
+/// from the ssh configuration.
+#[test]
+fn host_completion_never_runs_match_exec() {
+    let fish = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/strata-sshtui-hosts.fish"),
+    )
+    .unwrap();
+    let calls: Vec<&str> = fish.lines().filter(|l| l.contains("strata-sshtui list")).collect();
+    assert!(!calls.is_empty());
+    for l in calls.iter().filter(|l| !l.trim_start().starts_with('#')) {
+        assert!(l.contains("--no-exec"), "completion lists hosts running Match exec: {l}");
+    }
+}

@@ -314,6 +314,9 @@ pub struct Config {
     /// Some Match line has `final`: ssh reads the configuration twice.
     wants_final: bool,
     pub aliases: Vec<Alias>,
+    /// Run no `Match exec` command: a Match line holding an exec criterion does not match (shell
+    /// completion lists aliases with this, so that pressing Tab never runs a command).
+    pub skip_exec: bool,
 }
 
 /// What ssh knows about the user and the machine, for defaults and Match.
@@ -1347,6 +1350,9 @@ impl Config {
                 Criterion::User(p) => match_pattern_list(&ruser, p, false) == 1,
                 Criterion::LocalUser(p) => match_pattern_list(&env.local_user, p, false) == 1,
                 Criterion::Exec(cmd) => {
+                    if self.skip_exec {
+                        return Ok(false);
+                    }
                     if !result {
                         continue;
                     }
@@ -1544,6 +1550,17 @@ mod tests {
         let c = Config::from_text("cfg", "Match exec \"test %h = x\"\n  User ex\n", &e).unwrap();
         let fake = FakeRunner::new().expect(&["/bin/sh", "-c", "test x = x"], strata_core::runner::Output::ok(""));
         assert_eq!(c.resolve("x", &e, &fake).unwrap().user, "ex");
+    }
+
+    #[test]
+    fn skip_exec_runs_nothing_and_the_match_line_does_not_match() {
+        let e = env();
+        let text = "Match exec true\n  User ex\nMatch !exec false\n  Port 2\nHost *\n  User other\n";
+        let mut c = Config::from_text("cfg", text, &e).unwrap();
+        c.skip_exec = true;
+        // The fake runner knows no command: running one would be an error.
+        let r = c.resolve("x", &e, &FakeRunner::new()).unwrap();
+        assert_eq!((r.user.as_str(), r.port), ("other", 22));
     }
 
     #[test]

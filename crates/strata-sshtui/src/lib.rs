@@ -54,7 +54,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Sub {
     /// Print one host record per concrete alias (patterns and negations are not hosts).
+    ///
+    /// Every alias is resolved as `ssh -G ALIAS` would resolve it, so each `Match exec` command
+    /// the configuration holds runs once for every host listed (ssh -G runs it once per call, for
+    /// its one host). With --no-exec none runs.
     List {
+        /// Run no `Match exec` command: a Match line holding `exec` counts as not matching (the
+        /// values it would set are left out). Shell completion lists hosts this way.
+        #[arg(long)]
+        no_exec: bool,
         /// Read this configuration file instead of ~/.ssh/config and /etc/ssh/ssh_config (`none`: no file).
         #[arg(short = 'F', value_name = "FILE")]
         config: Option<PathBuf>,
@@ -165,7 +173,13 @@ pub static DOC: ManDoc = ManDoc {
             "Pick among the hosts reached directly: records on standard input replace the configuration.",
         ),
     ],
-    exit_status: &[(130, "The picker was left with Esc or Ctrl-C; nothing was printed or run.")],
+    exit_status: &[
+        (130, "The picker was left with Esc or Ctrl-C (or SIGINT); nothing was printed or run."),
+        (
+            129,
+            "The picker was ended by SIGHUP (143: by SIGTERM); the terminal was restored, nothing was printed or run.",
+        ),
+    ],
     environment: &[
         (
             "HOME",
@@ -249,8 +263,9 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> Result<Outcome> {
     let cli = Cli::from_arg_matches(m)?;
     let env = Env::current();
     match cli.cmd {
-        Some(Sub::List { config, tag, pattern }) => {
-            let cfg = load_config(config.as_ref(), &env)?;
+        Some(Sub::List { config, tag, pattern, no_exec }) => {
+            let mut cfg = load_config(config.as_ref(), &env)?;
+            cfg.skip_exec = no_exec;
             for (rec, _) in host_records(&cfg, &env, ctx.runner.as_ref(), pattern.as_deref(), &tag)? {
                 ctx.out.write(&rec)?;
             }
