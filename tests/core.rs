@@ -493,3 +493,50 @@ fn list_escapes_the_names_of_tools_on_path() {
     assert!(!out.contains(&0x1b) && !out.contains(&0x07), "{text:?}");
     assert!(text.lines().any(|l| l.starts_with("EVIL\\x1b]0;owned\\x07 ")), "{text}");
 }
+
+#[test]
+fn a_bad_input_line_is_named_once_and_shown_short() {
+    let fake = SnapshotZfs::new(&daily_rows("tank/a", 3));
+    let keep = r#"{"type":"prune","snapshot":"tank/a@s0","action":"keep","owner":"managed"}"#;
+    // Invalid UTF-8 on line 3 (after a blank line): named, exit 2, nothing run.
+    let input = [keep.as_bytes(), b"\n\n{\"type\":\"prune\",\"snapshot\":\"tank/a@\xff\"}\n"].concat();
+    let out = bin("strata-prune")
+        .args(["apply", "--yes"])
+        .env("PATH", fake.path())
+        .write_stdin(input)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err, "strata-prune: error: stdin: line 3, column 36: not UTF-8: byte 0xff (records are UTF-8 JSON)\n");
+    // A JSON error names the reader's line only, not also the parser's "line 1".
+    let out = bin("strata-prune")
+        .args(["apply", "--yes"])
+        .env("PATH", fake.path())
+        .write_stdin(format!("{keep}\n{{\"snapshot\": oops}}\n"))
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stdin: line 2, column 14: expected value"), "{err}");
+    assert_eq!(err.matches("line").count(), 1, "{err}");
+    // A 1 MB bad line is shown cut, with its length.
+    let huge = format!(
+        "{{\"type\":\"prune\",\"snapshot\":\"tank/a@s0\",\"owner\":\"managed\",\"action\":\"{}\"}}\n",
+        "x".repeat(1 << 20)
+    );
+    let out = bin("strata-prune")
+        .args(["apply", "--yes"])
+        .env("PATH", fake.path())
+        .write_stdin(huge.clone())
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.len() < 500, "{} bytes on stderr", err.len());
+    assert!(err.contains(&format!("(cut; the line is {} bytes long)", huge.len())), "{err}");
+    assert!(fake.calls().iter().all(|c| !c.starts_with("destroy")), "{:?}", fake.calls());
+}
