@@ -6,6 +6,7 @@ mod diff;
 mod harness;
 mod prune;
 mod quota;
+mod safety;
 mod snapshot;
 
 use std::process::ExitCode;
@@ -17,6 +18,7 @@ fn scenarios() -> Vec<harness::Scenario> {
     v.extend(prune::scenarios());
     v.extend(diff::scenarios());
     v.extend(quota::scenarios());
+    v.extend(safety::scenarios());
     v
 }
 

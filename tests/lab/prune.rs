@@ -142,7 +142,7 @@ fn apply_rechecks(lab: &Lab) -> Result<()> {
     lab.zfs(&["hold", "late", &format!("{ds}@a")])?;
     lab.zfs(&["destroy", &format!("{ds}@b")])?;
     lab.zfs(&["destroy", &format!("{ds}@d")])?;
-    let apply = lab.strata_stdin("strata-prune", &["apply", "--yes"], &plan.stdout).code(1)?;
+    let apply = lab.strata_stdin("strata-prune", &["apply", "--yes"], &plan.stdout).code(2)?;
     let err = apply.err();
     apply.check(err.contains("@a: left alone: it is held"), "held at the last moment")?;
     apply.check(err.contains("@c: left alone: it is now the newest"), "newest at the last moment")?;

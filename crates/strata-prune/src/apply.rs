@@ -172,13 +172,13 @@ fn recheck(
         // listing that succeeded says so; one that failed is an error before this point.
         return Some(("it no longer exists", false));
     };
-    if !t.owner.owns(&t.name, now) {
-        return Some(("it is not owned (no strata:managed=on of its own, or not matching the plan's --match)", true));
-    }
     if let (Some(want), Some(got)) = (&t.guid, &now.guid)
         && want != got
     {
         return Some(("its guid changed since the plan (a new snapshot of the same name)", true));
+    }
+    if !t.owner.owns(&t.name, now) {
+        return Some(("it is not owned (no strata:managed=on of its own, or not matching the plan's --match)", true));
     }
     if now.userrefs > 0 {
         return Some(("it is held (zfs holds)", true));
