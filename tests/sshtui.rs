@@ -426,3 +426,46 @@ fn host_completion_never_runs_match_exec() {
         assert!(l.contains("--no-exec"), "completion lists hosts running Match exec: {l}");
     }
 }
+
+/// An alias that is not UTF-8 reaches ssh byte for byte, as ssh reads it from its configuration:
+/// `list` keeps its bytes (`host_bytes`, base64), records on stdin give them back, and the
+/// picker shows it escaped but runs ssh with the exact bytes.
+#[test]
+fn an_alias_that_is_not_utf8_reaches_ssh_exactly() {
+    let env = Env::new();
+    std::fs::write(env.path("latin1"), b"Host caf\xe9 other\n  HostName %h.example\n").unwrap();
+    let out = util::bin("strata-sshtui")
+        .args(["list", "-F"])
+        .arg(env.path("latin1"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let recs = util::ndjson(&out);
+    assert_eq!(recs[0]["host"], "caf\u{fffd}");
+    assert_eq!(recs[0]["host_bytes"], "Y2Fm6Q=="); // base64 of b"caf\xe9"
+    assert_eq!(recs[0]["hostname_bytes"], "Y2Fm6S5leGFtcGxl"); // b"caf\xe9.example"
+    assert!(recs[1]["host_bytes"].is_null() && recs[1]["host"] == "other");
+    std::fs::write(env.path("records"), &out).unwrap();
+
+    // From the configuration: Enter on the first host runs ssh with its bytes.
+    let cfg = env.path("latin1").display().to_string();
+    let t = Tmux::start(&env, &["-F", &cfg]);
+    t.wait_for("the first frame", |s| s.contains("2/2") && s.contains("▶ caf\u{fffd}"));
+    t.keys(&["Enter"]);
+    assert_eq!(wait_file(&env.path("code")), "0\n");
+    assert_eq!(std::fs::read(env.path("ssh-argv")).unwrap(), b"caf\xe9\n");
+    let history = std::fs::read(env.path("state/strata/sshtui-history")).unwrap();
+    assert_eq!(history, b"caf\xe9\n");
+    drop(t);
+
+    // From records on stdin, with --print: the exact bytes on stdout.
+    let env2 = Env::new();
+    std::fs::write(env2.path("records"), &out).unwrap();
+    let t = Tmux::start_with_stdin(&env2, &["--print"], Some(&env2.path("records")));
+    t.wait_for("the hosts from stdin", |s| s.contains("2/2") && s.contains("caf\u{fffd}.example"));
+    t.keys(&["Enter"]);
+    assert_eq!(wait_file(&env2.path("code")), "0\n");
+    assert_eq!(std::fs::read(env2.path("stdout")).unwrap(), b"caf\xe9\n");
+}

@@ -10,7 +10,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use std::os::unix::ffi::OsStringExt;
+
 use strata_core::runner::{Cmd, Runner};
+
+use crate::raw;
 
 /// Include depth at which ssh gives up.
 const MAX_DEPTH: usize = 16;
@@ -188,7 +192,8 @@ pub enum ConfigError {
 }
 
 fn line_err(file: &str, line: usize, message: impl Into<String>) -> ConfigError {
-    ConfigError::Line { file: file.to_string(), line, message: message.into() }
+    let message = message.into();
+    ConfigError::Line { file: file.to_string(), line, message: raw::lossy(&message).into_owned() }
 }
 
 /// Where a line is.
@@ -229,8 +234,8 @@ enum Criterion {
 struct HostPatterns {
     literal: HashSet<String>,
     negated_literal: HashSet<String>,
-    /// Patterns with wildcards, each with its negation flag.
-    wild: Vec<(bool, String)>,
+    /// Patterns with wildcards (their bytes: `?` is one byte to ssh), each with its negation flag.
+    wild: Vec<(bool, Vec<u8>)>,
     /// The positive literals in line order, once each.
     literal_order: Vec<String>,
 }
@@ -240,7 +245,7 @@ impl HostPatterns {
         let mut h = HostPatterns::default();
         for (neg, p) in pats {
             if p.contains(['*', '?']) {
-                h.wild.push((neg, p));
+                h.wild.push((neg, raw::to_bytes(&p).into_owned()));
             } else if neg {
                 h.negated_literal.insert(p);
             } else if h.literal.insert(p.clone()) {
@@ -260,8 +265,12 @@ impl HostPatterns {
             return false;
         }
         let mut active = self.literal.contains(host);
+        if self.wild.is_empty() {
+            return active;
+        }
+        let host = raw::to_bytes(host);
         for (neg, p) in &self.wild {
-            if match_pattern(host.as_bytes(), p.as_bytes()) {
+            if match_pattern(&host, p) {
                 if *neg {
                     return false;
                 }
@@ -417,6 +426,12 @@ impl Config {
         Ok(l.cfg)
     }
 
+    /// Loads from bytes, as a file is read (tests and fuzzing): `name` is the file name shown in
+    /// errors.
+    pub fn from_bytes(name: &str, bytes: &[u8], env: &Env) -> Result<Config, ConfigError> {
+        Config::from_text(name, &raw::from_bytes(bytes), env)
+    }
+
     /// Loads from text (tests and benchmarks): `name` is the file name shown in errors.
     pub fn from_text(name: &str, text: &str, env: &Env) -> Result<Config, ConfigError> {
         let mut l = Loader {
@@ -478,7 +493,7 @@ impl Loader<'_> {
             return Ok(Vec::new());
         }
         let bytes = std::fs::read(path).map_err(read_err)?;
-        let text = String::from_utf8_lossy(&bytes);
+        let text = raw::from_bytes(&bytes);
         // Read again only if Included twice; no copy kept otherwise.
         Ok(text.split('\n').map(str::to_string).collect())
     }
@@ -605,6 +620,9 @@ impl Loader<'_> {
                             format!("~/.ssh/{a}")
                         } else {
                             format!("/etc/ssh/{a}")
+                        };
+                        let Some(pattern) = raw::utf8(&pattern) else {
+                            return Err(line_err(&fname, lineno, format!("Include: {a}: a path that is not UTF-8")));
                         };
                         let pattern = expand_tilde(&pattern, &self.env.home);
                         let paths = glob_sorted(&pattern).map_err(|m| line_err(&fname, lineno, m))?;
@@ -1069,7 +1087,7 @@ fn connection_hash(this_host: &str, host: &str, port: &str, user: &str) -> Strin
     use sha1::{Digest, Sha1};
     let mut h = Sha1::new();
     for part in [this_host, host, port, user] {
-        h.update(part.as_bytes());
+        h.update(raw::to_bytes(part));
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -1111,6 +1129,7 @@ pub fn match_pattern(s: &[u8], p: &[u8]) -> bool {
 /// ssh's match_pattern_list: 1 on a positive match, -1 when a negated pattern matches, else 0.
 pub fn match_pattern_list(s: &str, list: &str, lower: bool) -> i32 {
     let s = if lower { s.to_ascii_lowercase() } else { s.to_string() };
+    let s = raw::to_bytes(&s);
     let mut got = 0;
     for sub in list.split(',') {
         let (neg, p) = match sub.strip_prefix('!') {
@@ -1118,7 +1137,7 @@ pub fn match_pattern_list(s: &str, list: &str, lower: bool) -> i32 {
             None => (false, sub),
         };
         let p = if lower { p.to_ascii_lowercase() } else { p.to_string() };
-        if match_pattern(s.as_bytes(), p.as_bytes()) {
+        if match_pattern(&s, &raw::to_bytes(&p)) {
             if neg {
                 return -1;
             }
@@ -1379,8 +1398,10 @@ impl Config {
                         ],
                     )
                     .map_err(|m| line_err(&file, loc.line, format!("Match exec: {m}")))?;
+                    // The shell gets the command's exact bytes, as ssh gives them.
+                    let command = std::ffi::OsString::from_vec(raw::to_bytes(&expanded).into_owned());
                     let out = runner
-                        .output(&Cmd::read(&env.shell).args(["-c", expanded.as_str()]))
+                        .output(&Cmd::read(&env.shell).arg("-c").arg(command))
                         .map_err(|e| line_err(&file, loc.line, format!("Match exec '{expanded}': {e}")))?;
                     out.success()
                 }

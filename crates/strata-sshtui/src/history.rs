@@ -1,4 +1,5 @@
-//! The hosts chosen before, most recent last, one alias a line, under the XDG state directory.
+//! The hosts chosen before, most recent last, one alias a line (its exact bytes), under the XDG
+//! state directory.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,38 +12,42 @@ pub fn default_path() -> Option<PathBuf> {
     dirs::state_dir().map(|d| d.join("strata").join("sshtui-history"))
 }
 
+fn trim(line: &[u8]) -> &[u8] {
+    line.trim_ascii()
+}
+
 /// The aliases, most recent first, each once. A missing or unreadable file is an empty history.
-pub fn recent(path: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let mut out: Vec<String> = Vec::new();
-    for line in text.lines().rev() {
-        let l = line.trim();
+pub fn recent(path: &Path) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for line in bytes.split(|&b| b == b'\n').rev() {
+        let l = trim(line);
         if !l.is_empty() && !out.iter().any(|o| o == l) {
-            out.push(l.to_string());
+            out.push(l.to_vec());
         }
     }
     out
 }
 
 /// Records a choice. Rewrites the file (atomically) when it grew long.
-pub fn record(path: &Path, alias: &str) -> std::io::Result<()> {
-    if alias.contains(['\n', '\r']) {
+pub fn record(path: &Path, alias: &[u8]) -> std::io::Result<()> {
+    if alias.contains(&b'\n') || alias.contains(&b'\r') {
         return Ok(());
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let existing = std::fs::read_to_string(path).unwrap_or_default();
-    if existing.lines().count() >= KEEP * 2 {
-        let mut keep: Vec<String> = recent(path).into_iter().take(KEEP - 1).collect();
+    let existing = std::fs::read(path).unwrap_or_default();
+    if existing.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count() >= KEEP * 2 {
+        let mut keep: Vec<Vec<u8>> = recent(path).into_iter().take(KEEP - 1).collect();
         keep.reverse();
-        keep.push(alias.to_string());
+        keep.push(alias.to_vec());
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, keep.join("\n") + "\n")?;
+        std::fs::write(&tmp, keep.iter().flat_map(|a| a.iter().copied().chain([b'\n'])).collect::<Vec<u8>>())?;
         return std::fs::rename(tmp, path);
     }
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-    writeln!(f, "{alias}")
+    f.write_all(&[alias, b"\n"].concat())
 }
 
 #[cfg(test)]
@@ -53,9 +58,9 @@ mod tests {
     fn most_recent_first_once() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("s/h");
-        for a in ["a", "b", "a", "c"] {
+        for a in [&b"a"[..], b"caf\xe9", b"a", b"c"] {
             record(&p, a).unwrap();
         }
-        assert_eq!(recent(&p), ["c", "a", "b"]);
+        assert_eq!(recent(&p), [b"c".to_vec(), b"a".to_vec(), b"caf\xe9".to_vec()]);
     }
 }

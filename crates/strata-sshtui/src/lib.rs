@@ -7,6 +7,7 @@
 pub mod config;
 pub mod history;
 pub mod picker;
+pub mod raw;
 
 use std::path::PathBuf;
 
@@ -84,7 +85,9 @@ pub fn command() -> clap::Command {
 pub struct HostRecord {
     pub r#type: &'static str,
     pub host: String,
+    pub host_bytes: Option<String>,
     pub hostname: String,
+    pub hostname_bytes: Option<String>,
     pub user: String,
     pub port: u16,
     pub proxyjump: Option<String>,
@@ -92,6 +95,29 @@ pub struct HostRecord {
     pub source_file: Option<String>,
     pub source_line: Option<usize>,
     pub tags: Vec<String>,
+    /// The alias's exact bytes: what ssh is given.
+    #[serde(skip)]
+    pub alias: Vec<u8>,
+}
+
+/// The lossy text of bytes and, when they are not UTF-8, their exact bytes in base64.
+fn text_and_bytes(b: &[u8]) -> (String, Option<String>) {
+    use base64::Engine;
+    match std::str::from_utf8(b) {
+        Ok(s) => (s.to_string(), None),
+        Err(_) => (String::from_utf8_lossy(b).into_owned(), Some(base64::engine::general_purpose::STANDARD.encode(b))),
+    }
+}
+
+/// A `*_bytes` field read back: the exact bytes, or the text's when there is none.
+fn bytes_of(field: &str, text: &str, b64: Option<&str>) -> Result<Vec<u8>> {
+    use base64::Engine;
+    match b64 {
+        Some(b) => base64::engine::general_purpose::STANDARD
+            .decode(b)
+            .with_context(|| format!("host {}: {field} is not base64", strata_core::sanitize::for_terminal(text))),
+        None => Ok(text.as_bytes().to_vec()),
+    }
 }
 
 /// A host record as read from standard input (fields other than `host` may be missing).
@@ -99,7 +125,11 @@ pub struct HostRecord {
 pub struct HostInput {
     pub host: String,
     #[serde(default)]
+    pub host_bytes: Option<String>,
+    #[serde(default)]
     pub hostname: Option<String>,
+    #[serde(default)]
+    pub hostname_bytes: Option<String>,
     #[serde(default)]
     pub user: Option<String>,
     #[serde(default)]
@@ -136,11 +166,25 @@ pub static HOST_DOC: RecordDoc = RecordDoc {
     about: "One concrete alias of the ssh configuration and the values `ssh -G ALIAS` reports for it.",
     fields: &[
         FieldDoc { name: "type", ty: "string", doc: "Always \"host\"." },
-        FieldDoc { name: "host", ty: "string", doc: "The alias, as written on its Host line." },
+        FieldDoc {
+            name: "host",
+            ty: "string",
+            doc: "The alias, as written on its Host line (U+FFFD for bytes that are not UTF-8, see host_bytes).",
+        },
+        FieldDoc {
+            name: "host_bytes",
+            ty: "string|null",
+            doc: "The exact bytes of the alias in base64, only when they are not UTF-8 (ssh is given these).",
+        },
         FieldDoc {
             name: "hostname",
             ty: "string",
-            doc: "The name ssh connects to (HostName with %h expanded, lowercased).",
+            doc: "The name ssh connects to (HostName with %h expanded, lowercased; lossy like host).",
+        },
+        FieldDoc {
+            name: "hostname_bytes",
+            ty: "string|null",
+            doc: "The exact bytes of hostname in base64, only when they are not UTF-8.",
         },
         FieldDoc { name: "user", ty: "string", doc: "The remote user (User, or the local user)." },
         FieldDoc { name: "port", ty: "integer", doc: "The port (Port, or 22)." },
@@ -211,43 +255,67 @@ pub fn host_records(
     env: &Env,
     runner: &dyn Runner,
     pattern: Option<&str>,
-    tags: &[String],
+    want_tags: &[String],
 ) -> Result<Vec<(HostRecord, Vec<config::Applied>)>> {
     let mut out = Vec::new();
     let files: Vec<String> = cfg.files.iter().map(|f| f.display().to_string()).collect();
+    let lossy = |s: String| match raw::lossy(&s) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(l) => l,
+    };
     for a in &cfg.aliases {
         if let Some(p) = pattern
             && config::match_pattern_list(&a.name, p, false) != 1
         {
             continue;
         }
-        if !tags.iter().all(|t| a.tags.contains(t)) {
+        let tags: Vec<String> = a.tags.iter().map(|t| lossy(t.clone())).collect();
+        if !want_tags.iter().all(|t| tags.contains(t)) {
             continue;
         }
-        let r = cfg.resolve(&a.name, env, runner).with_context(|| format!("resolving host {}", a.name))?;
+        let r = cfg
+            .resolve(&a.name, env, runner)
+            .with_context(|| format!("resolving host {}", strata_core::sanitize::for_terminal(&raw::lossy(&a.name))))?;
+        let alias = raw::to_bytes(&r.host).into_owned();
+        let (host, host_bytes) = text_and_bytes(&alias);
+        let (hostname, hostname_bytes) = text_and_bytes(&raw::to_bytes(&r.hostname));
         let rec = HostRecord {
             r#type: "host",
-            host: r.host,
-            hostname: r.hostname,
-            user: r.user,
+            host,
+            host_bytes,
+            hostname,
+            hostname_bytes,
+            user: lossy(r.user),
             port: r.port,
-            proxyjump: r.proxyjump,
-            identityfile: r.identityfile,
+            proxyjump: r.proxyjump.map(lossy),
+            identityfile: r.identityfile.into_iter().map(lossy).collect(),
             source_file: Some(files[a.loc.file].clone()),
             source_line: Some(a.loc.line),
-            tags: a.tags.clone(),
+            tags,
+            alias,
         };
         out.push((rec, r.applied));
     }
     Ok(out)
 }
 
-impl From<HostInput> for HostRecord {
-    fn from(h: HostInput) -> HostRecord {
-        HostRecord {
+impl TryFrom<HostInput> for HostRecord {
+    type Error = anyhow::Error;
+
+    /// The alias is `host_bytes` when the record has it (the exact bytes), `host` otherwise.
+    fn try_from(h: HostInput) -> Result<HostRecord> {
+        let alias = bytes_of("host_bytes", &h.host, h.host_bytes.as_deref())?;
+        let (host, host_bytes) = text_and_bytes(&alias);
+        let (hostname, hostname_bytes) = match h.hostname {
+            Some(name) => text_and_bytes(&bytes_of("hostname_bytes", &name, h.hostname_bytes.as_deref())?),
+            None => (host.clone(), host_bytes.clone()),
+        };
+        Ok(HostRecord {
             r#type: "host",
-            hostname: h.hostname.unwrap_or_else(|| h.host.clone()),
-            host: h.host,
+            host,
+            host_bytes,
+            hostname,
+            hostname_bytes,
             user: h.user.unwrap_or_default(),
             port: h.port.unwrap_or(22),
             proxyjump: h.proxyjump,
@@ -255,7 +323,8 @@ impl From<HostInput> for HostRecord {
             source_file: h.source_file,
             source_line: h.source_line,
             tags: h.tags,
-        }
+            alias,
+        })
     }
 }
 
@@ -281,11 +350,10 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> Result<Outcome> {
             };
             let (items, cfg) = match items {
                 Some(recs) => {
-                    let items = recs
-                        .into_iter()
-                        .filter(|h| cli.tag.iter().all(|t| h.tags.contains(t)))
-                        .map(|h| picker::Item::new(h.into(), Vec::new()))
-                        .collect();
+                    let mut items = Vec::new();
+                    for h in recs.into_iter().filter(|h| cli.tag.iter().all(|t| h.tags.contains(t))) {
+                        items.push(picker::Item::new(HostRecord::try_from(h)?, Vec::new()));
+                    }
                     (items, None)
                 }
                 None => {
@@ -308,7 +376,9 @@ mod tests {
         let rec = HostRecord {
             r#type: "host",
             host: "web1".into(),
+            host_bytes: None,
             hostname: "10.0.0.1".into(),
+            hostname_bytes: None,
             user: "deploy".into(),
             port: 22,
             proxyjump: None,
@@ -316,8 +386,28 @@ mod tests {
             source_file: Some("/home/me/.ssh/config".into()),
             source_line: Some(12),
             tags: vec![],
+            alias: b"web1".to_vec(),
         };
         strata_core::doc::check_fields(&HOST_DOC, &rec);
+    }
+
+    #[test]
+    fn an_alias_that_is_not_utf8_keeps_its_bytes_there_and_back() {
+        let env = Env::current();
+        let cfg = Config::from_bytes("cfg", b"Host caf\xe9\n  User u\n", &env).unwrap();
+        let recs = host_records(&cfg, &env, &strata_core::runner::FakeRunner::new(), None, &[]).unwrap();
+        let rec = &recs[0].0;
+        assert_eq!((rec.host.as_str(), rec.host_bytes.as_deref()), ("caf\u{fffd}", Some("Y2Fm6Q==")));
+        assert_eq!(rec.alias, b"caf\xe9");
+        let json = serde_json::to_string(rec).unwrap();
+        let back = HostRecord::try_from(serde_json::from_str::<HostInput>(&json).unwrap()).unwrap();
+        assert_eq!(
+            (back.alias, back.host_bytes, back.hostname_bytes),
+            (rec.alias.clone(), rec.host_bytes.clone(), rec.hostname_bytes.clone())
+        );
+        let bad = serde_json::from_str::<HostInput>(r#"{"host":"x","host_bytes":"not base64!"}"#).unwrap();
+        let err = format!("{:#}", HostRecord::try_from(bad).unwrap_err());
+        assert!(err.contains("host_bytes is not base64"), "{err}");
     }
 
     #[test]

@@ -45,7 +45,8 @@ impl Item {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Continue,
-    Choose(String),
+    /// The alias's exact bytes.
+    Choose(Vec<u8>),
     Cancel,
 }
 
@@ -62,12 +63,12 @@ pub struct Picker {
 }
 
 impl Picker {
-    /// `recent`: aliases chosen before, most recent first; they lead the list.
-    pub fn new(mut items: Vec<Item>, config: Option<Config>, recent: &[String], query: String) -> Picker {
+    /// `recent`: aliases chosen before (their bytes), most recent first; they lead the list.
+    pub fn new(mut items: Vec<Item>, config: Option<Config>, recent: &[Vec<u8>], query: String) -> Picker {
         if !recent.is_empty() {
-            let rank: std::collections::HashMap<&str, usize> =
-                recent.iter().enumerate().map(|(i, a)| (a.as_str(), i)).collect();
-            items.sort_by_key(|it| rank.get(it.rec.host.as_str()).copied().unwrap_or(usize::MAX));
+            let rank: std::collections::HashMap<&[u8], usize> =
+                recent.iter().enumerate().map(|(i, a)| (a.as_slice(), i)).collect();
+            items.sort_by_key(|it| rank.get(it.rec.alias.as_slice()).copied().unwrap_or(usize::MAX));
         }
         let mut p = Picker {
             matches: (0..items.len()).collect(),
@@ -131,7 +132,7 @@ impl Picker {
             KeyCode::Char('c') if ctrl => return Action::Cancel,
             KeyCode::Enter => {
                 if let Some(it) = self.selected() {
-                    return Action::Choose(it.rec.host.clone());
+                    return Action::Choose(it.rec.alias.clone());
                 }
             }
             KeyCode::Up => self.move_by(-1),
@@ -221,7 +222,7 @@ impl Picker {
                 let file = cfg.files[a.loc.file].display().to_string();
                 let short = file.rsplit('/').next().unwrap_or(&file).to_string();
                 let text = cfg.lines[a.loc.file].get(a.loc.line - 1).map(String::as_str).unwrap_or("");
-                let text = for_terminal(text.trim_end_matches('\r')).into_owned();
+                let text = for_terminal(&crate::raw::lossy(text.trim_end_matches('\r'))).into_owned();
                 let loc = Span::styled(format!("{short}:{} ", a.loc.line), Style::new().fg(Color::DarkGray));
                 let trimmed = text.trim_start();
                 let (kw, rest) = trimmed.split_at(trimmed.find([' ', '\t', '=']).unwrap_or(trimmed.len()));
@@ -270,10 +271,13 @@ impl Picker {
     }
 }
 
-/// An alias that is safe as ssh's destination argument and in `ssh "$(strata sshtui --print)"`:
-/// not an option, no blanks or control characters.
-pub fn can_pass_to_ssh(alias: &str) -> bool {
-    !alias.is_empty() && !alias.starts_with('-') && !alias.chars().any(|c| c.is_whitespace() || c.is_control())
+/// An alias (its bytes) that is safe as ssh's destination argument and in
+/// `ssh "$(strata sshtui --print)"`: not an option, no blanks or control characters. Bytes that
+/// are not UTF-8 are passed on as they are, as ssh itself takes them from its configuration.
+pub fn can_pass_to_ssh(alias: &[u8]) -> bool {
+    !alias.is_empty()
+        && !alias.starts_with(b"-")
+        && !String::from_utf8_lossy(alias).chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Restores the terminal however the picker ends.
@@ -359,9 +363,12 @@ pub fn run_terminal(
 ) -> Result<Outcome> {
     use ratatui::crossterm::{event, execute, terminal};
     let (items, unsafe_aliases): (Vec<Item>, Vec<Item>) =
-        items.into_iter().partition(|it| can_pass_to_ssh(&it.rec.host));
+        items.into_iter().partition(|it| can_pass_to_ssh(&it.rec.alias));
     for it in &unsafe_aliases {
-        ctx.info(format!("leaving out host {:?}: ssh would not read it as a destination", it.rec.host));
+        ctx.info(format!(
+            "leaving out host {}: ssh would not read it as a destination",
+            for_terminal(&format!("{:?}", it.rec.host))
+        ));
     }
     if items.is_empty() {
         anyhow::bail!("no hosts: the configuration names no concrete Host alias");
@@ -420,12 +427,21 @@ pub fn run_terminal(
         ctx.debug(format!("cannot record the choice in {}: {e}", h.display()));
     }
     if print {
-        ctx.out.write_text(&format!("{alias}\n"))?;
+        match std::str::from_utf8(&alias) {
+            Ok(a) => ctx.out.write_text(&format!("{a}\n"))?,
+            // The exact bytes, for `ssh "$(strata sshtui --print)"`; nothing else was written.
+            Err(_) => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(&alias).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush())?
+            }
+        }
         return Ok(Outcome::Success);
     }
+    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::process::CommandExt;
-    let err = std::process::Command::new("ssh").arg(&alias).exec();
-    Err(anyhow::Error::new(err).context(format!("cannot run ssh {alias}")))
+    let err = std::process::Command::new("ssh").arg(std::ffi::OsStr::from_bytes(&alias)).exec();
+    let shown = for_terminal(&String::from_utf8_lossy(&alias)).into_owned();
+    Err(anyhow::Error::new(err).context(format!("cannot run ssh {shown}")))
 }
 
 #[cfg(test)]
@@ -438,7 +454,9 @@ mod tests {
             HostRecord {
                 r#type: "host",
                 host: host.into(),
+                host_bytes: None,
                 hostname: hostname.into(),
+                hostname_bytes: None,
                 user: "u".into(),
                 port: 22,
                 proxyjump: None,
@@ -446,6 +464,7 @@ mod tests {
                 source_file: None,
                 source_line: None,
                 tags: vec![],
+                alias: host.as_bytes().to_vec(),
             },
             vec![],
         )
@@ -454,24 +473,26 @@ mod tests {
     #[test]
     fn filters_moves_and_chooses() {
         let items = vec![item("web1", "10.0.0.1"), item("db1", "10.0.0.2"), item("web2", "10.0.0.3")];
-        let mut p = Picker::new(items, None, &["web2".to_string()], String::new());
+        let mut p = Picker::new(items, None, &[b"web2".to_vec()], String::new());
         assert_eq!(p.selected().unwrap().rec.host, "web2");
         for c in "web".chars() {
             p.key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
         }
         assert_eq!(p.match_count(), 2);
         p.key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL));
-        assert_eq!(p.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)), Action::Choose("web1".into()));
+        assert_eq!(p.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)), Action::Choose(b"web1".to_vec()));
         assert_eq!(p.key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)), Action::Cancel);
     }
 
     #[test]
     fn options_and_blanks_never_reach_ssh() {
-        assert!(can_pass_to_ssh("web-1.example"));
-        assert!(!can_pass_to_ssh("-oProxyCommand=x"));
-        assert!(!can_pass_to_ssh("a b"));
-        assert!(!can_pass_to_ssh("a\nb"));
-        assert!(!can_pass_to_ssh(""));
+        assert!(can_pass_to_ssh(b"web-1.example"));
+        assert!(can_pass_to_ssh(b"caf\xe9"));
+        assert!(!can_pass_to_ssh(b"-oProxyCommand=x"));
+        assert!(!can_pass_to_ssh(b"a b"));
+        assert!(!can_pass_to_ssh(b"a\nb"));
+        assert!(!can_pass_to_ssh("a\u{85}b".as_bytes()));
+        assert!(!can_pass_to_ssh(b""));
     }
 
     #[test]

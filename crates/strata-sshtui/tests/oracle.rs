@@ -1,10 +1,12 @@
 //! Every alias of the corpus resolved in process must equal what `ssh -G` prints for it.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use strata_core::runner::SystemRunner;
 use strata_sshtui::config::{Config, Env, Source};
+use strata_sshtui::raw;
 
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -387,5 +389,47 @@ fn default_files_agree_with_ssh_g() {
         assert_eq!(get("port"), [r.port.to_string()], "{name}: port");
         assert_eq!(get("proxyjump"), r.proxyjump.iter().cloned().collect::<Vec<_>>(), "{name}: proxyjump");
         assert_eq!(get("identityfile"), r.identityfile, "{name}: identityfile");
+    }
+}
+
+/// Bytes that are not UTF-8 are what ssh compares, expands and runs: `?` is one byte, %h and %n
+/// are the exact bytes, in HostName and in Match exec.
+#[test]
+fn bytes_that_are_not_utf8_agree_with_ssh_g() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("latin1");
+    let mut text = b"Host ca??\n  HostName %h.Example\n".to_vec();
+    text.extend_from_slice(b"Match exec \"test $(printf %%s %n | wc -c) -eq 4\"\n  User four-bytes\n");
+    text.extend_from_slice(b"Host caf\xe9 h\xff\xfe\n  Port 2222\n");
+    std::fs::write(&file, &text).unwrap();
+    let mut env = Env::current();
+    env.home = home.path().to_path_buf();
+    let cfg = Config::load(&Source::File(file.clone()), &env).unwrap();
+    let names: Vec<Vec<u8>> = cfg.aliases.iter().map(|a| raw::to_bytes(&a.name).into_owned()).collect();
+    assert_eq!(names, [b"caf\xe9".to_vec(), b"h\xff\xfe".to_vec()]);
+    for (a, bytes) in cfg.aliases.iter().zip(&names) {
+        let r = cfg.resolve(&a.name, &env, &SystemRunner).unwrap();
+        let out = Command::new("ssh")
+            .args(["-G", "-F"])
+            .arg(&file)
+            .arg("--")
+            .arg(std::ffi::OsStr::from_bytes(bytes))
+            .env("HOME", home.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "ssh -G: {}", String::from_utf8_lossy(&out.stderr));
+        let get = |key: &[u8]| -> Vec<u8> {
+            out.stdout
+                .split(|&b| b == b'\n')
+                .find_map(|l| l.strip_prefix(key).and_then(|v| v.strip_prefix(b" ")))
+                .unwrap_or_default()
+                .to_vec()
+        };
+        assert_eq!(raw::to_bytes(&r.hostname).as_ref(), get(b"hostname"), "{bytes:x?}: hostname");
+        assert_eq!(raw::to_bytes(&r.user).as_ref(), get(b"user"), "{bytes:x?}: user");
+        assert_eq!(r.port.to_string().as_bytes(), get(b"port"), "{bytes:x?}: port");
+        if bytes == b"caf\xe9" {
+            assert_eq!((get(b"hostname"), get(b"user")), (b"caf\xe9.example".to_vec(), b"four-bytes".to_vec()));
+        }
     }
 }
