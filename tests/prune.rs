@@ -449,3 +449,36 @@ fn apply_stops_after_the_batch_in_flight_on_sigint() {
     let destroys: Vec<String> = log(&fake).into_iter().filter(|l| l.starts_with("destroy")).collect();
     assert_eq!(destroys, ["destroy tank/a@s0"]);
 }
+
+/// The README's /etc/cron.d line, run the way cron runs it (its SHELL, `-c`, the command after
+/// the five time fields and the user): silent and 0 when all goes well, non-zero when the listing
+/// stage fails, with nothing destroyed.
+#[test]
+fn the_readme_cron_d_line_fails_when_a_stage_fails() {
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(readme.contains("SHELL=/bin/bash\n17 * * * * root "), "the README shows the cron.d line");
+    let line = readme.lines().find(|l| l.starts_with("17 * * * * root ")).unwrap();
+    let command = line.splitn(7, ' ').nth(6).unwrap();
+    let dir = bin_dir();
+    let run = |fake: &FakeBin| {
+        let lock = tempfile::tempdir().unwrap();
+        let command = command.replace("--lock", &format!("--lock={}", lock.path().join("l").display()));
+        let path = format!("{}:{}", dir.display(), fake.path().to_string_lossy());
+        std::process::Command::new("/bin/bash")
+            .args(["-c", &command])
+            .env("PATH", path)
+            .env("STRATA_NOW", "2024-01-20T00:00:00Z")
+            .output()
+            .unwrap()
+    };
+    let fake = fake_zfs(&rows("tank/a", 12), "nothing");
+    let ok = run(&fake);
+    assert!(ok.status.success() && ok.stdout.is_empty() && ok.stderr.is_empty(), "{ok:?}");
+    assert!(log(&fake).iter().any(|l| l.starts_with("destroy tank/a@")), "{:?}", log(&fake));
+    // The listing stage fails: the line fails, apply destroys nothing.
+    let failing = scripted_zfs(VICTIM_ROWS, "", Some("tank\n"), Some("cannot iterate filesystems: I/O error"));
+    let bad = run(&failing);
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("I/O error"), "{bad:?}");
+    assert!(!log(&failing).iter().any(|l| l.starts_with("destroy")));
+}
