@@ -333,6 +333,8 @@ PY2
 cmd_setup() {
   [[ $(id -u) = 0 ]] || die "setup must run as root (apt, dkms)"
   mkdir -p "$CACHE"
+  # a fresh machine's apt lists may name a kernel the mirror no longer has: refresh them before choosing
+  [[ -n ${ZFSVM_KVER:-} || -s $CACHE/kver ]] || apt-get update -qq
   local kver; kver=$(detect_kver); [[ -n $kver ]] || die "cannot determine guest kernel version"
   ensure_apt "$kver"
   if [[ -n $ZFS_SERIES ]]; then ensure_series "$kver"; else ensure_dkms "$kver"; fi
