@@ -49,7 +49,7 @@ complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -l keep-
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -l keep-monthly -d 'Keep the newest snapshot of each of the last N months that have one' -r
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -l keep-yearly -d 'Keep the newest snapshot of each of the last N years that have one' -r
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -l now -d 'The time --keep-within counts back from (RFC 3339); the clock by default' -r
-complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -l match -d 'Own the snapshots whose whole name after \'@\' matches this regular expression (\'.*\' adopts all), instead of those made by strata (strata:managed=on)' -r
+complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -l match -d 'Own the snapshots whose name after \'@\' contains a match of this regular expression (a search, like grep: anchor it with ^ and $; \'^zfs-auto-snap_\' adopts zfs-auto-snapshot\'s, \'^autosnap_\' sanoid\'s), instead of those made by strata (strata:managed=on)' -r
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -l protect -d 'Snapshot records of a replication target (e.g. `strata snapshot list -r backup/tank`): the newest snapshot of each dataset that the target also has (same guid) is kept' -r -F
 complete -c strata-prune -n "__fish_strata_prune_using_subcommand plan" -l format -d 'Output format: a table on a terminal and NDJSON in a pipe by default' -r -f -a "auto\t'A table on a terminal, NDJSON otherwise'
 json\t'Newline-delimited JSON: one record per line'

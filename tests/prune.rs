@@ -306,8 +306,8 @@ fn apply_refuses_ambiguous_or_foreign_records() {
     let keep = r#"{"type":"prune","snapshot":"tank/a@s0","guid":"1000","action":"keep"}"#;
     let destroy = r#"{"type":"prune","snapshot":"tank/a@s0","guid":"1000","action":"destroy"}"#;
     for (input, says) in [
-        (format!("{destroy}\n{keep}\n"), "records 1 and 2 both name tank/a@s0"),
-        (format!("{keep}\n{destroy}\n"), "records 1 and 2 both name tank/a@s0"),
+        (format!("{destroy}\n{keep}\n"), "lines 1 and 2 both name tank/a@s0"),
+        (format!("{keep}\n{destroy}\n"), "lines 1 and 2 both name tank/a@s0"),
         (r#"["tank/a@s0","1000","destroy"]"#.to_string(), "line 1"),
         (r#"{"snapshot":"tank/a@s0","guid":"1000","action":"destroy"}"#.to_string(), "expected a prune record"),
         (r#"{"type":"snapshot","snapshot":"tank/a@s0","action":"destroy"}"#.to_string(), "found type \"snapshot\""),
@@ -481,4 +481,61 @@ fn the_readme_cron_d_line_fails_when_a_stage_fails() {
     assert_eq!(bad.status.code(), Some(2), "{bad:?}");
     assert!(String::from_utf8_lossy(&bad.stderr).contains("I/O error"), "{bad:?}");
     assert!(!log(&failing).iter().any(|l| l.starts_with("destroy")));
+}
+
+/// `--match` is a search in the name after '@' (as grep): the README's `^zfs-auto-snap` adopts
+/// zfs-auto-snapshot's names, `^autosnap_.*_daily$` sanoid's dailies; the rest stay not-managed.
+/// A pattern that matches nothing says so, since it keeps everything.
+#[test]
+fn match_searches_names_of_other_tools() {
+    let names = [
+        "zfs-auto-snap_daily-2024-01-01-0000",
+        "zfs-auto-snap_daily-2024-01-02-0000",
+        "zfs-auto-snap_hourly-2024-01-02-0100",
+        "autosnap_2024-01-01_00:00:01_daily",
+        "autosnap_2024-01-02_00:00:01_daily",
+        "autosnap_2024-01-02_01:00:01_hourly",
+        "manual-before-upgrade",
+        "zfs-auto-snap_daily-2024-01-03-0000",
+    ];
+    let input: String = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            format!(
+                "{{\"type\":\"snapshot\",\"snapshot\":\"tank/a@{n}\",\"created\":\"2024-01-0{}T0{}:00:00Z\",\"createtxg\":{}}}\n",
+                1 + i / 3,
+                i % 3,
+                10 + i
+            )
+        })
+        .collect();
+    let plan = |pattern: &str| {
+        let out = bin("strata-prune")
+            .args(["plan", "--keep-last", "1", "--match", pattern, "--json"])
+            .write_stdin(input.clone())
+            .assert()
+            .success();
+        let recs = ndjson(&out.get_output().stdout);
+        let destroyed: Vec<String> = recs
+            .iter()
+            .filter(|r| r["action"] == "destroy")
+            .map(|r| r["snapshot"].as_str().unwrap().trim_start_matches("tank/a@").to_string())
+            .collect();
+        (destroyed, String::from_utf8_lossy(&out.get_output().stderr).into_owned())
+    };
+    let (zas, _) = plan("^zfs-auto-snap");
+    assert_eq!(
+        zas,
+        [
+            "zfs-auto-snap_daily-2024-01-01-0000",
+            "zfs-auto-snap_daily-2024-01-02-0000",
+            "zfs-auto-snap_hourly-2024-01-02-0100"
+        ]
+    );
+    let (sanoid, _) = plan("^autosnap_.*_daily$");
+    assert_eq!(sanoid, ["autosnap_2024-01-01_00:00:01_daily"]);
+    let (none, warning) = plan("^nothing-like-this");
+    assert!(none.is_empty());
+    assert!(warning.contains("matches none of the 8 snapshots"), "{warning}");
 }

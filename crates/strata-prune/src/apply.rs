@@ -204,22 +204,22 @@ pub fn run(args: &ApplyArgs, ctx: &mut Ctx, show_records: bool) -> Result<Outcom
 
 /// The snapshots marked destroy, by dataset. Every record is read and checked before anything
 /// is destroyed; two records for one snapshot are refused (one could say keep, the other destroy).
-fn read_targets<E: Into<anyhow::Error>>(
-    records: impl Iterator<Item = Result<PruneInput, E>>,
+fn read_targets<R: std::io::BufRead>(
+    mut records: strata_core::input::Records<PruneInput, R>,
 ) -> Result<BTreeMap<String, Vec<Target>>> {
     let mut by_ds: BTreeMap<String, Vec<Target>> = BTreeMap::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut regexes: HashMap<String, regex::Regex> = HashMap::new();
-    for (i, r) in records.enumerate() {
-        let r = r.map_err(Into::into)?;
-        let n = SnapshotName::parse(&r.snapshot).map_err(|e| ExitError::new(2, format!("record {}: {e}", i + 1)))?;
-        if let Some(first) = seen.insert(r.snapshot.clone(), i + 1) {
+    while let Some(r) = records.next() {
+        let r = r?;
+        let line = records.line();
+        let n = SnapshotName::parse(&r.snapshot).map_err(|e| ExitError::new(2, format!("line {line}: {e}")))?;
+        if let Some(first) = seen.insert(r.snapshot.clone(), line) {
             return Err(ExitError::new(
                 2,
                 format!(
-                    "records {first} and {} both name {}: refusing to act on a plan with two records for one snapshot; \
-                     nothing was destroyed",
-                    i + 1,
+                    "lines {first} and {line} both name {}: refusing to act on a plan with two records for one \
+                     snapshot; nothing was destroyed",
                     strata_core::sanitize::for_terminal(&r.snapshot)
                 ),
             )
@@ -230,7 +230,7 @@ fn read_targets<E: Into<anyhow::Error>>(
             (OwnerKind::Match, Some(expr)) => {
                 if !regexes.contains_key(&expr) {
                     let re = crate::plan::owner_regex(&expr)
-                        .map_err(|e| ExitError::new(2, format!("record {}: owner_match: {e:#}", i + 1)))?;
+                        .map_err(|e| ExitError::new(2, format!("line {line}: owner_match: {e:#}")))?;
                     regexes.insert(expr.clone(), re);
                 }
                 Owner::Matching(regexes[&expr].clone())

@@ -27,7 +27,7 @@ pub static DOC: ManDoc = ManDoc {
             "What a typical schedule would keep and destroy, and why, for a person.",
         ),
         (
-            "strata prune plan -r tank --match 'zfs-auto-snap_.*' --keep-hourly 24 --keep-daily 30 | strata prune apply --dry-run",
+            "strata prune plan -r tank --match '^zfs-auto-snap_' --keep-hourly 24 --keep-daily 30 | strata prune apply --dry-run",
             "Adopt snapshots made by another tool; show the exact zfs destroy commands and the space each would free.",
         ),
         (

@@ -48,8 +48,9 @@ pub struct PlanArgs {
     /// The time --keep-within counts back from (RFC 3339); the clock by default.
     #[arg(long, value_name = "RFC3339", value_parser = strata_core::parse::timestamp)]
     pub now: Option<jiff::Timestamp>,
-    /// Own the snapshots whose whole name after '@' matches this regular expression ('.*' adopts
-    /// all), instead of those made by strata (strata:managed=on).
+    /// Own the snapshots whose name after '@' contains a match of this regular expression (a
+    /// search, like grep: anchor it with ^ and $; '^zfs-auto-snap_' adopts zfs-auto-snapshot's,
+    /// '^autosnap_' sanoid's), instead of those made by strata (strata:managed=on).
     #[arg(long = "match", value_name = "REGEX")]
     pub matches: Option<String>,
     /// Snapshot records of a replication target (e.g. `strata snapshot list -r backup/tank`): the
@@ -408,10 +409,10 @@ pub fn items_from_records(v: Vec<strata_zfs::snapshot::SnapshotRecord>) -> Vec<I
         .collect()
 }
 
-/// The regular expression of `--match` (and of a plan's `owner_match`, which apply re-checks):
-/// the whole name after '@' must match.
+/// The regular expression of `--match` (and of a plan's `owner_match`, which apply re-checks): a
+/// search in the name after '@', like grep; `^` and `$` anchor it.
 pub fn owner_regex(expr: &str) -> Result<regex::Regex> {
-    regex::Regex::new(&format!("^(?:{expr})$")).with_context(|| format!("{expr:?} is not a valid regular expression"))
+    regex::Regex::new(expr).with_context(|| format!("{expr:?} is not a valid regular expression"))
 }
 
 /// Which snapshots plan may destroy.
@@ -587,6 +588,16 @@ pub fn run(args: &PlanArgs, ctx: &mut Ctx) -> Result<Outcome> {
     refuse_duplicates(&items)?;
     let owner_kind = owner.kind(args.matches.as_deref());
     let now = args.now.unwrap_or_else(|| ctx.clock.now()).as_second();
+    if let (Owner::Matching(_), Some(expr)) = (&owner, &args.matches)
+        && !items.is_empty()
+        && !items.iter().any(|it| owner.owns(it))
+    {
+        ctx.info(format_args!(
+            "warning: --match {:?} matches none of the {} snapshots: every one is kept",
+            strata_core::sanitize::for_terminal(expr),
+            items.len()
+        ));
+    }
     let (order, mut decisions) = plan(&items, &rules, now, &owner, &protected);
     for i in order {
         let d = std::mem::replace(&mut decisions[i], Decision { action: Action::Keep, reasons: Vec::new() });
