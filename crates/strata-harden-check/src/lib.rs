@@ -297,6 +297,12 @@ const OUTSIDE: &str = "text not shown: the file is outside --root";
 
 /// A warning about a file outside the root: where, not what.
 fn hide(w: &str) -> String {
+    let summary = w.split_once(' ').is_some_and(|(n, rest)| {
+        n.parse::<usize>().is_ok() && rest == "more lines systemd would ignore are not listed"
+    });
+    if summary {
+        return w.to_string();
+    }
     let at: String =
         w.strip_prefix("line ").map(|r| r.chars().take_while(char::is_ascii_digit).collect()).unwrap_or_default();
     if at.is_empty() {
@@ -644,6 +650,23 @@ mod tests {
         assert_eq!(keyring.badness, Some(1));
         let system = Root::open(dir.path(), Scope::System).unwrap();
         assert!(matches!(assess_unit(&system, "u.service"), Assessment::Error(_)));
+    }
+
+    #[test]
+    fn hidden_messages_keep_where_and_drop_what() {
+        assert_eq!(
+            hide("line 7: unknown section 'k3y', ignoring"),
+            format!("line 7: a line systemd ignores ({OUTSIDE})")
+        );
+        assert_eq!(
+            hide("3 more lines systemd would ignore are not listed"),
+            "3 more lines systemd would ignore are not listed"
+        );
+        assert_eq!(hide("k3y"), format!("a line systemd ignores ({OUTSIDE})"));
+        assert_eq!(
+            hide_setting("/etc/u.service", "/etc/u.service:12: User: bad k3y", "a setting"),
+            format!("/etc/u.service:12: a setting ({OUTSIDE})")
+        );
     }
 
     #[test]
