@@ -5,7 +5,7 @@ use std::io::BufReader;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde::Serialize;
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::output::Record;
@@ -29,10 +29,10 @@ pub struct DiffArgs {
     pub to: Option<String>,
     /// Only these changes (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "CHANGE")]
-    pub change: Vec<ChangeArg>,
+    pub change: Vec<Change>,
     /// Only these file types (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND")]
-    pub kind: Vec<KindArg>,
+    pub kind: Vec<Kind>,
     /// Only paths at or below the absolute PATH (either path of a rename); repeatable.
     #[arg(long, value_name = "PATH")]
     pub under: Vec<PathBuf>,
@@ -46,56 +46,6 @@ pub struct DiffArgs {
     /// End with one summary record: the counts per change.
     #[arg(long)]
     pub summary: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ChangeArg {
-    Modified,
-    Added,
-    Removed,
-    Renamed,
-}
-
-impl From<ChangeArg> for Change {
-    fn from(c: ChangeArg) -> Change {
-        match c {
-            ChangeArg::Modified => Change::Modified,
-            ChangeArg::Added => Change::Added,
-            ChangeArg::Removed => Change::Removed,
-            ChangeArg::Renamed => Change::Renamed,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KindArg {
-    File,
-    Directory,
-    Symlink,
-    Socket,
-    Fifo,
-    Block,
-    Char,
-    Door,
-    Port,
-    Unknown,
-}
-
-impl From<KindArg> for Kind {
-    fn from(k: KindArg) -> Kind {
-        match k {
-            KindArg::File => Kind::File,
-            KindArg::Directory => Kind::Directory,
-            KindArg::Symlink => Kind::Symlink,
-            KindArg::Socket => Kind::Socket,
-            KindArg::Fifo => Kind::Fifo,
-            KindArg::Block => Kind::Block,
-            KindArg::Char => Kind::Char,
-            KindArg::Door => Kind::Door,
-            KindArg::Port => Kind::Port,
-            KindArg::Unknown => Kind::Unknown,
-        }
-    }
 }
 
 /// One change, one line of `zfs diff`.
@@ -252,12 +202,7 @@ impl Filter {
                 b
             })
             .collect();
-        Ok(Filter {
-            changes: a.change.iter().map(|&c| c.into()).collect(),
-            kinds: a.kind.iter().map(|&k| k.into()).collect(),
-            under,
-            globs,
-        })
+        Ok(Filter { changes: a.change.clone(), kinds: a.kind.clone(), under, globs })
     }
 
     pub fn keep(&self, l: &DiffLine) -> bool {

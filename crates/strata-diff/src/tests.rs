@@ -383,3 +383,13 @@ fn subcommands_and_the_default_comparison_parse() {
     let m = c.try_get_matches_from(["strata-diff", "tank/a"]).unwrap();
     assert_eq!(Cli::from_arg_matches(&m).unwrap().diff.from.as_deref(), Some("tank/a"));
 }
+
+/// `--change` and `--kind` take the model's own values, each with its help (no mirror enums).
+#[test]
+fn change_and_kind_values_come_from_the_model() {
+    let mut cmd = crate::command();
+    let help = cmd.render_long_help().to_string();
+    for want in ["renamed or moved (R)", "created (+)", "symbolic link (@)", "a mode ZFS does not classify (?)"] {
+        assert!(help.contains(want), "{want:?} in\n{help}");
+    }
+}

@@ -24,16 +24,22 @@ pub fn diff_command(from: &str, to: Option<&str>) -> Cmd {
     }
 }
 
-/// The kind of change, as ZFS prints it in the second column.
+/// The kind of change, as ZFS prints it in the second column. With the `clap` feature it is also
+/// the value of strata-diff's `--change` (the `value(help)` texts are its help).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Change {
     /// `M`: contents or metadata changed (or, with a link delta, the link count).
+    #[cfg_attr(feature = "clap", value(help = "contents or metadata changed (zfs diff M)"))]
     Modified,
     /// `+`
+    #[cfg_attr(feature = "clap", value(help = "created (+)"))]
     Added,
     /// `-`
+    #[cfg_attr(feature = "clap", value(help = "deleted (-)"))]
     Removed,
     /// `R`: renamed or moved; the new path is in [`DiffLine::new_path`].
+    #[cfg_attr(feature = "clap", value(help = "renamed or moved (R)"))]
     Renamed,
 }
 
@@ -64,28 +70,40 @@ impl Change {
     }
 }
 
-/// The file type, as `zfs diff -F` prints it in the third column (`get_what` in libzfs).
+/// The file type, as `zfs diff -F` prints it in the third column (`get_what` in libzfs). With the
+/// `clap` feature it is also the value of strata-diff's `--kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Kind {
     /// `F`
+    #[cfg_attr(feature = "clap", value(help = "regular file (F)"))]
     File,
     /// `/`
+    #[cfg_attr(feature = "clap", value(help = "directory (/)"))]
     Directory,
     /// `@`
+    #[cfg_attr(feature = "clap", value(help = "symbolic link (@)"))]
     Symlink,
     /// `=`
+    #[cfg_attr(feature = "clap", value(help = "socket (=)"))]
     Socket,
     /// `|`
+    #[cfg_attr(feature = "clap", value(help = "named pipe (|)"))]
     Fifo,
     /// `B`
+    #[cfg_attr(feature = "clap", value(help = "block device (B)"))]
     Block,
     /// `C`
+    #[cfg_attr(feature = "clap", value(help = "character device (C)"))]
     Char,
     /// `>` (Solaris doors; not on Linux)
+    #[cfg_attr(feature = "clap", value(help = "Solaris door (>); not on Linux"))]
     Door,
     /// `P` (Solaris event ports; not on Linux)
+    #[cfg_attr(feature = "clap", value(help = "Solaris event port (P); not on Linux"))]
     Port,
     /// `?`: a mode ZFS does not classify.
+    #[cfg_attr(feature = "clap", value(help = "a mode ZFS does not classify (?)"))]
     Unknown,
 }
 
