@@ -29,6 +29,26 @@ struct Loader<'a> {
     ignore_unknown: Option<String>,
 }
 
+/// Where the reading of one file stands.
+struct FileState<'o> {
+    /// The file's name, for errors.
+    name: String,
+    /// Its index in [`Config::files`].
+    file: usize,
+    /// ~/.ssh/config or a file it includes (`~` allowed, relative Includes from ~/.ssh).
+    user_conf: bool,
+    /// Include depth.
+    depth: usize,
+    /// The condition chain of the block the Include of this file sits in.
+    outer: &'o [usize],
+    /// `outer` and the Host or Match line in force.
+    chain: Vec<usize>,
+    /// The block open at this line.
+    block: Option<OpenBlock>,
+    /// Tags written in the comment lines right above a Host line.
+    pending_tags: Vec<String>,
+}
+
 /// One Host line's aliases waiting for tags from the block's comments.
 struct OpenBlock {
     aliases: Vec<usize>,
@@ -160,136 +180,156 @@ impl Loader<'_> {
         self.cfg.files.push(path.to_path_buf());
         // Filled in at the end (Includes met on the way add their own files after this one).
         self.cfg.lines.push(Vec::new());
-        let fname = path.display().to_string();
-        let mut chain: Vec<usize> = outer.to_vec();
-        let mut block: Option<OpenBlock> = None;
-        // Tags written in the comment lines right above a Host line.
-        let mut pending_tags: Vec<String> = Vec::new();
+        let mut f = FileState {
+            name: path.display().to_string(),
+            file,
+            user_conf,
+            depth,
+            outer,
+            chain: outer.to_vec(),
+            block: None,
+            pending_tags: Vec::new(),
+        };
         for (i, raw) in lines.iter().enumerate() {
-            let lineno = i + 1;
-            let loc = Loc { file, line: lineno };
-            let line = raw.trim_end_matches([' ', '\t', '\r', '\n', '\x0c']);
-            let trimmed = line.trim_start_matches([' ', '\t', '\r', '\n']);
-            if trimmed.is_empty() {
-                self.flush_tags(&block, &mut pending_tags);
-                continue;
+            self.read_line(&mut f, raw, i + 1)?;
+        }
+        self.flush_tags(&f.block, &mut f.pending_tags);
+        self.cfg.lines[file] = lines;
+        Ok(())
+    }
+
+    /// One line: blank, a comment (maybe tags), or a keyword and its arguments.
+    fn read_line(&mut self, f: &mut FileState, raw: &str, lineno: usize) -> Result<(), ConfigError> {
+        let loc = Loc { file: f.file, line: lineno };
+        let line = raw.trim_end_matches([' ', '\t', '\r', '\n', '\x0c']);
+        let trimmed = line.trim_start_matches([' ', '\t', '\r', '\n']);
+        if trimmed.is_empty() {
+            self.flush_tags(&f.block, &mut f.pending_tags);
+            return Ok(());
+        }
+        if let Some(c) = trimmed.strip_prefix('#') {
+            if let Some(tags) = parse_tags(c) {
+                f.pending_tags.extend(tags);
             }
-            if let Some(c) = trimmed.strip_prefix('#') {
-                if let Some(tags) = parse_tags(c) {
-                    pending_tags.extend(tags);
-                }
-                continue;
+            return Ok(());
+        }
+        let (keyword, rest) = split_keyword(trimmed);
+        if keyword.is_empty() {
+            return Ok(());
+        }
+        let lower = keyword.to_ascii_lowercase();
+        let Some(kw) = KEYWORDS.binary_search(&lower.as_str()).ok().map(|i| KEYWORDS[i]) else {
+            if self.ignore_unknown.as_deref().is_some_and(|pats| match_pattern_list(&lower, pats, true) == 1) {
+                return Ok(());
             }
-            let (keyword, rest) = split_keyword(trimmed);
-            if keyword.is_empty() {
-                continue;
-            }
-            let lower = keyword.to_ascii_lowercase();
-            let Some(kw) = KEYWORDS.binary_search(&lower.as_str()).ok().map(|i| KEYWORDS[i]) else {
-                if self.ignore_unknown.as_deref().is_some_and(|pats| match_pattern_list(&lower, pats, true) == 1) {
-                    continue;
+            let shown = strata_core::sanitize::for_terminal(&lower);
+            return Err(line_err(&f.name, lineno, format!("Bad configuration option: {shown}")));
+        };
+        let args = argv_split(rest).map_err(|m| line_err(&f.name, lineno, m))?;
+        match kw {
+            "host" => self.host_line(f, &args, rest, loc),
+            "match" => self.match_line(f, rest, loc),
+            "include" => self.include_line(f, &args, lineno),
+            _ => {
+                self.flush_tags(&f.block, &mut f.pending_tags);
+                // ssh honours the first IgnoreUnknown of an active block; taken wherever it is
+                // (`Host *` + `IgnoreUnknown UseKeychain` is the usual form).
+                if kw == "ignoreunknown" && self.ignore_unknown.is_none() {
+                    self.ignore_unknown = args.first().cloned();
                 }
-                let shown = strata_core::sanitize::for_terminal(&lower);
-                return Err(line_err(&fname, lineno, format!("Bad configuration option: {shown}")));
-            };
-            let args = argv_split(rest).map_err(|m| line_err(&fname, lineno, m))?;
-            let trailing = comment_after(rest);
-            match kw {
-                "host" => {
-                    if args.is_empty() {
-                        return Err(line_err(&fname, lineno, "Host: missing argument"));
-                    }
-                    let mut pats = Vec::new();
-                    for a in &args {
-                        if a.is_empty() {
-                            return Err(line_err(&fname, lineno, "Host: empty argument"));
-                        }
-                        match a.strip_prefix('!') {
-                            Some(p) => pats.push((true, p.to_string())),
-                            None => pats.push((false, a.clone())),
-                        }
-                    }
-                    let mut opened = Vec::new();
-                    for (neg, p) in &pats {
-                        if !neg && !p.contains(['*', '?']) && !p.is_empty() {
-                            opened.push(self.alias(p, loc));
-                        }
-                    }
-                    let mut tags = std::mem::take(&mut pending_tags);
-                    if let Some(t) = trailing.as_deref().and_then(parse_tags) {
-                        tags.extend(t);
-                    }
-                    self.add_tags(&opened, &tags);
-                    block = Some(OpenBlock { aliases: opened });
-                    let c = self.push_cond(CondKind::Host(HostPatterns::new(pats)), loc);
-                    chain = outer.to_vec();
-                    chain.push(c);
-                    self.new_segment(chain.clone());
+                validate(kw, &args, rest).map_err(|m| line_err(&f.name, lineno, format!("{keyword}: {m}")))?;
+                let rest_value = strip_rest(rest);
+                if let Some(seg) = self.cfg.segments.last_mut() {
+                    seg.stmts.push(Stmt { kw, args, rest: rest_value, loc });
                 }
-                "match" => {
-                    self.flush_tags(&block, &mut pending_tags);
-                    let crit = parse_match(rest).map_err(|m| line_err(&fname, lineno, m))?;
-                    if crit.iter().any(|(_, c)| matches!(c, Criterion::Final)) {
-                        self.cfg.wants_final = true;
-                    }
-                    block = Some(OpenBlock { aliases: Vec::new() });
-                    let c = self.push_cond(CondKind::Match(crit), loc);
-                    chain = outer.to_vec();
-                    chain.push(c);
-                    self.new_segment(chain.clone());
-                }
-                "include" => {
-                    self.flush_tags(&block, &mut pending_tags);
-                    if args.is_empty() {
-                        return Err(line_err(&fname, lineno, "Include: missing argument"));
-                    }
-                    for a in &args {
-                        if a.is_empty() {
-                            return Err(line_err(&fname, lineno, "Include: empty argument"));
-                        }
-                        if a.starts_with('~') && !user_conf {
-                            return Err(line_err(
-                                &fname,
-                                lineno,
-                                "Include: tilde expansion not supported in system config",
-                            ));
-                        }
-                        let pattern = if a.starts_with('/') || a.starts_with('~') {
-                            a.clone()
-                        } else if user_conf {
-                            format!("~/.ssh/{a}")
-                        } else {
-                            format!("/etc/ssh/{a}")
-                        };
-                        let Some(pattern) = raw::utf8(&pattern) else {
-                            return Err(line_err(&fname, lineno, format!("Include: {a}: a path that is not UTF-8")));
-                        };
-                        let pattern = expand_tilde(&pattern, &self.env.home);
-                        let paths = glob_sorted(&pattern).map_err(|m| line_err(&fname, lineno, m))?;
-                        for p in paths {
-                            self.read_file(&p, user_conf, &chain, depth + 1, true)?;
-                            // Back in this file: the block the Include sits in goes on.
-                            self.new_segment(chain.clone());
-                        }
-                    }
-                }
-                _ => {
-                    self.flush_tags(&block, &mut pending_tags);
-                    // ssh honours the first IgnoreUnknown of an active block; taken wherever it is
-                    // (`Host *` + `IgnoreUnknown UseKeychain` is the usual form).
-                    if kw == "ignoreunknown" && self.ignore_unknown.is_none() {
-                        self.ignore_unknown = args.first().cloned();
-                    }
-                    validate(kw, &args, rest).map_err(|m| line_err(&fname, lineno, format!("{keyword}: {m}")))?;
-                    let rest_value = strip_rest(rest);
-                    if let Some(seg) = self.cfg.segments.last_mut() {
-                        seg.stmts.push(Stmt { kw, args, rest: rest_value, loc });
-                    }
-                }
+                Ok(())
             }
         }
-        self.flush_tags(&block, &mut pending_tags);
-        self.cfg.lines[file] = lines;
+    }
+
+    /// A Host line: its concrete aliases (tagged by the comments above it and the one ending
+    /// it), and a new block guarded by its patterns.
+    fn host_line(&mut self, f: &mut FileState, args: &[String], rest: &str, loc: Loc) -> Result<(), ConfigError> {
+        if args.is_empty() {
+            return Err(line_err(&f.name, loc.line, "Host: missing argument"));
+        }
+        let mut pats = Vec::new();
+        for a in args {
+            if a.is_empty() {
+                return Err(line_err(&f.name, loc.line, "Host: empty argument"));
+            }
+            match a.strip_prefix('!') {
+                Some(p) => pats.push((true, p.to_string())),
+                None => pats.push((false, a.clone())),
+            }
+        }
+        let mut opened = Vec::new();
+        for (neg, p) in &pats {
+            if !neg && !p.contains(['*', '?']) && !p.is_empty() {
+                opened.push(self.alias(p, loc));
+            }
+        }
+        let mut tags = std::mem::take(&mut f.pending_tags);
+        if let Some(t) = comment_after(rest).as_deref().and_then(parse_tags) {
+            tags.extend(t);
+        }
+        self.add_tags(&opened, &tags);
+        f.block = Some(OpenBlock { aliases: opened });
+        self.open_block(f, CondKind::Host(HostPatterns::new(pats)), loc);
+        Ok(())
+    }
+
+    /// A Match line: a new block guarded by its criteria.
+    fn match_line(&mut self, f: &mut FileState, rest: &str, loc: Loc) -> Result<(), ConfigError> {
+        self.flush_tags(&f.block, &mut f.pending_tags);
+        let crit = parse_match(rest).map_err(|m| line_err(&f.name, loc.line, m))?;
+        if crit.iter().any(|(_, c)| matches!(c, Criterion::Final)) {
+            self.cfg.wants_final = true;
+        }
+        f.block = Some(OpenBlock { aliases: Vec::new() });
+        self.open_block(f, CondKind::Match(crit), loc);
+        Ok(())
+    }
+
+    /// The block a Host or Match line opens: the chain of the Include it sits in, then this line.
+    fn open_block(&mut self, f: &mut FileState, kind: CondKind, loc: Loc) {
+        let c = self.push_cond(kind, loc);
+        f.chain = f.outer.to_vec();
+        f.chain.push(c);
+        self.new_segment(f.chain.clone());
+    }
+
+    /// An Include line: every file its patterns name, in order, read inside the current block.
+    fn include_line(&mut self, f: &mut FileState, args: &[String], lineno: usize) -> Result<(), ConfigError> {
+        self.flush_tags(&f.block, &mut f.pending_tags);
+        if args.is_empty() {
+            return Err(line_err(&f.name, lineno, "Include: missing argument"));
+        }
+        for a in args {
+            if a.is_empty() {
+                return Err(line_err(&f.name, lineno, "Include: empty argument"));
+            }
+            if a.starts_with('~') && !f.user_conf {
+                return Err(line_err(&f.name, lineno, "Include: tilde expansion not supported in system config"));
+            }
+            let pattern = if a.starts_with('/') || a.starts_with('~') {
+                a.clone()
+            } else if f.user_conf {
+                format!("~/.ssh/{a}")
+            } else {
+                format!("/etc/ssh/{a}")
+            };
+            let Some(pattern) = raw::utf8(&pattern) else {
+                return Err(line_err(&f.name, lineno, format!("Include: {a}: a path that is not UTF-8")));
+            };
+            let pattern = expand_tilde(&pattern, &self.env.home);
+            let paths = glob_sorted(&pattern).map_err(|m| line_err(&f.name, lineno, m))?;
+            for p in paths {
+                self.read_file(&p, f.user_conf, &f.chain, f.depth + 1, true)?;
+                // Back in this file: the block the Include sits in goes on.
+                self.new_segment(f.chain.clone());
+            }
+        }
         Ok(())
     }
 
