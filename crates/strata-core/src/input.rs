@@ -53,32 +53,52 @@ impl<T: DeserializeOwned, R: BufRead> Iterator for Records<T, R> {
                     return Some(Err(InputError::Io { source_name: self.source_name.clone(), line: self.line, error }));
                 }
             }
-            let bad = |column: Option<usize>, message: String| InputError::Parse {
-                source_name: self.source_name.clone(),
-                line: self.line,
-                column,
-                message,
-            };
-            let text = match std::str::from_utf8(&self.buf) {
-                Ok(t) => t.trim(),
-                Err(e) => {
-                    let at = e.valid_up_to();
-                    return Some(Err(bad(
-                        Some(at + 1),
-                        format!("not UTF-8: byte 0x{:02x} (records are UTF-8 JSON)", self.buf[at]),
-                    )));
-                }
-            };
-            if text.is_empty() {
-                continue;
+            match parse_line(&self.buf, &self.source_name, self.line) {
+                None => continue,
+                Some(r) => return Some(r),
             }
-            return Some(serde_json::from_str(text).map_err(|e| {
-                let leading = self.buf.len() - self.buf.trim_ascii_start().len();
-                let column = (e.column() > 0).then(|| e.column() + leading);
-                bad(column, shorten(&json_message(&e), self.buf.len()))
-            }));
         }
     }
+}
+
+impl InputError {
+    /// An error about what line `line` of `source_name` holds (a value the record type took but
+    /// the reader refuses).
+    pub fn at(source_name: &str, line: usize, message: impl Into<String>) -> InputError {
+        InputError::Parse { source_name: source_name.to_string(), line, column: None, message: message.into() }
+    }
+}
+
+/// Parses one NDJSON line (with or without its newline) as a `T`: `None` for a blank line, else
+/// the record or an error that names `source_name`, `line` and the column, and shows at most
+/// [`SHOWN`] bytes of what it read. [`records`] and the readers that split their input in blocks
+/// to parse them in parallel share it, so every reader names a bad line the same way.
+pub fn parse_line<'a, T: serde::Deserialize<'a>>(
+    raw: &'a [u8],
+    source_name: &str,
+    line: usize,
+) -> Option<Result<T, InputError>> {
+    let bad = |column: Option<usize>, message: String| InputError::Parse {
+        source_name: source_name.to_string(),
+        line,
+        column,
+        message,
+    };
+    let text = match std::str::from_utf8(raw) {
+        Ok(t) => t.trim(),
+        Err(e) => {
+            let at = e.valid_up_to();
+            return Some(Err(bad(Some(at + 1), format!("not UTF-8: byte 0x{:02x} (records are UTF-8 JSON)", raw[at]))));
+        }
+    };
+    if text.is_empty() {
+        return None;
+    }
+    Some(serde_json::from_str(text).map_err(|e| {
+        let leading = raw.len() - raw.trim_ascii_start().len();
+        let column = (e.column() > 0).then(|| e.column() + leading);
+        bad(column, shorten(&json_message(&e), raw.len()))
+    }))
 }
 
 /// serde_json's message without its own " at line L column C" (the line is always 1 here: the
@@ -114,12 +134,6 @@ pub fn stdin_records<T: DeserializeOwned>() -> anyhow::Result<Records<T, std::io
         );
     }
     Ok(records(stdin.lock(), "stdin"))
-}
-
-/// Reads every record of a file, naming the file in errors.
-pub fn file_records<T: DeserializeOwned>(path: &std::path::Path) -> anyhow::Result<Vec<T>> {
-    let f = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-    records(std::io::BufReader::new(f), &path.display().to_string()).collect::<Result<Vec<T>, _>>().map_err(Into::into)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod parse;
 pub mod runner;
 pub mod sanitize;
 pub mod shell;
+pub mod time;
 
 pub use cli::{Ctx, Tool};
 pub use exit::Outcome;

@@ -90,7 +90,7 @@ impl Record for VersionRecord<'_> {
     fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
         Some(vec![
             ("modified", self.modified.clone()),
-            ("size", strata_core::parse::human_size(self.size_bytes)),
+            ("size", strata_zfs::size::human_size(self.size_bytes)),
             ("live", if self.live { "live".into() } else { String::new() }),
             ("snapshot", self.snapshot.clone().unwrap_or_default()),
             ("path", self.snapshot_path.as_deref().unwrap_or(&self.path).to_string()),
@@ -147,7 +147,7 @@ impl Record for DeletedRecord<'_> {
     fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
         Some(vec![
             ("kind", self.kind.to_string()),
-            ("size", strata_core::parse::human_size(self.size_bytes)),
+            ("size", strata_zfs::size::human_size(self.size_bytes)),
             ("modified", self.modified.clone()),
             ("snapshot", self.snapshot.clone()),
             ("path", self.path.to_string()),

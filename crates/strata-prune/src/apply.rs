@@ -129,7 +129,7 @@ impl Record for DestroyRecord {
         Some(vec![
             ("result", self.result.to_string()),
             ("snapshots", self.snapshots.to_string()),
-            ("reclaim", self.reclaim_bytes.map(strata_core::parse::human_size).unwrap_or_default()),
+            ("reclaim", self.reclaim_bytes.map(strata_zfs::size::human_size).unwrap_or_default()),
             ("command", self.command.clone()),
         ])
     }

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use strata_core::doc::{FieldDoc, RecordDoc};
+use strata_core::input::{InputError, parse_line};
 use strata_core::output::Record;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::name::SnapshotName;
@@ -19,7 +20,7 @@ use crate::rules::{self, Rules};
 pub struct PlanArgs {
     /// Datasets whose snapshots are planned (listed with one zfs list call); without any, snapshot
     /// records are read from standard input.
-    #[arg(value_name = "DATASET", value_parser = dataset_name)]
+    #[arg(value_name = "DATASET", value_parser = strata_zfs::name::dataset_arg)]
     pub datasets: Vec<String>,
     /// With DATASETs: include their descendants.
     #[arg(short, long)]
@@ -57,11 +58,6 @@ pub struct PlanArgs {
     /// newest snapshot of each dataset that the target also has (same guid) is kept.
     #[arg(long, value_name = "FILE")]
     pub protect: Option<PathBuf>,
-}
-
-fn dataset_name(s: &str) -> Result<String, String> {
-    strata_zfs::name::check_dataset(s).map_err(|e| e.to_string())?;
-    Ok(s.to_string())
 }
 
 /// `--keep-within`: `36h`, `7d`, `2w`, `1m` (31 days), `1y` (365 days), as borg reads it.
@@ -213,7 +209,7 @@ struct Input<'a> {
     snapshot: Cow<'a, str>,
     #[serde(borrow)]
     created: Cow<'a, str>,
-    #[serde(default, deserialize_with = "guid_fast")]
+    #[serde(default, deserialize_with = "strata_zfs::snapshot::guid_string")]
     guid: Option<String>,
     #[serde(default)]
     createtxg: Option<u64>,
@@ -223,77 +219,6 @@ struct Input<'a> {
     managed: Option<bool>,
     #[serde(default, borrow, rename = "type")]
     kind: Option<Cow<'a, str>>,
-}
-
-/// A GUID given as a string or a number (as `strata_zfs::snapshot::guid_string`, without buffering).
-fn guid_fast<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    struct V;
-    impl<'de> serde::de::Visitor<'de> for V {
-        type Value = Option<String>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a GUID as a decimal string or a number")
-        }
-        fn visit_none<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(V)
-        }
-        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
-        }
-        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
-        }
-        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            Err(E::custom(format!("guid {v} lost precision as a JSON number; give it as a string")))
-        }
-    }
-    d.deserialize_option(V)
-}
-
-/// Checks `DATASET@NAME` the way ZFS does, returning the offset of '@' (no allocation when valid).
-fn check_name(s: &str) -> Result<usize, strata_zfs::name::NameError> {
-    let ok = s.split_once('@').is_some_and(|(ds, name)| {
-        strata_zfs::name::check_dataset(ds).is_ok()
-            && !name.is_empty()
-            && s.len() < 256
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'.' | b' '))
-    });
-    match s.find('@') {
-        Some(at) if ok => Ok(at),
-        // The checked parser says exactly what is wrong.
-        _ => Err(SnapshotName::parse(s)
-            .err()
-            .unwrap_or_else(|| strata_zfs::name::NameError::Snapshot(s.to_string(), "invalid"))),
-    }
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ`, the form strata writes, without a general parser; `None` for any other form.
-fn fast_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z'
-    {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        b[r].iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
-    };
-    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
-    let dim = match mo {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if d < 1 || d > dim || h > 23 || mi > 59 || se > 59 {
-        return None;
-    }
-    Some(rules::days_from_civil(y, mo as u32, d as u32) * 86400 + h * 3600 + mi * 60 + se)
 }
 
 /// Reads snapshot records (NDJSON), naming the source and line of a bad one.
@@ -358,27 +283,22 @@ fn parse_block(block: &[u8], first_line: usize, source: &str) -> Result<Vec<Item
     let mut items = Vec::with_capacity(block.len() / 256);
     for (k, raw) in block.split(|&c| c == b'\n').enumerate() {
         let line = first_line + k;
-        let text = raw.trim_ascii();
-        if text.is_empty() {
-            continue;
+        let bad = |m: String| InputError::at(source, line, m);
+        // An array would fill the record's fields by position: only an object is a record.
+        if raw.trim_ascii().first().is_some_and(|&c| c != b'{') {
+            return Err(bad("expected a snapshot record (a JSON object)".into()).into());
         }
-        let bad = |m: String| anyhow::anyhow!("{source}: line {line}: {m}");
-        if text.first() != Some(&b'{') {
-            return Err(bad("expected a snapshot record (a JSON object)".into()));
-        }
-        let r: Input = serde_json::from_slice(text).map_err(|e| bad(e.to_string()))?;
+        let r: Input = match parse_line(raw, source, line) {
+            None => continue,
+            Some(r) => r?,
+        };
         if let Some(kind) = r.kind.as_deref()
             && kind != "snapshot"
         {
-            return Err(bad(format!("expected a snapshot record, found type {kind:?}")));
+            return Err(bad(format!("expected a snapshot record, found type {kind:?}")).into());
         }
-        let at = check_name(&r.snapshot).map_err(|e| bad(e.to_string()))?;
-        let created = match fast_rfc3339(&r.created) {
-            Some(t) => t,
-            None => {
-                strata_core::parse::timestamp(&r.created).map_err(|e| bad(format!("field created: {e}")))?.as_second()
-            }
-        };
+        let at = SnapshotName::check(&r.snapshot).map_err(|e| bad(e.to_string()))?;
+        let created = strata_core::time::unix_seconds(&r.created).map_err(|e| bad(format!("field created: {e}")))?;
         items.push(Item {
             at: at as u32,
             snapshot: r.snapshot.into_owned(),
@@ -652,37 +572,30 @@ mod tests {
     }
 
     #[test]
-    fn fast_paths_agree_with_the_general_ones() {
-        for t in ["2023-08-08T00:00:06Z", "2024-02-29T23:59:59Z", "1970-01-01T00:00:00Z", "2000-12-31T12:30:00Z"] {
-            assert_eq!(fast_rfc3339(t), Some(strata_core::parse::timestamp(t).unwrap().as_second()), "{t}");
-        }
-        for t in ["2023-02-29T00:00:00Z", "2023-08-08T24:00:00Z", "2023-08-08T00:00:06+02:00", "2023-08-08T00:00:06.5Z"]
-        {
-            assert_eq!(fast_rfc3339(t), None, "{t}");
-        }
-        for (s, ok) in [
-            ("tank/a@x", true),
-            ("tank/my data@a b", true),
-            ("tank@", false),
-            ("tank/a@b@c", false),
-            ("tank//a@x", false),
-            ("tank/a@x/y", false),
-        ] {
-            assert_eq!(check_name(s).is_ok(), ok, "{s}");
-            assert_eq!(SnapshotName::parse(s).is_ok(), ok, "{s}");
-        }
-        let r: Input = serde_json::from_str(
-            r#"{"snapshot":"t/a@x","created":"2023-08-08T00:00:06Z","guid":12345678901234567890}"#,
-        )
-        .unwrap();
-        assert_eq!(r.guid.as_deref(), Some("12345678901234567890"));
-        let r: Input =
-            serde_json::from_str(r#"{"snapshot":"t/a@x","created":"2023-08-08T00:00:06Z","guid":null}"#).unwrap();
-        assert_eq!(r.guid, None);
-        assert!(
-            serde_json::from_str::<Input>(r#"{"snapshot":"t/a@x","created":"2023-08-08T00:00:06Z","guid":1.5e30}"#)
-                .is_err()
+    fn the_reader_takes_every_form_the_shared_parsers_take() {
+        let input = br#"{"snapshot":"t/a@x","created":"2023-08-08T00:00:06Z","guid":12345678901234567890}
+{"snapshot":"t/my data@a b","created":"2023-08-08T02:00:06+02:00","guid":null}
+{"snapshot":"t/a@y","created":"2023-08-08T00:00:06.5Z","guid":"7"}
+"#;
+        let items = read_items(&input[..], "stdin").unwrap();
+        let got: Vec<_> = items.iter().map(|i| (i.dataset(), i.name(), i.created, i.guid.as_deref())).collect();
+        assert_eq!(
+            got,
+            [
+                ("t/a", "x", 1_691_452_806, Some("12345678901234567890")),
+                ("t/my data", "a b", 1_691_452_806, None),
+                ("t/a", "y", 1_691_452_806, Some("7")),
+            ]
         );
+        for (line, want) in [
+            (r#"{"snapshot":"t/a@b@c","created":"2023-08-08T00:00:06Z"}"#, "invalid snapshot name"),
+            (r#"{"snapshot":"t//a@x","created":"2023-08-08T00:00:06Z"}"#, "invalid snapshot name"),
+            (r#"{"snapshot":"t/a@x","created":"2023-02-29T00:00:00Z"}"#, "field created"),
+            (r#"{"snapshot":"t/a@x","created":"2023-08-08T00:00:06Z","guid":1.5e30}"#, "lost precision"),
+        ] {
+            let e = read_items(line.as_bytes(), "stdin").unwrap_err().to_string();
+            assert!(e.starts_with("stdin: line 1") && e.contains(want), "{line}: {e}");
+        }
     }
 
     #[test]

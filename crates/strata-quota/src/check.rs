@@ -11,7 +11,8 @@ use serde::Serialize;
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::exit::{self, ExitError};
 use strata_core::output::Record;
-use strata_core::parse::{human_size, percent};
+use strata_core::parse::percent;
+use strata_zfs::size::human_size;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::quota::Space;
 

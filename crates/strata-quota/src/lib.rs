@@ -92,17 +92,11 @@ pub enum Sub {
 #[derive(Debug, Clone, Args)]
 pub struct Selection {
     /// Datasets (every dataset of every pool when none is given).
-    #[arg(value_name = "DATASET", value_parser = dataset_name)]
+    #[arg(value_name = "DATASET", value_parser = strata_zfs::name::dataset_arg)]
     pub datasets: Vec<String>,
     /// Include the descendants of the given datasets.
     #[arg(short, long)]
     pub recursive: bool,
-}
-
-/// A clap value parser for dataset names, checked the way ZFS checks them.
-pub fn dataset_name(s: &str) -> Result<String, String> {
-    strata_zfs::name::check_dataset(s).map_err(|e| e.to_string())?;
-    Ok(s.to_string())
 }
 
 pub fn command() -> clap::Command {

@@ -4,7 +4,7 @@ use clap::Args;
 use serde::Serialize;
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::output::Record;
-use strata_core::parse::human_size;
+use strata_zfs::size::human_size;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::quota::Space;
 

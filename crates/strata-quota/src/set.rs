@@ -12,14 +12,14 @@ use anyhow::Context;
 use clap::Args;
 use strata_core::cli::MutateArgs;
 use strata_core::exit::{self, ExitError};
-use strata_core::parse::{Size, human_size};
+use strata_zfs::size::{Size, human_size};
 use strata_core::{Ctx, Outcome};
 use strata_zfs::quota::{COMPRESSION_HELP, Space, set_command, valid_compression};
 
 #[derive(Debug, Clone, Args)]
 pub struct SetArgs {
     /// The dataset to change.
-    #[arg(value_name = "DATASET", value_parser = crate::dataset_name)]
+    #[arg(value_name = "DATASET", value_parser = strata_zfs::name::dataset_arg)]
     pub dataset: String,
     /// What to set: quota=SIZE, refquota=SIZE, reservation=SIZE, refreservation=SIZE (SIZE like 10G,
     /// 512M, 1.5T, or none), compression=NAME, userquota@USER=SIZE, groupquota@GROUP=SIZE.
@@ -145,7 +145,7 @@ pub fn assignment(s: &str) -> Result<Assignment, String> {
             }
             Value::Name(value.to_string())
         }
-        _ => Value::Size(strata_core::parse::size(value).map_err(|e| format!("{prop}: {e}"))?),
+        _ => Value::Size(strata_zfs::size::size(value).map_err(|e| format!("{prop}: {e}"))?),
     };
     Ok(Assignment { prop, value, text: s.to_string() })
 }

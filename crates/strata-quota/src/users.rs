@@ -5,14 +5,14 @@ use clap::Args;
 use serde::Serialize;
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::output::Record;
-use strata_core::parse::human_size;
+use strata_zfs::size::human_size;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::quota::{SpaceKind, SpaceUse, parse_userspace, percent, userspace_command};
 
 #[derive(Debug, Clone, Args)]
 pub struct UsersArgs {
     /// The dataset.
-    #[arg(value_name = "DATASET", value_parser = crate::dataset_name)]
+    #[arg(value_name = "DATASET", value_parser = strata_zfs::name::dataset_arg)]
     pub dataset: String,
 }
 

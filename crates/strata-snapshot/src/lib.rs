@@ -82,12 +82,6 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// A clap value parser for dataset names, checked the way ZFS checks them.
-pub fn dataset_name(s: &str) -> Result<String, String> {
-    strata_zfs::name::check_dataset(s).map_err(|e| e.to_string())?;
-    Ok(s.to_string())
-}
-
 /// True when the user asked for a format (`--format X` or `--json`), not the default.
 pub fn format_given(m: &clap::ArgMatches) -> bool {
     let leaf = strata_core::cli::leaf(m);

@@ -265,7 +265,7 @@ pub fn host_records(
     };
     for a in &cfg.aliases {
         if let Some(p) = pattern
-            && config::match_pattern_list(&a.name, p, false) != 1
+            && !config::match_pattern_list(&a.name, p, false).is_match()
         {
             continue;
         }

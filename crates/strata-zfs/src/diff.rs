@@ -436,62 +436,8 @@ pub fn format_line(l: &DiffLine) -> Vec<u8> {
     out
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ` (RFC 3339, UTC, always nine fraction digits); `None` outside
-/// the years 0000-9999.
-pub fn rfc3339_nanos(seconds: i64, nanos: u32) -> Option<String> {
-    if nanos >= 1_000_000_000 {
-        return None;
-    }
-    let days = seconds.div_euclid(86_400);
-    let secs_of_day = seconds.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    if !(0..=9999).contains(&y) {
-        return None;
-    }
-    let (hh, mm, ss) = (secs_of_day / 3600, secs_of_day / 60 % 60, secs_of_day % 60);
-    let mut out = String::with_capacity(30);
-    write_padded(&mut out, y, 4);
-    out.push('-');
-    write_padded(&mut out, m, 2);
-    out.push('-');
-    write_padded(&mut out, d, 2);
-    out.push('T');
-    write_padded(&mut out, hh, 2);
-    out.push(':');
-    write_padded(&mut out, mm, 2);
-    out.push(':');
-    write_padded(&mut out, ss, 2);
-    out.push('.');
-    write_padded(&mut out, i64::from(nanos), 9);
-    out.push('Z');
-    Some(out)
-}
-
-fn write_padded(out: &mut String, v: i64, width: usize) {
-    let mut buf = [b'0'; 12];
-    let mut v = v;
-    for i in (0..width).rev() {
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    for &b in &buf[..width] {
-        out.push(b as char);
-    }
-}
-
-/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
+/// The change time as records write it (the calendar lives in strata-core).
+pub use strata_core::time::rfc3339_nanos;
 
 #[cfg(test)]
 mod tests {
@@ -590,16 +536,6 @@ mod tests {
         let raw = fixtures::stdout("2.3", "diff_S1_S2");
         assert!(!raw.contains(&b' '));
         assert!(raw.windows(5).any(|w| w == b"\\0040"));
-    }
-
-    #[test]
-    fn times_are_rfc3339_with_nanoseconds() {
-        assert_eq!(rfc3339_nanos(1_795_636_746, 204_000_000).unwrap(), "2026-11-25T19:59:06.204000000Z");
-        assert_eq!(rfc3339_nanos(0, 0).unwrap(), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(rfc3339_nanos(-1, 5).unwrap(), "1969-12-31T23:59:59.000000005Z");
-        assert_eq!(rfc3339_nanos(1_691_452_806, 123_456_789).unwrap(), "2023-08-08T00:00:06.123456789Z");
-        assert!(rfc3339_nanos(i64::MAX / 2, 0).is_none());
-        assert!(rfc3339_nanos(0, 1_000_000_000).is_none());
     }
 
     #[test]

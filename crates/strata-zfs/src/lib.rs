@@ -11,6 +11,7 @@ pub mod fixtures;
 pub mod listing;
 pub mod name;
 pub mod quota;
+pub mod size;
 pub mod snapshot;
 pub mod table;
 

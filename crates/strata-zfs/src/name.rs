@@ -12,8 +12,14 @@ pub enum NameError {
 }
 
 /// ZFS allows alphanumerics and `_ - : . ` and space in each component (zfs_namecheck.c).
-fn valid_component_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '.' | ' ')
+fn valid_component_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'.' | b' ')
+}
+
+/// A dataset name typed on the command line, as a clap value parser: checked, then kept as given.
+pub fn dataset_arg(s: &str) -> Result<String, String> {
+    check_dataset(s).map_err(|e| e.to_string())?;
+    Ok(s.to_string())
 }
 
 /// Checks a dataset name (`tank/srv/docker/victim.org`).
@@ -35,7 +41,7 @@ pub fn check_dataset(name: &str) -> Result<(), NameError> {
         if comp == "." || comp == ".." {
             return err("'.' and '..' are not allowed as components");
         }
-        if !comp.chars().all(valid_component_char) {
+        if !comp.bytes().all(valid_component_byte) {
             return err("only letters, digits, '_', '-', ':', '.' and space are allowed");
         }
     }
@@ -49,7 +55,7 @@ pub fn check_snapshot_part(dataset: &str, snap: &str) -> Result<(), NameError> {
     if snap.is_empty() {
         return err("nothing after '@'");
     }
-    if !snap.chars().all(valid_component_char) {
+    if !snap.bytes().all(valid_component_byte) {
         return err("only letters, digits, '_', '-', ':', '.' and space are allowed after '@'");
     }
     if full.len() >= 256 {
@@ -75,6 +81,22 @@ impl SnapshotName {
             .map_err(|_| NameError::Snapshot(s.to_string(), "the dataset part is not a valid dataset name"))?;
         check_snapshot_part(ds, snap)?;
         Ok(SnapshotName { dataset: ds.to_string(), name: snap.to_string() })
+    }
+
+    /// Checks `DATASET@NAME` without allocating when it is valid (a million input records are
+    /// checked this way) and returns the offset of '@'; the error is [`SnapshotName::parse`]'s.
+    pub fn check(s: &str) -> Result<usize, NameError> {
+        if let Some(at) = s.find('@') {
+            let (ds, snap) = (&s[..at], &s[at + 1..]);
+            if s.len() < 256 && !snap.is_empty() && snap.bytes().all(valid_component_byte) && check_dataset(ds).is_ok()
+            {
+                return Ok(at);
+            }
+        }
+        match SnapshotName::parse(s) {
+            Err(e) => Err(e),
+            Ok(_) => Err(NameError::Snapshot(s.to_string(), "invalid")),
+        }
     }
 
     /// Splits a name printed by ZFS itself (no checks).
@@ -105,6 +127,22 @@ mod tests {
         assert_eq!(s.to_string(), "tank/a@2023-08-08-00-00-06");
         for bad in ["tank/a", "tank/a@", "tank/a@b@c", "@x", "tank/a@x/y"] {
             assert!(SnapshotName::parse(bad).is_err(), "{bad}");
+            assert_eq!(SnapshotName::check(bad).unwrap_err(), SnapshotName::parse(bad).unwrap_err(), "{bad}");
+        }
+        assert_eq!(dataset_arg("tank/my data"), Ok("tank/my data".to_string()));
+        assert!(dataset_arg("tank//a").unwrap_err().contains("invalid dataset name"));
+    }
+
+    proptest::proptest! {
+        /// The allocation-free check and the full parser agree on every name, '@' and length
+        /// included.
+        #[test]
+        fn check_agrees_with_parse(s in "[a-z/@ .:_\\-]{0,12}|[a-z]{1,3}@[a-z]{250,256}|[a-z]{1,2}/[a-z]{1,3}@[a-z\\x{e9};]{1,4}") {
+            match (SnapshotName::check(&s), SnapshotName::parse(&s)) {
+                (Ok(at), Ok(n)) => proptest::prop_assert_eq!(&s[..at], n.dataset.as_str()),
+                (Err(a), Err(b)) => proptest::prop_assert_eq!(a, b),
+                (a, b) => proptest::prop_assert!(false, "{s:?}: check {a:?}, parse {b:?}"),
+            }
         }
     }
 }

@@ -75,7 +75,7 @@ impl Record for SnapshotRecord {
 
     /// For people: the name, the time, sizes as zfs list shows them, holds and the label.
     fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
-        let size = |b: Option<u64>| b.map(strata_core::parse::human_size).unwrap_or_else(|| "-".into());
+        let size = |b: Option<u64>| b.map(crate::size::human_size).unwrap_or_else(|| "-".into());
         Some(vec![
             ("snapshot", self.snapshot.clone()),
             ("created", rfc3339::format(&self.created)),
@@ -226,25 +226,36 @@ impl SnapshotInput {
     }
 }
 
-/// Accepts a GUID as a JSON string or number (jq users may have turned it into one).
+/// Accepts a GUID as a JSON string or number (jq users may have turned it into one); a number
+/// that lost precision (a float) is refused. A visitor, not an untagged enum: nothing is buffered,
+/// so a million records read fast.
 pub fn guid_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum G {
-        S(String),
-        N(u64),
-        F(f64),
-    }
-    Ok(match Option::<G>::deserialize(d)? {
-        None => None,
-        Some(G::S(s)) => Some(s),
-        Some(G::N(n)) => Some(n.to_string()),
-        Some(G::F(f)) => {
-            return Err(serde::de::Error::custom(format!(
-                "guid {f} lost precision as a JSON number; give it as a string"
-            )));
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a GUID as a decimal string or a number")
         }
-    })
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(V)
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Err(E::custom(format!("guid {v} lost precision as a JSON number; give it as a string")))
+        }
+    }
+    d.deserialize_option(V)
 }
 
 #[cfg(test)]
@@ -315,5 +326,22 @@ mod tests {
         let json = serde_json::to_string(&r).unwrap();
         assert!(json.contains(r#""created":"2023-08-08T00:00:06Z""#), "{json}");
         assert!(serde_json::from_str::<SnapshotInput>(r#"{"snapshot":"tank/a@x"}"#).is_err());
+    }
+
+    #[test]
+    fn guid_is_a_string_or_a_whole_number() {
+        #[derive(Deserialize)]
+        struct G {
+            #[serde(default, deserialize_with = "guid_string")]
+            guid: Option<String>,
+        }
+        let guid = |json: &str| serde_json::from_str::<G>(json).map(|g| g.guid).map_err(|e| e.to_string());
+        assert_eq!(guid(r#"{"guid":"16231529310019089945"}"#), Ok(Some("16231529310019089945".into())));
+        assert_eq!(guid(r#"{"guid":12345678901234567890}"#), Ok(Some("12345678901234567890".into())));
+        assert_eq!(guid(r#"{"guid":null}"#), Ok(None));
+        assert_eq!(guid(r#"{}"#), Ok(None));
+        assert!(guid(r#"{"guid":1.5e30}"#).unwrap_err().contains("lost precision"));
+        assert!(guid(r#"{"guid":-1}"#).is_err());
+        assert!(guid(r#"{"guid":[1]}"#).is_err());
     }
 }

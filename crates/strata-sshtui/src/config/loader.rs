@@ -219,7 +219,7 @@ impl Loader<'_> {
         }
         let lower = keyword.to_ascii_lowercase();
         let Some(kw) = KEYWORDS.binary_search(&lower.as_str()).ok().map(|i| KEYWORDS[i]) else {
-            if self.ignore_unknown.as_deref().is_some_and(|pats| match_pattern_list(&lower, pats, true) == 1) {
+            if self.ignore_unknown.as_deref().is_some_and(|pats| match_pattern_list(&lower, pats, true).is_match()) {
                 return Ok(());
             }
             let shown = strata_core::sanitize::for_terminal(&lower);

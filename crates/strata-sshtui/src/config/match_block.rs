@@ -110,10 +110,10 @@ impl Config {
                     return Ok(result && !*neg);
                 }
                 Criterion::Canonical | Criterion::Final => final_pass,
-                Criterion::Host(p) => match_pattern_list(&host, p, true) == 1,
-                Criterion::OriginalHost(p) => match_pattern_list(original, p, true) == 1,
-                Criterion::User(p) => match_pattern_list(&ruser, p, false) == 1,
-                Criterion::LocalUser(p) => match_pattern_list(&env.local_user, p, false) == 1,
+                Criterion::Host(p) => match_pattern_list(&host, p, true).is_match(),
+                Criterion::OriginalHost(p) => match_pattern_list(original, p, true).is_match(),
+                Criterion::User(p) => match_pattern_list(&ruser, p, false).is_match(),
+                Criterion::LocalUser(p) => match_pattern_list(&env.local_user, p, false).is_match(),
                 Criterion::Exec(cmd) => {
                     if self.skip_exec {
                         return Ok(false);

@@ -32,7 +32,7 @@ pub use env::Env;
 pub use keywords::{DEFAULT_IDENTITY_FILES, parse_port};
 pub use lexer::argv_split;
 pub use loader::Source;
-pub use pattern::{match_pattern, match_pattern_list};
+pub use pattern::{PatternMatch, match_pattern, match_pattern_list};
 pub use proxy_jump::Jump;
 pub use resolve::{Applied, Resolved, numeric_address, percent_expand};
 

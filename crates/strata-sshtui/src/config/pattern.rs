@@ -93,11 +93,30 @@ pub fn match_pattern(s: &[u8], p: &[u8]) -> bool {
     pi == p.len()
 }
 
-/// ssh's match_pattern_list: 1 on a positive match, -1 when a negated pattern matches, else 0.
-pub fn match_pattern_list(s: &str, list: &str, lower: bool) -> i32 {
+/// What a name makes of a pattern list (ssh's match_pattern_list returns 1, -1 or 0 for these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatternMatch {
+    /// No pattern of the list matches.
+    NoMatch,
+    /// A pattern matches and no negated one does.
+    Match,
+    /// A negated pattern (`!p`) matches: the answer is no, whatever else matches.
+    Negated,
+}
+
+impl PatternMatch {
+    /// The list accepts the name (a match and no negation).
+    pub fn is_match(self) -> bool {
+        self == PatternMatch::Match
+    }
+}
+
+/// ssh's match_pattern_list: a comma-separated list of patterns, each maybe negated with `!`;
+/// `lower` compares both sides in lowercase (host names).
+pub fn match_pattern_list(s: &str, list: &str, lower: bool) -> PatternMatch {
     let s = if lower { s.to_ascii_lowercase() } else { s.to_string() };
     let s = raw::to_bytes(&s);
-    let mut got = 0;
+    let mut got = PatternMatch::NoMatch;
     for sub in list.split(',') {
         let (neg, p) = match sub.strip_prefix('!') {
             Some(p) => (true, p),
@@ -106,9 +125,9 @@ pub fn match_pattern_list(s: &str, list: &str, lower: bool) -> i32 {
         let p = if lower { p.to_ascii_lowercase() } else { p.to_string() };
         if match_pattern(&s, &raw::to_bytes(&p)) {
             if neg {
-                return -1;
+                return PatternMatch::Negated;
             }
-            got = 1;
+            got = PatternMatch::Match;
         }
     }
     got
@@ -122,7 +141,29 @@ mod tests {
     fn patterns() {
         assert!(match_pattern(b"web1.lan", b"web?.*"));
         assert!(!match_pattern(b"Web1", b"web*"));
-        assert_eq!(match_pattern_list("DB", "db,!x", true), 1);
-        assert_eq!(match_pattern_list("x", "*,!x", true), -1);
+        assert_eq!(match_pattern_list("DB", "db,!x", true), PatternMatch::Match);
+        assert_eq!(match_pattern_list("x", "*,!x", true), PatternMatch::Negated);
+    }
+
+    /// The three answers, and a negation deciding wherever it stands in the list.
+    #[test]
+    fn a_pattern_list_answers_match_no_match_or_negated() {
+        use PatternMatch::*;
+        let cases = [
+            ("web1", "web*", false, Match),
+            ("web1", "db*,web?", false, Match),
+            ("web1", "db*", false, NoMatch),
+            ("web1", "", false, NoMatch),
+            ("WEB1", "web*", false, NoMatch),
+            ("WEB1", "web*", true, Match),
+            ("web9", "web*,!web9", false, Negated),
+            ("web9", "!web9,web*", false, Negated),
+            ("db1", "!web9", false, NoMatch),
+        ];
+        for (name, list, lower, want) in cases {
+            let got = match_pattern_list(name, list, lower);
+            assert_eq!(got, want, "{name} against {list}");
+            assert_eq!(got.is_match(), want == Match, "{name} against {list}");
+        }
     }
 }
