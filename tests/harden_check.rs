@@ -331,9 +331,16 @@ fn suggested_dropins_predict_what_systemd_analyze_measures() {
     let mut problems = Vec::new();
     for rec in &recs {
         assert_eq!(rec["type"], "suggestion");
-        assert_eq!(rec["written"], true);
         let name = rec["unit"].as_str().unwrap();
         let path = dir.path().join(rec["path"].as_str().unwrap().trim_start_matches('/'));
+        // A drop-in that adds no directive is shown but not installed.
+        let adds = rec["dropin"].as_str().unwrap().lines().any(|l| !l.starts_with('#') && l != "[Service]");
+        assert_eq!(rec["written"], adds, "{name}");
+        if !adds {
+            assert!(!path.exists(), "{name}: an empty drop-in was written");
+            assert_eq!(rec["predicted_exposure"], rec["exposure"], "{name}");
+            continue;
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("[Service]\n# "), "{text}");
         let predicted = format!("{:.1}", rec["predicted_exposure"].as_f64().unwrap());
@@ -388,6 +395,66 @@ fn dry_run_writes_nothing() {
         std::fs::read_to_string(d.join("50-strata-harden.conf")).unwrap(),
         String::from_utf8(out.stdout).unwrap().split_once('\n').unwrap().1
     );
+}
+
+/// Runs `--suggest --write` with records on `units` under `root`: the suggestion records.
+fn write_suggestions(root: &Path, units: &[&str]) -> Vec<Value> {
+    let out = util::bin("strata-harden-check")
+        .args(["--json", "--suggest", "--write", "--root"])
+        .arg(root)
+        .args(units)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    util::ndjson(&out.stdout)
+}
+
+#[test]
+fn suggest_write_twice_changes_nothing_the_second_time() {
+    // acpid scored 3.1 OK after a first --write, then 7.2 MEDIUM after a second one (it was
+    // suggested from the unit with the first drop-in in place, so less), then 3.1 again.
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("lib/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    for unit in ["acpid.service", "redis-server.service", "cron.service"] {
+        std::fs::copy(testdata("corpus/lib/systemd/system").join(unit), sys.join(unit)).unwrap();
+    }
+    let units = ["acpid", "redis-server", "cron"];
+    let first = write_suggestions(dir.path(), &units);
+    let after_first = tree(dir.path());
+    let second = write_suggestions(dir.path(), &units);
+    assert_eq!(tree(dir.path()), after_first, "the second --write changed the drop-ins");
+    for (one, two) in first.iter().zip(&second) {
+        let unit = one["unit"].as_str().unwrap();
+        assert_eq!(one["dropin"], two["dropin"], "{unit}");
+        assert_eq!(one["predicted_exposure"], two["predicted_exposure"], "{unit}");
+        assert_eq!(two["exposure"], one["predicted_exposure"], "{unit}: the score after the first --write");
+        let (_, measured) = oracle(dir.path(), unit).unwrap();
+        assert_eq!(measured, format!("{:.1}", two["exposure"].as_f64().unwrap()), "{unit}");
+    }
+}
+
+#[test]
+fn suggest_write_installs_no_empty_dropin_and_never_raises_the_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("lib/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    // Nothing generic is safe for a container manager: nothing is suggested.
+    std::fs::write(sys.join("containerd.service"), "[Service]\nExecStart=/usr/bin/containerd\n").unwrap();
+    // A drop-in in place, edited to be stricter than what is suggested: it stays as it is.
+    std::fs::write(sys.join("tight.service"), "[Service]\nExecStart=/usr/bin/tight\n").unwrap();
+    let suggested = write_suggestions(dir.path(), &["tight"]);
+    assert_eq!(suggested[0]["written"], true);
+    let own = dir.path().join("etc/systemd/system/tight.service.d/50-strata-harden.conf");
+    let stricter = format!("{}DynamicUser=yes\nPrivateNetwork=yes\n", std::fs::read_to_string(&own).unwrap());
+    std::fs::write(&own, stricter).unwrap();
+    let before = tree(dir.path());
+    let recs = write_suggestions(dir.path(), &["containerd", "tight"]);
+    assert_eq!(tree(dir.path()), before);
+    for rec in &recs {
+        assert_eq!(rec["written"], false, "{rec}");
+        assert_eq!(rec["predicted_exposure"], rec["exposure"], "{rec}");
+    }
 }
 
 /// Every entry under `dir` (not following symbolic links): path, and the file's bytes or the

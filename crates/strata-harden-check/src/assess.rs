@@ -1,8 +1,10 @@
 //! The checks of `systemd-analyze security` (systemd 252): names, JSON fields, weights, ranges,
 //! how each one scores a unit, and the exposure and rating computed from them.
 
-use crate::context::{self as ctx, SecurityInfo, cap};
+use crate::choices::{DevicePolicy, KeyringMode, NotifyAccess, ProcSubset, ProtectHome, ProtectProc, ProtectSystem};
+use crate::context::{self as ctx, SecurityInfo, cap_bit};
 use crate::syscalls;
+use Kind::*;
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
@@ -16,10 +18,10 @@ enum Kind {
     Boot(fn(&SecurityInfo) -> (u64, Option<&'static str>)),
     Cap(u64),
     UMask,
-    KeyringMode,
-    ProtectProc,
-    ProcSubset,
-    NotifyAccess,
+    Keyring,
+    Proc,
+    Subset,
+    Notify,
     RemoveIpc,
     Namespace(u64),
     Family(usize),
@@ -60,20 +62,20 @@ const fn d(name: &'static str, json_field: &'static str, weight: u64, range: u64
 }
 
 fn protect_home(i: &SecurityInfo) -> (u64, Option<&'static str>) {
-    match i.protect_home.as_str() {
-        "yes" => (0, Some("Service has no access to home directories")),
-        "read-only" => (5, Some("Service has read-only access to home directories")),
-        "tmpfs" => (1, Some("Service has access to fake empty home directories")),
-        _ => (10, Some("Service has full access to home directories")),
+    match i.protect_home {
+        ProtectHome::Yes => (0, Some("Service has no access to home directories")),
+        ProtectHome::ReadOnly => (5, Some("Service has read-only access to home directories")),
+        ProtectHome::Tmpfs => (1, Some("Service has access to fake empty home directories")),
+        ProtectHome::No => (10, Some("Service has full access to home directories")),
     }
 }
 
 fn protect_system(i: &SecurityInfo) -> (u64, Option<&'static str>) {
-    match i.protect_system.as_str() {
-        "yes" => (5, Some("Service has limited write access to the OS file hierarchy")),
-        "full" => (3, Some("Service has very limited write access to the OS file hierarchy")),
-        "strict" => (0, Some("Service has strict read-only access to the OS file hierarchy")),
-        _ => (10, Some("Service has full access to the OS file hierarchy")),
+    match i.protect_system {
+        ProtectSystem::Yes => (5, Some("Service has limited write access to the OS file hierarchy")),
+        ProtectSystem::Full => (3, Some("Service has very limited write access to the OS file hierarchy")),
+        ProtectSystem::Strict => (0, Some("Service has strict read-only access to the OS file hierarchy")),
+        ProtectSystem::No => (10, Some("Service has full access to the OS file hierarchy")),
     }
 }
 
@@ -86,614 +88,636 @@ fn root_dir(i: &SecurityInfo) -> (u64, Option<&'static str>) {
     (u64::from(root(&i.root_directory) && root(&i.root_image)), None)
 }
 
+/// The `json_field`s of the checks other modules name (`--suggest` decides by them).
+pub mod id {
+    pub const PRIVATE_TMP: &str = "PrivateTmp";
+    pub const NO_NEW_PRIVILEGES: &str = "NoNewPrivileges";
+    pub const PROTECT_SYSTEM: &str = "ProtectSystem";
+    pub const PROTECT_HOME: &str = "ProtectHome";
+    pub const PRIVATE_DEVICES: &str = "PrivateDevices";
+    pub const PROTECT_KERNEL_TUNABLES: &str = "ProtectKernelTunables";
+    pub const PROTECT_KERNEL_MODULES: &str = "ProtectKernelModules";
+    pub const PROTECT_KERNEL_LOGS: &str = "ProtectKernelLogs";
+    pub const PROTECT_CONTROL_GROUPS: &str = "ProtectControlGroups";
+    pub const PROTECT_CLOCK: &str = "ProtectClock";
+    pub const PROTECT_HOSTNAME: &str = "ProtectHostname";
+    pub const RESTRICT_REALTIME: &str = "RestrictRealtime";
+    pub const RESTRICT_SUID_SGID: &str = "RestrictSUIDSGID";
+    pub const LOCK_PERSONALITY: &str = "LockPersonality";
+    pub const SYSTEM_CALL_ARCHITECTURES: &str = "SystemCallArchitectures";
+    pub const PROTECT_PROC: &str = "ProtectProc";
+    pub const REMOVE_IPC: &str = "RemoveIPC";
+}
+
+/// `json_field` prefixes shared by a group of checks (one check per capability, namespace, ...).
+pub mod group {
+    pub const CAPABILITY_BOUNDING_SET: &str = "CapabilityBoundingSet_";
+    pub const RESTRICT_ADDRESS_FAMILIES: &str = "RestrictAddressFamilies_";
+    pub const RESTRICT_NAMESPACES: &str = "RestrictNamespaces_";
+    pub const SYSTEM_CALL_FILTER: &str = "SystemCallFilter_";
+}
+
+/// The checks in systemd's table order.
+pub static CHECKS: &[Check] = &[
+    Check { bad: Some("Service runs as root user"), ..d("User=/DynamicUser=", "UserOrDynamicUser", 2000, 10, User) },
+    Check {
+        na: Some("Service runs as root, option does not matter"),
+        ..c(
+            "SupplementaryGroups=",
+            "SupplementaryGroups",
+            200,
+            1,
+            "Service has no supplementary groups",
+            "Service runs with supplementary groups",
+            SupplementaryGroups,
+        )
+    },
+    c(
+        "PrivateDevices=",
+        id::PRIVATE_DEVICES,
+        1000,
+        1,
+        "Service has no access to hardware devices",
+        "Service potentially has access to hardware devices",
+        Flag(|i| i.private_devices),
+    ),
+    c(
+        "PrivateMounts=",
+        "PrivateMounts",
+        1000,
+        1,
+        "Service cannot install system mounts",
+        "Service may install system mounts",
+        Flag(|i| i.private_mounts),
+    ),
+    c(
+        "PrivateNetwork=",
+        "PrivateNetwork",
+        2500,
+        1,
+        "Service has no access to the host's network",
+        "Service has access to the host's network",
+        Flag(|i| i.private_network),
+    ),
+    c(
+        "PrivateTmp=",
+        id::PRIVATE_TMP,
+        1000,
+        1,
+        "Service has no access to other software's temporary files",
+        "Service has access to other software's temporary files",
+        Boot(private_tmp),
+    ),
+    c(
+        "PrivateUsers=",
+        "PrivateUsers",
+        1000,
+        1,
+        "Service does not have access to other users",
+        "Service has access to other users",
+        Flag(|i| i.private_users),
+    ),
+    c(
+        "ProtectControlGroups=",
+        id::PROTECT_CONTROL_GROUPS,
+        1000,
+        1,
+        "Service cannot modify the control group file system",
+        "Service may modify the control group file system",
+        Flag(|i| i.protect_control_groups),
+    ),
+    c(
+        "ProtectKernelModules=",
+        id::PROTECT_KERNEL_MODULES,
+        1000,
+        1,
+        "Service cannot load or read kernel modules",
+        "Service may load or read kernel modules",
+        Flag(|i| i.protect_kernel_modules),
+    ),
+    c(
+        "ProtectKernelTunables=",
+        id::PROTECT_KERNEL_TUNABLES,
+        1000,
+        1,
+        "Service cannot alter kernel tunables (/proc/sys, …)",
+        "Service may alter kernel tunables",
+        Flag(|i| i.protect_kernel_tunables),
+    ),
+    c(
+        "ProtectKernelLogs=",
+        id::PROTECT_KERNEL_LOGS,
+        1000,
+        1,
+        "Service cannot read from or write to the kernel log ring buffer",
+        "Service may read from or write to the kernel log ring buffer",
+        Flag(|i| i.protect_kernel_logs),
+    ),
+    c(
+        "ProtectClock=",
+        id::PROTECT_CLOCK,
+        1000,
+        1,
+        "Service cannot write to the hardware clock or system clock",
+        "Service may write to the hardware clock or system clock",
+        Flag(|i| i.protect_clock),
+    ),
+    d("ProtectHome=", id::PROTECT_HOME, 1000, 10, Boot(protect_home)),
+    c(
+        "ProtectHostname=",
+        id::PROTECT_HOSTNAME,
+        50,
+        1,
+        "Service cannot change system host/domainname",
+        "Service may change system host/domainname",
+        Flag(|i| i.protect_hostname),
+    ),
+    d("ProtectSystem=", id::PROTECT_SYSTEM, 1000, 10, Boot(protect_system)),
+    c(
+        "RootDirectory=/RootImage=",
+        "RootDirectoryOrRootImage",
+        200,
+        1,
+        "Service has its own root directory/image",
+        "Service runs within the host's root directory",
+        Boot(root_dir),
+    ),
+    c(
+        "LockPersonality=",
+        id::LOCK_PERSONALITY,
+        100,
+        1,
+        "Service cannot change ABI personality",
+        "Service may change ABI personality",
+        Flag(|i| i.lock_personality),
+    ),
+    c(
+        "MemoryDenyWriteExecute=",
+        "MemoryDenyWriteExecute",
+        100,
+        1,
+        "Service cannot create writable executable memory mappings",
+        "Service may create writable executable memory mappings",
+        Flag(|i| i.memory_deny_write_execute),
+    ),
+    c(
+        "NoNewPrivileges=",
+        id::NO_NEW_PRIVILEGES,
+        1000,
+        1,
+        "Service processes cannot acquire new privileges",
+        "Service processes may acquire new privileges",
+        Flag(|i| i.no_new_privileges),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_SYS_ADMIN",
+        "CapabilityBoundingSet_CAP_SYS_ADMIN",
+        1500,
+        1,
+        "Service has no administrator privileges",
+        "Service has administrator privileges",
+        Cap(cap_bit("cap_sys_admin")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_SET(UID|GID|PCAP)",
+        "CapabilityBoundingSet_CAP_SET_UID_GID_PCAP",
+        1500,
+        1,
+        "Service cannot change UID/GID identities/capabilities",
+        "Service may change UID/GID identities/capabilities",
+        Cap(cap_bit("cap_setuid") | cap_bit("cap_setgid") | cap_bit("cap_setpcap")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_SYS_PTRACE",
+        "CapabilityBoundingSet_CAP_SYS_PTRACE",
+        1500,
+        1,
+        "Service has no ptrace() debugging abilities",
+        "Service has ptrace() debugging abilities",
+        Cap(cap_bit("cap_sys_ptrace")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_SYS_TIME",
+        "CapabilityBoundingSet_CAP_SYS_TIME",
+        1000,
+        1,
+        "Service processes cannot change the system clock",
+        "Service processes may change the system clock",
+        Cap(cap_bit("cap_sys_time")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_NET_ADMIN",
+        "CapabilityBoundingSet_CAP_NET_ADMIN",
+        1000,
+        1,
+        "Service has no network configuration privileges",
+        "Service has network configuration privileges",
+        Cap(cap_bit("cap_net_admin")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_SYS_RAWIO",
+        "CapabilityBoundingSet_CAP_SYS_RAWIO",
+        1000,
+        1,
+        "Service has no raw I/O access",
+        "Service has raw I/O access",
+        Cap(cap_bit("cap_sys_rawio")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_SYS_MODULE",
+        "CapabilityBoundingSet_CAP_SYS_MODULE",
+        1000,
+        1,
+        "Service cannot load kernel modules",
+        "Service may load kernel modules",
+        Cap(cap_bit("cap_sys_module")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_AUDIT_*",
+        "CapabilityBoundingSet_CAP_AUDIT",
+        500,
+        1,
+        "Service has no audit subsystem access",
+        "Service has audit subsystem access",
+        Cap(cap_bit("cap_audit_control") | cap_bit("cap_audit_read") | cap_bit("cap_audit_write")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_SYSLOG",
+        "CapabilityBoundingSet_CAP_SYSLOG",
+        500,
+        1,
+        "Service has no access to kernel logging",
+        "Service has access to kernel logging",
+        Cap(cap_bit("cap_syslog")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_SYS_(NICE|RESOURCE)",
+        "CapabilityBoundingSet_CAP_SYS_NICE_RESOURCE",
+        500,
+        1,
+        "Service has no privileges to change resource use parameters",
+        "Service has privileges to change resource use parameters",
+        Cap(cap_bit("cap_sys_nice") | cap_bit("cap_sys_resource")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_MKNOD",
+        "CapabilityBoundingSet_CAP_MKNOD",
+        500,
+        1,
+        "Service cannot create device nodes",
+        "Service may create device nodes",
+        Cap(cap_bit("cap_mknod")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_(CHOWN|FSETID|SETFCAP)",
+        "CapabilityBoundingSet_CAP_CHOWN_FSETID_SETFCAP",
+        1000,
+        1,
+        "Service cannot change file ownership/access mode/capabilities",
+        "Service may change file ownership/access mode/capabilities unrestricted",
+        Cap(cap_bit("cap_chown") | cap_bit("cap_fsetid") | cap_bit("cap_setfcap")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_(DAC_*|FOWNER|IPC_OWNER)",
+        "CapabilityBoundingSet_CAP_DAC_FOWNER_IPC_OWNER",
+        1000,
+        1,
+        "Service cannot override UNIX file/IPC permission checks",
+        "Service may override UNIX file/IPC permission checks",
+        Cap(cap_bit("cap_dac_override")
+            | cap_bit("cap_dac_read_search")
+            | cap_bit("cap_fowner")
+            | cap_bit("cap_ipc_owner")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_KILL",
+        "CapabilityBoundingSet_CAP_KILL",
+        500,
+        1,
+        "Service cannot send UNIX signals to arbitrary processes",
+        "Service may send UNIX signals to arbitrary processes",
+        Cap(cap_bit("cap_kill")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_NET_(BIND_SERVICE|BROADCAST|RAW)",
+        "CapabilityBoundingSet_CAP_NET_BIND_SERVICE_BROADCAST_RAW)",
+        500,
+        1,
+        "Service has no elevated networking privileges",
+        "Service has elevated networking privileges",
+        Cap(cap_bit("cap_net_bind_service") | cap_bit("cap_net_broadcast") | cap_bit("cap_net_raw")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_SYS_BOOT",
+        "CapabilityBoundingSet_CAP_SYS_BOOT",
+        100,
+        1,
+        "Service cannot issue reboot()",
+        "Service may issue reboot()",
+        Cap(cap_bit("cap_sys_boot")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_MAC_*",
+        "CapabilityBoundingSet_CAP_MAC",
+        100,
+        1,
+        "Service cannot adjust SMACK MAC",
+        "Service may adjust SMACK MAC",
+        Cap(cap_bit("cap_mac_admin") | cap_bit("cap_mac_override")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_LINUX_IMMUTABLE",
+        "CapabilityBoundingSet_CAP_LINUX_IMMUTABLE",
+        75,
+        1,
+        "Service cannot mark files immutable",
+        "Service may mark files immutable",
+        Cap(cap_bit("cap_linux_immutable")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_IPC_LOCK",
+        "CapabilityBoundingSet_CAP_IPC_LOCK",
+        50,
+        1,
+        "Service cannot lock memory into RAM",
+        "Service may lock memory into RAM",
+        Cap(cap_bit("cap_ipc_lock")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_SYS_CHROOT",
+        "CapabilityBoundingSet_CAP_SYS_CHROOT",
+        50,
+        1,
+        "Service cannot issue chroot()",
+        "Service may issue chroot()",
+        Cap(cap_bit("cap_sys_chroot")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_BLOCK_SUSPEND",
+        "CapabilityBoundingSet_CAP_BLOCK_SUSPEND",
+        25,
+        1,
+        "Service cannot establish wake locks",
+        "Service may establish wake locks",
+        Cap(cap_bit("cap_block_suspend")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_WAKE_ALARM",
+        "CapabilityBoundingSet_CAP_WAKE_ALARM",
+        25,
+        1,
+        "Service cannot program timers that wake up the system",
+        "Service may program timers that wake up the system",
+        Cap(cap_bit("cap_wake_alarm")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_LEASE",
+        "CapabilityBoundingSet_CAP_LEASE",
+        25,
+        1,
+        "Service cannot create file leases",
+        "Service may create file leases",
+        Cap(cap_bit("cap_lease")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_SYS_TTY_CONFIG",
+        "CapabilityBoundingSet_CAP_SYS_TTY_CONFIG",
+        25,
+        1,
+        "Service cannot issue vhangup()",
+        "Service may issue vhangup()",
+        Cap(cap_bit("cap_sys_tty_config")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_SYS_PACCT",
+        "CapabilityBoundingSet_CAP_SYS_PACCT",
+        25,
+        1,
+        "Service cannot use acct()",
+        "Service may use acct()",
+        Cap(cap_bit("cap_sys_pacct")),
+    ),
+    c(
+        "CapabilityBoundingSet=~CAP_BPF",
+        "CapabilityBoundingSet_CAP_BPF",
+        25,
+        1,
+        "Service may not load BPF programs",
+        "Service may load BPF programs",
+        Cap(cap_bit("cap_bpf")),
+    ),
+    d("UMask=", "UMask", 100, 10, UMask),
+    c(
+        "KeyringMode=",
+        "KeyringMode",
+        1000,
+        1,
+        "Service doesn't share key material with other services",
+        "Service shares key material with other service",
+        Keyring,
+    ),
+    c(
+        "ProtectProc=",
+        id::PROTECT_PROC,
+        1000,
+        3,
+        "Service has restricted access to process tree (/proc hidepid=)",
+        "Service has full access to process tree (/proc hidepid=)",
+        Proc,
+    ),
+    c(
+        "ProcSubset=",
+        "ProcSubset",
+        10,
+        1,
+        "Service has no access to non-process /proc files (/proc subset=)",
+        "Service has full access to non-process /proc files (/proc subset=)",
+        Subset,
+    ),
+    c(
+        "NotifyAccess=",
+        "NotifyAccess",
+        1000,
+        1,
+        "Service child processes cannot alter service state",
+        "Service child processes may alter service state",
+        Notify,
+    ),
+    Check {
+        na: Some("Service runs as root, option does not apply"),
+        ..c(
+            "RemoveIPC=",
+            id::REMOVE_IPC,
+            100,
+            1,
+            "Service user cannot leave SysV IPC objects around",
+            "Service user may leave SysV IPC objects around",
+            RemoveIpc,
+        )
+    },
+    c(
+        "Delegate=",
+        "Delegate",
+        100,
+        1,
+        "Service does not maintain its own delegated control group subtree",
+        "Service maintains its own delegated control group subtree",
+        Delegate,
+    ),
+    c(
+        "RestrictRealtime=",
+        id::RESTRICT_REALTIME,
+        500,
+        1,
+        "Service realtime scheduling access is restricted",
+        "Service may acquire realtime scheduling",
+        Flag(|i| i.restrict_realtime),
+    ),
+    c(
+        "RestrictSUIDSGID=",
+        id::RESTRICT_SUID_SGID,
+        1000,
+        1,
+        "SUID/SGID file creation by service is restricted",
+        "Service may create SUID/SGID files",
+        Flag(|i| i.restrict_suid_sgid),
+    ),
+    c(
+        "RestrictNamespaces=~user",
+        "RestrictNamespaces_user",
+        1500,
+        1,
+        "Service cannot create user namespaces",
+        "Service may create user namespaces",
+        Namespace(ctx::CLONE_NEWUSER),
+    ),
+    c(
+        "RestrictNamespaces=~mnt",
+        "RestrictNamespaces_mnt",
+        500,
+        1,
+        "Service cannot create file system namespaces",
+        "Service may create file system namespaces",
+        Namespace(ctx::CLONE_NEWNS),
+    ),
+    c(
+        "RestrictNamespaces=~ipc",
+        "RestrictNamespaces_ipc",
+        500,
+        1,
+        "Service cannot create IPC namespaces",
+        "Service may create IPC namespaces",
+        Namespace(ctx::CLONE_NEWIPC),
+    ),
+    c(
+        "RestrictNamespaces=~pid",
+        "RestrictNamespaces_pid",
+        500,
+        1,
+        "Service cannot create process namespaces",
+        "Service may create process namespaces",
+        Namespace(ctx::CLONE_NEWPID),
+    ),
+    c(
+        "RestrictNamespaces=~cgroup",
+        "RestrictNamespaces_cgroup",
+        500,
+        1,
+        "Service cannot create cgroup namespaces",
+        "Service may create cgroup namespaces",
+        Namespace(ctx::CLONE_NEWCGROUP),
+    ),
+    c(
+        "RestrictNamespaces=~net",
+        "RestrictNamespaces_net",
+        500,
+        1,
+        "Service cannot create network namespaces",
+        "Service may create network namespaces",
+        Namespace(ctx::CLONE_NEWNET),
+    ),
+    c(
+        "RestrictNamespaces=~uts",
+        "RestrictNamespaces_uts",
+        100,
+        1,
+        "Service cannot create hostname namespaces",
+        "Service may create hostname namespaces",
+        Namespace(ctx::CLONE_NEWUTS),
+    ),
+    c(
+        "RestrictAddressFamilies=~AF_(INET|INET6)",
+        "RestrictAddressFamilies_AF_INET_INET6",
+        1500,
+        1,
+        "Service cannot allocate Internet sockets",
+        "Service may allocate Internet sockets",
+        Family(0),
+    ),
+    c(
+        "RestrictAddressFamilies=~AF_UNIX",
+        "RestrictAddressFamilies_AF_UNIX",
+        25,
+        1,
+        "Service cannot allocate local sockets",
+        "Service may allocate local sockets",
+        Family(1),
+    ),
+    c(
+        "RestrictAddressFamilies=~AF_NETLINK",
+        "RestrictAddressFamilies_AF_NETLINK",
+        200,
+        1,
+        "Service cannot allocate netlink sockets",
+        "Service may allocate netlink sockets",
+        Family(2),
+    ),
+    c(
+        "RestrictAddressFamilies=~AF_PACKET",
+        "RestrictAddressFamilies_AF_PACKET",
+        1000,
+        1,
+        "Service cannot allocate packet sockets",
+        "Service may allocate packet sockets",
+        Family(3),
+    ),
+    c(
+        "RestrictAddressFamilies=~…",
+        "RestrictAddressFamilies_OTHER",
+        1250,
+        1,
+        "Service cannot allocate exotic sockets",
+        "Service may allocate exotic sockets",
+        Family(4),
+    ),
+    d("SystemCallArchitectures=", id::SYSTEM_CALL_ARCHITECTURES, 1000, 10, Archs),
+    d("SystemCallFilter=~@swap", "SystemCallFilter_swap", 1000, 10, Syscalls("@swap")),
+    d("SystemCallFilter=~@obsolete", "SystemCallFilter_obsolete", 250, 10, Syscalls("@obsolete")),
+    d("SystemCallFilter=~@clock", "SystemCallFilter_clock", 1000, 10, Syscalls("@clock")),
+    d("SystemCallFilter=~@cpu-emulation", "SystemCallFilter_cpu_emulation", 250, 10, Syscalls("@cpu-emulation")),
+    d("SystemCallFilter=~@debug", "SystemCallFilter_debug", 1000, 10, Syscalls("@debug")),
+    d("SystemCallFilter=~@mount", "SystemCallFilter_mount", 1000, 10, Syscalls("@mount")),
+    d("SystemCallFilter=~@module", "SystemCallFilter_module", 1000, 10, Syscalls("@module")),
+    d("SystemCallFilter=~@raw-io", "SystemCallFilter_raw_io", 1000, 10, Syscalls("@raw-io")),
+    d("SystemCallFilter=~@reboot", "SystemCallFilter_reboot", 1000, 10, Syscalls("@reboot")),
+    d("SystemCallFilter=~@privileged", "SystemCallFilter_privileged", 700, 10, Syscalls("@privileged")),
+    d("SystemCallFilter=~@resources", "SystemCallFilter_resources", 700, 10, Syscalls("@resources")),
+    d("IPAddressDeny=", "IPAddressDeny", 1000, 10, IpAddress),
+    d("DeviceAllow=", "DeviceAllow", 1000, 10, DeviceAllow),
+    c(
+        "AmbientCapabilities=",
+        "AmbientCapabilities",
+        500,
+        1,
+        "Service process does not receive ambient capabilities",
+        "Service process receives ambient capabilities",
+        Ambient,
+    ),
+];
+
 /// The checks in systemd's table order.
 pub fn checks() -> &'static [Check] {
-    use Kind::*;
-    static CHECKS: std::sync::OnceLock<Vec<Check>> = std::sync::OnceLock::new();
-    CHECKS.get_or_init(|| {
-        vec![
-            Check {
-                bad: Some("Service runs as root user"),
-                ..d("User=/DynamicUser=", "UserOrDynamicUser", 2000, 10, User)
-            },
-            Check {
-                na: Some("Service runs as root, option does not matter"),
-                ..c(
-                    "SupplementaryGroups=",
-                    "SupplementaryGroups",
-                    200,
-                    1,
-                    "Service has no supplementary groups",
-                    "Service runs with supplementary groups",
-                    SupplementaryGroups,
-                )
-            },
-            c(
-                "PrivateDevices=",
-                "PrivateDevices",
-                1000,
-                1,
-                "Service has no access to hardware devices",
-                "Service potentially has access to hardware devices",
-                Flag(|i| i.private_devices),
-            ),
-            c(
-                "PrivateMounts=",
-                "PrivateMounts",
-                1000,
-                1,
-                "Service cannot install system mounts",
-                "Service may install system mounts",
-                Flag(|i| i.private_mounts),
-            ),
-            c(
-                "PrivateNetwork=",
-                "PrivateNetwork",
-                2500,
-                1,
-                "Service has no access to the host's network",
-                "Service has access to the host's network",
-                Flag(|i| i.private_network),
-            ),
-            c(
-                "PrivateTmp=",
-                "PrivateTmp",
-                1000,
-                1,
-                "Service has no access to other software's temporary files",
-                "Service has access to other software's temporary files",
-                Boot(private_tmp),
-            ),
-            c(
-                "PrivateUsers=",
-                "PrivateUsers",
-                1000,
-                1,
-                "Service does not have access to other users",
-                "Service has access to other users",
-                Flag(|i| i.private_users),
-            ),
-            c(
-                "ProtectControlGroups=",
-                "ProtectControlGroups",
-                1000,
-                1,
-                "Service cannot modify the control group file system",
-                "Service may modify the control group file system",
-                Flag(|i| i.protect_control_groups),
-            ),
-            c(
-                "ProtectKernelModules=",
-                "ProtectKernelModules",
-                1000,
-                1,
-                "Service cannot load or read kernel modules",
-                "Service may load or read kernel modules",
-                Flag(|i| i.protect_kernel_modules),
-            ),
-            c(
-                "ProtectKernelTunables=",
-                "ProtectKernelTunables",
-                1000,
-                1,
-                "Service cannot alter kernel tunables (/proc/sys, …)",
-                "Service may alter kernel tunables",
-                Flag(|i| i.protect_kernel_tunables),
-            ),
-            c(
-                "ProtectKernelLogs=",
-                "ProtectKernelLogs",
-                1000,
-                1,
-                "Service cannot read from or write to the kernel log ring buffer",
-                "Service may read from or write to the kernel log ring buffer",
-                Flag(|i| i.protect_kernel_logs),
-            ),
-            c(
-                "ProtectClock=",
-                "ProtectClock",
-                1000,
-                1,
-                "Service cannot write to the hardware clock or system clock",
-                "Service may write to the hardware clock or system clock",
-                Flag(|i| i.protect_clock),
-            ),
-            d("ProtectHome=", "ProtectHome", 1000, 10, Boot(protect_home)),
-            c(
-                "ProtectHostname=",
-                "ProtectHostname",
-                50,
-                1,
-                "Service cannot change system host/domainname",
-                "Service may change system host/domainname",
-                Flag(|i| i.protect_hostname),
-            ),
-            d("ProtectSystem=", "ProtectSystem", 1000, 10, Boot(protect_system)),
-            c(
-                "RootDirectory=/RootImage=",
-                "RootDirectoryOrRootImage",
-                200,
-                1,
-                "Service has its own root directory/image",
-                "Service runs within the host's root directory",
-                Boot(root_dir),
-            ),
-            c(
-                "LockPersonality=",
-                "LockPersonality",
-                100,
-                1,
-                "Service cannot change ABI personality",
-                "Service may change ABI personality",
-                Flag(|i| i.lock_personality),
-            ),
-            c(
-                "MemoryDenyWriteExecute=",
-                "MemoryDenyWriteExecute",
-                100,
-                1,
-                "Service cannot create writable executable memory mappings",
-                "Service may create writable executable memory mappings",
-                Flag(|i| i.memory_deny_write_execute),
-            ),
-            c(
-                "NoNewPrivileges=",
-                "NoNewPrivileges",
-                1000,
-                1,
-                "Service processes cannot acquire new privileges",
-                "Service processes may acquire new privileges",
-                Flag(|i| i.no_new_privileges),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_SYS_ADMIN",
-                "CapabilityBoundingSet_CAP_SYS_ADMIN",
-                1500,
-                1,
-                "Service has no administrator privileges",
-                "Service has administrator privileges",
-                Cap(cap("cap_sys_admin")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_SET(UID|GID|PCAP)",
-                "CapabilityBoundingSet_CAP_SET_UID_GID_PCAP",
-                1500,
-                1,
-                "Service cannot change UID/GID identities/capabilities",
-                "Service may change UID/GID identities/capabilities",
-                Cap(cap("cap_setuid") | cap("cap_setgid") | cap("cap_setpcap")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_SYS_PTRACE",
-                "CapabilityBoundingSet_CAP_SYS_PTRACE",
-                1500,
-                1,
-                "Service has no ptrace() debugging abilities",
-                "Service has ptrace() debugging abilities",
-                Cap(cap("cap_sys_ptrace")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_SYS_TIME",
-                "CapabilityBoundingSet_CAP_SYS_TIME",
-                1000,
-                1,
-                "Service processes cannot change the system clock",
-                "Service processes may change the system clock",
-                Cap(cap("cap_sys_time")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_NET_ADMIN",
-                "CapabilityBoundingSet_CAP_NET_ADMIN",
-                1000,
-                1,
-                "Service has no network configuration privileges",
-                "Service has network configuration privileges",
-                Cap(cap("cap_net_admin")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_SYS_RAWIO",
-                "CapabilityBoundingSet_CAP_SYS_RAWIO",
-                1000,
-                1,
-                "Service has no raw I/O access",
-                "Service has raw I/O access",
-                Cap(cap("cap_sys_rawio")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_SYS_MODULE",
-                "CapabilityBoundingSet_CAP_SYS_MODULE",
-                1000,
-                1,
-                "Service cannot load kernel modules",
-                "Service may load kernel modules",
-                Cap(cap("cap_sys_module")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_AUDIT_*",
-                "CapabilityBoundingSet_CAP_AUDIT",
-                500,
-                1,
-                "Service has no audit subsystem access",
-                "Service has audit subsystem access",
-                Cap(cap("cap_audit_control") | cap("cap_audit_read") | cap("cap_audit_write")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_SYSLOG",
-                "CapabilityBoundingSet_CAP_SYSLOG",
-                500,
-                1,
-                "Service has no access to kernel logging",
-                "Service has access to kernel logging",
-                Cap(cap("cap_syslog")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_SYS_(NICE|RESOURCE)",
-                "CapabilityBoundingSet_CAP_SYS_NICE_RESOURCE",
-                500,
-                1,
-                "Service has no privileges to change resource use parameters",
-                "Service has privileges to change resource use parameters",
-                Cap(cap("cap_sys_nice") | cap("cap_sys_resource")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_MKNOD",
-                "CapabilityBoundingSet_CAP_MKNOD",
-                500,
-                1,
-                "Service cannot create device nodes",
-                "Service may create device nodes",
-                Cap(cap("cap_mknod")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_(CHOWN|FSETID|SETFCAP)",
-                "CapabilityBoundingSet_CAP_CHOWN_FSETID_SETFCAP",
-                1000,
-                1,
-                "Service cannot change file ownership/access mode/capabilities",
-                "Service may change file ownership/access mode/capabilities unrestricted",
-                Cap(cap("cap_chown") | cap("cap_fsetid") | cap("cap_setfcap")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_(DAC_*|FOWNER|IPC_OWNER)",
-                "CapabilityBoundingSet_CAP_DAC_FOWNER_IPC_OWNER",
-                1000,
-                1,
-                "Service cannot override UNIX file/IPC permission checks",
-                "Service may override UNIX file/IPC permission checks",
-                Cap(cap("cap_dac_override") | cap("cap_dac_read_search") | cap("cap_fowner") | cap("cap_ipc_owner")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_KILL",
-                "CapabilityBoundingSet_CAP_KILL",
-                500,
-                1,
-                "Service cannot send UNIX signals to arbitrary processes",
-                "Service may send UNIX signals to arbitrary processes",
-                Cap(cap("cap_kill")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_NET_(BIND_SERVICE|BROADCAST|RAW)",
-                "CapabilityBoundingSet_CAP_NET_BIND_SERVICE_BROADCAST_RAW)",
-                500,
-                1,
-                "Service has no elevated networking privileges",
-                "Service has elevated networking privileges",
-                Cap(cap("cap_net_bind_service") | cap("cap_net_broadcast") | cap("cap_net_raw")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_SYS_BOOT",
-                "CapabilityBoundingSet_CAP_SYS_BOOT",
-                100,
-                1,
-                "Service cannot issue reboot()",
-                "Service may issue reboot()",
-                Cap(cap("cap_sys_boot")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_MAC_*",
-                "CapabilityBoundingSet_CAP_MAC",
-                100,
-                1,
-                "Service cannot adjust SMACK MAC",
-                "Service may adjust SMACK MAC",
-                Cap(cap("cap_mac_admin") | cap("cap_mac_override")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_LINUX_IMMUTABLE",
-                "CapabilityBoundingSet_CAP_LINUX_IMMUTABLE",
-                75,
-                1,
-                "Service cannot mark files immutable",
-                "Service may mark files immutable",
-                Cap(cap("cap_linux_immutable")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_IPC_LOCK",
-                "CapabilityBoundingSet_CAP_IPC_LOCK",
-                50,
-                1,
-                "Service cannot lock memory into RAM",
-                "Service may lock memory into RAM",
-                Cap(cap("cap_ipc_lock")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_SYS_CHROOT",
-                "CapabilityBoundingSet_CAP_SYS_CHROOT",
-                50,
-                1,
-                "Service cannot issue chroot()",
-                "Service may issue chroot()",
-                Cap(cap("cap_sys_chroot")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_BLOCK_SUSPEND",
-                "CapabilityBoundingSet_CAP_BLOCK_SUSPEND",
-                25,
-                1,
-                "Service cannot establish wake locks",
-                "Service may establish wake locks",
-                Cap(cap("cap_block_suspend")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_WAKE_ALARM",
-                "CapabilityBoundingSet_CAP_WAKE_ALARM",
-                25,
-                1,
-                "Service cannot program timers that wake up the system",
-                "Service may program timers that wake up the system",
-                Cap(cap("cap_wake_alarm")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_LEASE",
-                "CapabilityBoundingSet_CAP_LEASE",
-                25,
-                1,
-                "Service cannot create file leases",
-                "Service may create file leases",
-                Cap(cap("cap_lease")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_SYS_TTY_CONFIG",
-                "CapabilityBoundingSet_CAP_SYS_TTY_CONFIG",
-                25,
-                1,
-                "Service cannot issue vhangup()",
-                "Service may issue vhangup()",
-                Cap(cap("cap_sys_tty_config")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_SYS_PACCT",
-                "CapabilityBoundingSet_CAP_SYS_PACCT",
-                25,
-                1,
-                "Service cannot use acct()",
-                "Service may use acct()",
-                Cap(cap("cap_sys_pacct")),
-            ),
-            c(
-                "CapabilityBoundingSet=~CAP_BPF",
-                "CapabilityBoundingSet_CAP_BPF",
-                25,
-                1,
-                "Service may not load BPF programs",
-                "Service may load BPF programs",
-                Cap(cap("cap_bpf")),
-            ),
-            d("UMask=", "UMask", 100, 10, UMask),
-            c(
-                "KeyringMode=",
-                "KeyringMode",
-                1000,
-                1,
-                "Service doesn't share key material with other services",
-                "Service shares key material with other service",
-                KeyringMode,
-            ),
-            c(
-                "ProtectProc=",
-                "ProtectProc",
-                1000,
-                3,
-                "Service has restricted access to process tree (/proc hidepid=)",
-                "Service has full access to process tree (/proc hidepid=)",
-                ProtectProc,
-            ),
-            c(
-                "ProcSubset=",
-                "ProcSubset",
-                10,
-                1,
-                "Service has no access to non-process /proc files (/proc subset=)",
-                "Service has full access to non-process /proc files (/proc subset=)",
-                ProcSubset,
-            ),
-            c(
-                "NotifyAccess=",
-                "NotifyAccess",
-                1000,
-                1,
-                "Service child processes cannot alter service state",
-                "Service child processes may alter service state",
-                NotifyAccess,
-            ),
-            Check {
-                na: Some("Service runs as root, option does not apply"),
-                ..c(
-                    "RemoveIPC=",
-                    "RemoveIPC",
-                    100,
-                    1,
-                    "Service user cannot leave SysV IPC objects around",
-                    "Service user may leave SysV IPC objects around",
-                    RemoveIpc,
-                )
-            },
-            c(
-                "Delegate=",
-                "Delegate",
-                100,
-                1,
-                "Service does not maintain its own delegated control group subtree",
-                "Service maintains its own delegated control group subtree",
-                Delegate,
-            ),
-            c(
-                "RestrictRealtime=",
-                "RestrictRealtime",
-                500,
-                1,
-                "Service realtime scheduling access is restricted",
-                "Service may acquire realtime scheduling",
-                Flag(|i| i.restrict_realtime),
-            ),
-            c(
-                "RestrictSUIDSGID=",
-                "RestrictSUIDSGID",
-                1000,
-                1,
-                "SUID/SGID file creation by service is restricted",
-                "Service may create SUID/SGID files",
-                Flag(|i| i.restrict_suid_sgid),
-            ),
-            c(
-                "RestrictNamespaces=~user",
-                "RestrictNamespaces_user",
-                1500,
-                1,
-                "Service cannot create user namespaces",
-                "Service may create user namespaces",
-                Namespace(ctx::CLONE_NEWUSER),
-            ),
-            c(
-                "RestrictNamespaces=~mnt",
-                "RestrictNamespaces_mnt",
-                500,
-                1,
-                "Service cannot create file system namespaces",
-                "Service may create file system namespaces",
-                Namespace(ctx::CLONE_NEWNS),
-            ),
-            c(
-                "RestrictNamespaces=~ipc",
-                "RestrictNamespaces_ipc",
-                500,
-                1,
-                "Service cannot create IPC namespaces",
-                "Service may create IPC namespaces",
-                Namespace(ctx::CLONE_NEWIPC),
-            ),
-            c(
-                "RestrictNamespaces=~pid",
-                "RestrictNamespaces_pid",
-                500,
-                1,
-                "Service cannot create process namespaces",
-                "Service may create process namespaces",
-                Namespace(ctx::CLONE_NEWPID),
-            ),
-            c(
-                "RestrictNamespaces=~cgroup",
-                "RestrictNamespaces_cgroup",
-                500,
-                1,
-                "Service cannot create cgroup namespaces",
-                "Service may create cgroup namespaces",
-                Namespace(ctx::CLONE_NEWCGROUP),
-            ),
-            c(
-                "RestrictNamespaces=~net",
-                "RestrictNamespaces_net",
-                500,
-                1,
-                "Service cannot create network namespaces",
-                "Service may create network namespaces",
-                Namespace(ctx::CLONE_NEWNET),
-            ),
-            c(
-                "RestrictNamespaces=~uts",
-                "RestrictNamespaces_uts",
-                100,
-                1,
-                "Service cannot create hostname namespaces",
-                "Service may create hostname namespaces",
-                Namespace(ctx::CLONE_NEWUTS),
-            ),
-            c(
-                "RestrictAddressFamilies=~AF_(INET|INET6)",
-                "RestrictAddressFamilies_AF_INET_INET6",
-                1500,
-                1,
-                "Service cannot allocate Internet sockets",
-                "Service may allocate Internet sockets",
-                Family(0),
-            ),
-            c(
-                "RestrictAddressFamilies=~AF_UNIX",
-                "RestrictAddressFamilies_AF_UNIX",
-                25,
-                1,
-                "Service cannot allocate local sockets",
-                "Service may allocate local sockets",
-                Family(1),
-            ),
-            c(
-                "RestrictAddressFamilies=~AF_NETLINK",
-                "RestrictAddressFamilies_AF_NETLINK",
-                200,
-                1,
-                "Service cannot allocate netlink sockets",
-                "Service may allocate netlink sockets",
-                Family(2),
-            ),
-            c(
-                "RestrictAddressFamilies=~AF_PACKET",
-                "RestrictAddressFamilies_AF_PACKET",
-                1000,
-                1,
-                "Service cannot allocate packet sockets",
-                "Service may allocate packet sockets",
-                Family(3),
-            ),
-            c(
-                "RestrictAddressFamilies=~…",
-                "RestrictAddressFamilies_OTHER",
-                1250,
-                1,
-                "Service cannot allocate exotic sockets",
-                "Service may allocate exotic sockets",
-                Family(4),
-            ),
-            d("SystemCallArchitectures=", "SystemCallArchitectures", 1000, 10, Archs),
-            d("SystemCallFilter=~@swap", "SystemCallFilter_swap", 1000, 10, Syscalls("@swap")),
-            d("SystemCallFilter=~@obsolete", "SystemCallFilter_obsolete", 250, 10, Syscalls("@obsolete")),
-            d("SystemCallFilter=~@clock", "SystemCallFilter_clock", 1000, 10, Syscalls("@clock")),
-            d(
-                "SystemCallFilter=~@cpu-emulation",
-                "SystemCallFilter_cpu_emulation",
-                250,
-                10,
-                Syscalls("@cpu-emulation"),
-            ),
-            d("SystemCallFilter=~@debug", "SystemCallFilter_debug", 1000, 10, Syscalls("@debug")),
-            d("SystemCallFilter=~@mount", "SystemCallFilter_mount", 1000, 10, Syscalls("@mount")),
-            d("SystemCallFilter=~@module", "SystemCallFilter_module", 1000, 10, Syscalls("@module")),
-            d("SystemCallFilter=~@raw-io", "SystemCallFilter_raw_io", 1000, 10, Syscalls("@raw-io")),
-            d("SystemCallFilter=~@reboot", "SystemCallFilter_reboot", 1000, 10, Syscalls("@reboot")),
-            d("SystemCallFilter=~@privileged", "SystemCallFilter_privileged", 700, 10, Syscalls("@privileged")),
-            d("SystemCallFilter=~@resources", "SystemCallFilter_resources", 700, 10, Syscalls("@resources")),
-            d("IPAddressDeny=", "IPAddressDeny", 1000, 10, IpAddress),
-            d("DeviceAllow=", "DeviceAllow", 1000, 10, DeviceAllow),
-            c(
-                "AmbientCapabilities=",
-                "AmbientCapabilities",
-                500,
-                1,
-                "Service process does not receive ambient capabilities",
-                "Service process receives ambient capabilities",
-                Ambient,
-            ),
-        ]
-    })
+    CHECKS
 }
 
 /// One check's result for one unit.
@@ -736,21 +760,9 @@ fn offending_syscall(i: &SecurityInfo, group: &str, depth: u8) -> Option<&'stati
 }
 
 fn run(check: &Check, i: &SecurityInfo) -> (Option<u64>, Option<String>) {
-    use Kind::*;
     let b = |v: bool| (Some(u64::from(v)), None);
     match check.kind {
-        User => {
-            let user = i.user.as_deref();
-            if user == Some("nobody") {
-                (Some(9), Some("Service runs under as 'nobody' user, which should not be used for services".into()))
-            } else if i.dynamic_user && !matches!(user, Some("0" | "root")) {
-                (Some(0), Some("Service runs under a transient non-root user identity".into()))
-            } else if user.is_some_and(|u| !matches!(u, "0" | "root" | "")) {
-                (Some(0), Some("Service runs under a static non-root user identity".into()))
-            } else {
-                (Some(10), None)
-            }
-        }
+        User => user(i),
         SupplementaryGroups => {
             if runs_privileged(i) {
                 (None, None)
@@ -776,93 +788,118 @@ fn run(check: &Check, i: &SecurityInfo) -> (Option<u64>, Option<String>) {
             }
         }
         Cap(mask) => b(i.capability_bounding_set & mask != 0),
-        UMask => {
-            let m = i.umask;
-            let (v, desc) = if m & 0o002 == 0 {
-                (10, "Files created by service are world-writable by default")
-            } else if m & 0o004 == 0 {
-                (5, "Files created by service are world-readable by default")
-            } else if m & 0o020 == 0 {
-                (2, "Files created by service are group-writable by default")
-            } else if m & 0o040 == 0 {
-                (1, "Files created by service are group-readable by default")
-            } else {
-                (0, "Files created by service are accessible only by service's own user by default")
-            };
-            (Some(v), Some(desc.into()))
-        }
-        KeyringMode => b(i.keyring_mode != "private"),
-        ProtectProc => match i.protect_proc.as_str() {
-            "noaccess" => (Some(1), None),
-            "invisible" | "ptraceable" => (Some(0), None),
-            _ => (Some(3), None),
+        UMask => umask(i),
+        Keyring => b(i.keyring_mode != KeyringMode::Private),
+        Proc => match i.protect_proc {
+            ProtectProc::NoAccess => (Some(1), None),
+            ProtectProc::Invisible | ProtectProc::Ptraceable => (Some(0), None),
+            ProtectProc::Default => (Some(3), None),
         },
-        ProcSubset => b(i.proc_subset != "pid"),
-        NotifyAccess => b(i.notify_access.as_deref() == Some("all")),
+        Subset => b(i.proc_subset != ProcSubset::Pid),
+        Notify => b(i.notify_access == Some(NotifyAccess::All)),
         Namespace(flag) => b(i.restrict_namespaces & flag != 0),
         Family(idx) => b(!i.families_restricted()[idx]),
-        Archs => {
-            if i.syscall_archs.is_empty() {
-                (Some(10), Some("Service may execute system calls with all ABIs".into()))
-            } else if i.syscall_archs.len() == 1 && i.syscall_archs.contains("native") {
-                (Some(0), Some("Service may execute system calls only with native ABI".into()))
-            } else {
-                (Some(8), Some("Service may execute system calls with multiple ABIs".into()))
-            }
-        }
-        Syscalls(group) => {
-            if !i.syscall_allow_list && i.syscall_filter.as_ref().is_none_or(|f| f.is_empty()) {
-                return (Some(10), Some("Service does not filter system calls".into()));
-            }
-            let offender = offending_syscall(i, group, 0);
-            match (i.syscall_allow_list, offender) {
-                (true, Some(o)) => (
-                    Some(9),
-                    Some(format!(
-                        "System call allow list defined for service, and {group} is included (e.g. {o} is allowed)"
-                    )),
-                ),
-                (true, None) => {
-                    (Some(0), Some(format!("System call allow list defined for service, and {group} is not included")))
-                }
-                (false, Some(o)) => (
-                    Some(10),
-                    Some(format!(
-                        "System call deny list defined for service, and {group} is not included (e.g. {o} is allowed)"
-                    )),
-                ),
-                (false, None) => {
-                    (Some(0), Some(format!("System call deny list defined for service, and {group} is included")))
-                }
-            }
-        }
-        IpAddress => {
-            let (v, desc) = if i.ip_ingress_filters || i.ip_egress_filters {
-                (0, "Service defines custom ingress/egress IP filters with BPF programs")
-            } else if !i.ip_deny_all() {
-                (10, "Service does not define an IP address allow list")
-            } else if i.ip_allow_other() {
-                (5, "Service defines IP address allow list with non-localhost entries")
-            } else if i.ip_allow_localhost() {
-                (2, "Service defines IP address allow list with only localhost entries")
-            } else {
-                (0, "Service blocks all IP address ranges")
-            };
-            (Some(v), Some(desc.into()))
-        }
-        DeviceAllow => {
-            if i.device_policy == "strict" || i.device_policy == "closed" {
-                if i.device_allow.is_empty() {
-                    (Some(0), Some("Service has a minimal device ACL".into()))
-                } else {
-                    let list: Vec<String> = i.device_allow.iter().map(|(p, m)| format!("{p}:{m}")).collect();
-                    (Some(5), Some(format!("Service has a device ACL with some special devices: {}", list.join(" "))))
-                }
-            } else {
-                (Some(10), Some("Service has no device ACL".into()))
-            }
-        }
+        Archs => archs(i),
+        Syscalls(group) => syscall_group(i, group),
+        IpAddress => ip_address(i),
+        DeviceAllow => device_allow(i),
         Ambient => b(i.ambient_capabilities != 0),
+    }
+}
+
+/// User=/DynamicUser=: who the service runs as.
+fn user(i: &SecurityInfo) -> (Option<u64>, Option<String>) {
+    let user = i.user.as_deref();
+    if user == Some("nobody") {
+        (Some(9), Some("Service runs under as 'nobody' user, which should not be used for services".into()))
+    } else if i.dynamic_user && !matches!(user, Some("0" | "root")) {
+        (Some(0), Some("Service runs under a transient non-root user identity".into()))
+    } else if user.is_some_and(|u| !matches!(u, "0" | "root" | "")) {
+        (Some(0), Some("Service runs under a static non-root user identity".into()))
+    } else {
+        (Some(10), None)
+    }
+}
+
+/// UMask=: who may read and write the files the service creates.
+fn umask(i: &SecurityInfo) -> (Option<u64>, Option<String>) {
+    let m = i.umask;
+    let (v, desc) = if m & 0o002 == 0 {
+        (10, "Files created by service are world-writable by default")
+    } else if m & 0o004 == 0 {
+        (5, "Files created by service are world-readable by default")
+    } else if m & 0o020 == 0 {
+        (2, "Files created by service are group-writable by default")
+    } else if m & 0o040 == 0 {
+        (1, "Files created by service are group-readable by default")
+    } else {
+        (0, "Files created by service are accessible only by service's own user by default")
+    };
+    (Some(v), Some(desc.into()))
+}
+
+/// SystemCallArchitectures=: native only, several, or all ABIs.
+fn archs(i: &SecurityInfo) -> (Option<u64>, Option<String>) {
+    if i.syscall_archs.is_empty() {
+        (Some(10), Some("Service may execute system calls with all ABIs".into()))
+    } else if i.syscall_archs.len() == 1 && i.syscall_archs.contains("native") {
+        (Some(0), Some("Service may execute system calls only with native ABI".into()))
+    } else {
+        (Some(8), Some("Service may execute system calls with multiple ABIs".into()))
+    }
+}
+
+/// SystemCallFilter=: whether a group of system calls is filtered out.
+fn syscall_group(i: &SecurityInfo, group: &str) -> (Option<u64>, Option<String>) {
+    if !i.syscall_allow_list && i.syscall_filter.as_ref().is_none_or(|f| f.is_empty()) {
+        return (Some(10), Some("Service does not filter system calls".into()));
+    }
+    let offender = offending_syscall(i, group, 0);
+    match (i.syscall_allow_list, offender) {
+        (true, Some(o)) => (
+            Some(9),
+            Some(format!("System call allow list defined for service, and {group} is included (e.g. {o} is allowed)")),
+        ),
+        (true, None) => {
+            (Some(0), Some(format!("System call allow list defined for service, and {group} is not included")))
+        }
+        (false, Some(o)) => (
+            Some(10),
+            Some(format!(
+                "System call deny list defined for service, and {group} is not included (e.g. {o} is allowed)"
+            )),
+        ),
+        (false, None) => (Some(0), Some(format!("System call deny list defined for service, and {group} is included"))),
+    }
+}
+
+/// IPAddressDeny=: deny all and allow only localhost, or custom BPF filters.
+fn ip_address(i: &SecurityInfo) -> (Option<u64>, Option<String>) {
+    let (v, desc) = if i.ip_ingress_filters || i.ip_egress_filters {
+        (0, "Service defines custom ingress/egress IP filters with BPF programs")
+    } else if !i.ip_deny_all() {
+        (10, "Service does not define an IP address allow list")
+    } else if i.ip_allow_other() {
+        (5, "Service defines IP address allow list with non-localhost entries")
+    } else if i.ip_allow_localhost() {
+        (2, "Service defines IP address allow list with only localhost entries")
+    } else {
+        (0, "Service blocks all IP address ranges")
+    };
+    (Some(v), Some(desc.into()))
+}
+
+/// DevicePolicy=/DeviceAllow=: which devices the service may open.
+fn device_allow(i: &SecurityInfo) -> (Option<u64>, Option<String>) {
+    if matches!(i.device_policy, DevicePolicy::Strict | DevicePolicy::Closed) {
+        if i.device_allow.is_empty() {
+            (Some(0), Some("Service has a minimal device ACL".into()))
+        } else {
+            let list: Vec<String> = i.device_allow.iter().map(|(p, m)| format!("{p}:{m}")).collect();
+            (Some(5), Some(format!("Service has a device ACL with some special devices: {}", list.join(" "))))
+        }
+    } else {
+        (Some(10), Some("Service has no device ACL".into()))
     }
 }
 
@@ -959,16 +996,49 @@ pub fn check_exposure_tenths(o: &Outcome, weight_sum: u64) -> Option<u64> {
     }
 }
 
-/// systemd's rating word for an exposure in tenths.
-pub fn rating(tenths: u64) -> &'static str {
+/// systemd's rating of an exposure, spelled as it prints it (`PERFECT` ... `DANGEROUS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Rating {
+    Perfect,
+    Safe,
+    Ok,
+    Medium,
+    Exposed,
+    Unsafe,
+    Dangerous,
+}
+
+impl Rating {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rating::Perfect => "PERFECT",
+            Rating::Safe => "SAFE",
+            Rating::Ok => "OK",
+            Rating::Medium => "MEDIUM",
+            Rating::Exposed => "EXPOSED",
+            Rating::Unsafe => "UNSAFE",
+            Rating::Dangerous => "DANGEROUS",
+        }
+    }
+}
+
+impl std::fmt::Display for Rating {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// systemd's rating for an exposure in tenths.
+pub fn rating(tenths: u64) -> Rating {
     match tenths {
-        100.. => "DANGEROUS",
-        90.. => "UNSAFE",
-        75.. => "EXPOSED",
-        50.. => "MEDIUM",
-        10.. => "OK",
-        1.. => "SAFE",
-        0 => "PERFECT",
+        100.. => Rating::Dangerous,
+        90.. => Rating::Unsafe,
+        75.. => Rating::Exposed,
+        50.. => Rating::Medium,
+        10.. => Rating::Ok,
+        1.. => Rating::Safe,
+        0 => Rating::Perfect,
     }
 }
 
@@ -994,7 +1064,7 @@ mod tests {
     #[test]
     fn rating_words_and_boundaries() {
         assert_eq!(
-            [100, 99, 90, 89, 75, 74, 50, 49, 10, 9, 1, 0].map(rating),
+            [100, 99, 90, 89, 75, 74, 50, 49, 10, 9, 1, 0].map(|t| rating(t).as_str()),
             [
                 "DANGEROUS",
                 "UNSAFE",
@@ -1011,6 +1081,10 @@ mod tests {
             ]
         );
         assert_eq!(tenths(96), "9.6");
+        // The JSON spelling is the word systemd prints.
+        for t in [0, 1, 10, 50, 75, 90, 100] {
+            assert_eq!(serde_json::to_value(rating(t)).unwrap(), rating(t).as_str());
+        }
     }
 
     #[test]

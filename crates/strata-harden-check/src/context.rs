@@ -5,6 +5,10 @@
 use std::collections::{BTreeSet, HashSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::choices::{
+    BoolChoice, Choice, DevicePolicy, KeyringMode, KillMode, NotifyAccess, ProcSubset, ProtectHome, ProtectProc,
+    ProtectSystem, Restart, ServiceType,
+};
 use crate::load::Scope;
 use crate::parse::Assignment;
 use crate::syscalls;
@@ -58,6 +62,26 @@ pub const CAPS: &[&str] = &[
 /// The bit of a capability by name (`CAP_SYS_ADMIN`, case-insensitive).
 pub fn cap(name: &str) -> u64 {
     CAPS.iter().position(|c| c.eq_ignore_ascii_case(name)).map_or(0, |i| 1 << i)
+}
+
+/// The bit of a capability by its exact lower-case name, for tables: a name not in [`CAPS`]
+/// does not compile.
+pub const fn cap_bit(name: &str) -> u64 {
+    let mut i = 0;
+    while i < CAPS.len() {
+        if CAPS[i].len() == name.len() {
+            let (a, b) = (CAPS[i].as_bytes(), name.as_bytes());
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return 1 << i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a capability name")
 }
 
 pub const CLONE_NEWNS: u64 = 0x0002_0000;
@@ -171,25 +195,25 @@ impl IpPrefix {
 #[derive(Debug, Clone)]
 pub struct SecurityInfo {
     pub default_dependencies: bool,
-    pub service_type: Option<String>,
+    pub service_type: Option<ServiceType>,
     pub exec_start: usize,
     pub exec_stop: usize,
     pub success_action: bool,
     pub remain_after_exit: bool,
     pub bus_name: bool,
     pub pam_name: bool,
-    pub kill_mode: String,
-    pub restart: String,
-    pub notify_access: Option<String>,
+    pub kill_mode: KillMode,
+    pub restart: Restart,
+    pub notify_access: Option<NotifyAccess>,
 
     pub ambient_capabilities: u64,
     pub capability_bounding_set: u64,
     pub user: Option<String>,
     pub supplementary_groups: Vec<String>,
     pub dynamic_user: bool,
-    pub keyring_mode: String,
-    pub protect_proc: String,
-    pub proc_subset: String,
+    pub keyring_mode: KeyringMode,
+    pub protect_proc: ProtectProc,
+    pub proc_subset: ProcSubset,
     pub lock_personality: bool,
     pub memory_deny_write_execute: bool,
     pub no_new_privileges: bool,
@@ -204,8 +228,8 @@ pub struct SecurityInfo {
     pub protect_kernel_tunables: bool,
     pub protect_kernel_logs: bool,
     pub protect_clock: bool,
-    pub protect_home: String,
-    pub protect_system: String,
+    pub protect_home: ProtectHome,
+    pub protect_system: ProtectSystem,
     pub remove_ipc: bool,
     /// `None`: no RestrictAddressFamilies= (or reset); `Some` with the allow flag below.
     pub address_families: Option<BTreeSet<String>>,
@@ -223,7 +247,7 @@ pub struct SecurityInfo {
     pub encrypted_credentials: bool,
 
     pub delegate: bool,
-    pub device_policy: String,
+    pub device_policy: DevicePolicy,
     pub device_allow: Vec<(String, String)>,
     pub ip_deny: Vec<IpPrefix>,
     pub ip_allow: Vec<IpPrefix>,
@@ -247,8 +271,8 @@ impl SecurityInfo {
             remain_after_exit: false,
             bus_name: false,
             pam_name: false,
-            kill_mode: "control-group".into(),
-            restart: "no".into(),
+            kill_mode: KillMode::ControlGroup,
+            restart: Restart::No,
             notify_access: None,
             ambient_capabilities: 0,
             capability_bounding_set: CAP_MASK_ALL,
@@ -256,11 +280,11 @@ impl SecurityInfo {
             supplementary_groups: Vec::new(),
             dynamic_user: false,
             keyring_mode: match scope {
-                Scope::System => "private".into(),
-                Scope::User => "inherit".into(),
+                Scope::System => KeyringMode::Private,
+                Scope::User => KeyringMode::Inherit,
             },
-            protect_proc: "default".into(),
-            proc_subset: "all".into(),
+            protect_proc: ProtectProc::Default,
+            proc_subset: ProcSubset::All,
             lock_personality: false,
             memory_deny_write_execute: false,
             no_new_privileges: false,
@@ -275,8 +299,8 @@ impl SecurityInfo {
             protect_kernel_tunables: false,
             protect_kernel_logs: false,
             protect_clock: false,
-            protect_home: "no".into(),
-            protect_system: "no".into(),
+            protect_home: ProtectHome::No,
+            protect_system: ProtectSystem::No,
             remove_ipc: false,
             address_families: None,
             address_families_allow_list: false,
@@ -292,7 +316,7 @@ impl SecurityInfo {
             syscall_allow_list: false,
             encrypted_credentials: false,
             delegate: false,
-            device_policy: "auto".into(),
+            device_policy: DevicePolicy::Auto,
             device_allow: Vec::new(),
             ip_deny: Vec::new(),
             ip_allow: Vec::new(),
@@ -592,19 +616,20 @@ impl Ctx<'_> {
             None => self.warn(format_args!("failed to parse boolean value, ignoring: {v}")),
         }
     }
-    fn choice(&mut self, v: &str, allowed: &[&str], field: &mut String) {
-        if allowed.contains(&v) {
-            *field = v.to_string();
-        } else {
+    /// One word of a fixed list; any other value is ignored with a warning.
+    fn choice<T: Choice>(&mut self, v: &str) -> Option<T> {
+        let c = T::from_word(v);
+        if c.is_none() {
             self.warn(format_args!("invalid value, ignoring: {v}"));
         }
+        c
     }
     /// An enum that also takes booleans (ProtectHome=, ProtectSystem=); an empty value is ignored.
-    fn bool_choice(&mut self, v: &str, allowed: &[&str], field: &mut String) {
+    fn bool_choice<T: BoolChoice>(&mut self, v: &str, field: &mut T) {
         if let Some(b) = parse_bool(v) {
-            *field = if b { "yes" } else { "no" }.into();
-        } else {
-            self.choice(v, allowed, field);
+            *field = if b { T::YES } else { T::NO };
+        } else if let Some(c) = self.choice(v) {
+            *field = c;
         }
     }
 }
@@ -651,81 +676,30 @@ fn apply(c: &mut SecurityInfo, a: &Assignment, file: &str, names: &Names<'_>, sc
 fn apply_service(c: &mut SecurityInfo, x: &mut Ctx<'_>, key: &str, v: &str, names: &Names<'_>, scope: Scope) {
     match key {
         "Type" => {
-            let mut t = String::new();
-            x.choice(v, &["simple", "exec", "forking", "oneshot", "dbus", "notify", "idle"], &mut t);
-            if !t.is_empty() {
+            if let Some(t) = x.choice(v) {
                 c.service_type = Some(t);
             }
         }
         "ExecStart" | "ExecStop" | "ExecStartPre" | "ExecStartPost" | "ExecStopPost" | "ExecReload"
-        | "ExecCondition" => {
-            if v.is_empty() {
-                match key {
-                    "ExecStart" => c.exec_start = 0,
-                    "ExecStop" => c.exec_stop = 0,
-                    _ => {}
-                }
-                return;
-            }
-            if expand(v, names, scope).is_none() {
-                x.fatal(&mut c.fatal, format_args!("failed to resolve unit specifiers in {v}"));
-                return;
-            }
-            let n = commands(v);
-            if n == 0 {
-                x.warn(format_args!("empty path in command line, ignoring: {v}"));
-            }
-            match key {
-                "ExecStart" => c.exec_start += n,
-                "ExecStop" => c.exec_stop += n,
-                _ => {}
-            }
-        }
+        | "ExecCondition" => exec(c, x, key, v, names, scope),
         "RemainAfterExit" => x.boolean(v, &mut c.remain_after_exit),
         "BusName" => c.bus_name = !v.is_empty(),
         "PAMName" => c.pam_name = !v.is_empty(),
-        "KillMode" => x.choice(v, &["control-group", "process", "mixed", "none"], &mut c.kill_mode),
-        "Restart" => x.choice(
-            v,
-            &["no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"],
-            &mut c.restart,
-        ),
+        "KillMode" => c.kill_mode = x.choice(v).unwrap_or(c.kill_mode),
+        "Restart" => c.restart = x.choice(v).unwrap_or(c.restart),
         "NotifyAccess" => {
-            let mut n = String::new();
-            x.choice(v, &["none", "main", "exec", "all"], &mut n);
-            if !n.is_empty() {
+            if let Some(n) = x.choice(v) {
                 c.notify_access = Some(n);
             }
         }
-        "User" => {
-            if v.is_empty() {
-                c.user = None;
-            } else {
-                match expand(v, names, scope) {
-                    Some(u) if valid_user(&u) => c.user = Some(u),
-                    Some(u) => x.fatal(&mut c.fatal, format_args!("invalid user name or numeric ID: {u}")),
-                    None => x.fatal(&mut c.fatal, format_args!("failed to resolve unit specifiers in {v}")),
-                }
-            }
-        }
+        "User" => user(c, x, v, names, scope),
         "DynamicUser" => x.boolean(v, &mut c.dynamic_user),
-        "SupplementaryGroups" => {
-            if v.is_empty() {
-                c.supplementary_groups.clear();
-            }
-            for w in words(v) {
-                match expand(&w, names, scope) {
-                    Some(g) if valid_user(&g) => c.supplementary_groups.push(g),
-                    Some(g) => x.fatal(&mut c.fatal, format_args!("invalid group name or numeric ID: {g}")),
-                    None => x.fatal(&mut c.fatal, format_args!("failed to resolve unit specifiers in {w}")),
-                }
-            }
-        }
+        "SupplementaryGroups" => supplementary_groups(c, x, v, names, scope),
         "CapabilityBoundingSet" => capability_set(v, CAP_MASK_ALL, &mut c.capability_bounding_set),
         "AmbientCapabilities" => capability_set(v, 0, &mut c.ambient_capabilities),
-        "KeyringMode" => x.choice(v, &["inherit", "private", "shared"], &mut c.keyring_mode),
-        "ProtectProc" => x.choice(v, &["noaccess", "invisible", "ptraceable", "default"], &mut c.protect_proc),
-        "ProcSubset" => x.choice(v, &["all", "pid"], &mut c.proc_subset),
+        "KeyringMode" => c.keyring_mode = x.choice(v).unwrap_or(c.keyring_mode),
+        "ProtectProc" => c.protect_proc = x.choice(v).unwrap_or(c.protect_proc),
+        "ProcSubset" => c.proc_subset = x.choice(v).unwrap_or(c.proc_subset),
         "LockPersonality" => x.boolean(v, &mut c.lock_personality),
         "MemoryDenyWriteExecute" => x.boolean(v, &mut c.memory_deny_write_execute),
         "NoNewPrivileges" => x.boolean(v, &mut c.no_new_privileges),
@@ -740,8 +714,8 @@ fn apply_service(c: &mut SecurityInfo, x: &mut Ctx<'_>, key: &str, v: &str, name
         "ProtectKernelTunables" => x.boolean(v, &mut c.protect_kernel_tunables),
         "ProtectKernelLogs" => x.boolean(v, &mut c.protect_kernel_logs),
         "ProtectClock" => x.boolean(v, &mut c.protect_clock),
-        "ProtectHome" => x.bool_choice(v, &["read-only", "tmpfs"], &mut c.protect_home),
-        "ProtectSystem" => x.bool_choice(v, &["full", "strict"], &mut c.protect_system),
+        "ProtectHome" => x.bool_choice(v, &mut c.protect_home),
+        "ProtectSystem" => x.bool_choice(v, &mut c.protect_system),
         "RemoveIPC" => x.boolean(v, &mut c.remove_ipc),
         "RestrictRealtime" => x.boolean(v, &mut c.restrict_realtime),
         "RestrictSUIDSGID" => x.boolean(v, &mut c.restrict_suid_sgid),
@@ -749,178 +723,252 @@ fn apply_service(c: &mut SecurityInfo, x: &mut Ctx<'_>, key: &str, v: &str, name
             // An empty value means "delegate, with no controllers".
             c.delegate = v.is_empty() || parse_bool(v).unwrap_or(true);
         }
-        "RestrictAddressFamilies" => {
-            if v.is_empty() {
-                c.address_families = None;
-                c.address_families_allow_list = false;
-                return;
-            }
-            if v == "none" {
-                c.address_families = None;
-                c.address_families_allow_list = true;
-                return;
-            }
-            let (invert, rest) = match v.strip_prefix('~') {
-                Some(r) => (true, r),
-                None => (false, v),
-            };
-            if c.address_families.is_none() {
-                c.address_families = Some(BTreeSet::new());
-                c.address_families_allow_list = !invert;
-            }
-            let allow = c.address_families_allow_list;
-            for w in words(rest) {
-                let w = match w.as_str() {
-                    "AF_LOCAL" | "AF_FILE" => "AF_UNIX".to_string(),
-                    "AF_ROUTE" => "AF_NETLINK".to_string(),
-                    _ => w,
-                };
-                if !FAMILIES.contains(&w.as_str()) {
-                    x.warn(format_args!("unknown address family, ignoring: {w}"));
-                    continue;
-                }
-                if let Some(set) = c.address_families.as_mut() {
-                    if invert != allow {
-                        set.insert(w);
-                    } else {
-                        set.remove(&w);
-                    }
-                }
-            }
-        }
-        "RestrictNamespaces" => {
-            if v.is_empty() {
-                c.restrict_namespaces = NS_INITIAL;
-                return;
-            }
-            let (invert, rest) = match v.strip_prefix('~') {
-                Some(r) => (true, r),
-                None => (false, v),
-            };
-            match parse_bool(rest) {
-                Some(true) => c.restrict_namespaces = 0,
-                Some(false) => c.restrict_namespaces = NS_ALL,
-                None => {
-                    let mut flags = 0;
-                    for w in words(rest) {
-                        match NAMESPACES.iter().find(|(n, _)| *n == w) {
-                            Some((_, f)) => flags |= f,
-                            None => {
-                                x.warn(format_args!("failed to parse namespace type string, ignoring: {rest}"));
-                                return;
-                            }
-                        }
-                    }
-                    if c.restrict_namespaces == NS_INITIAL {
-                        c.restrict_namespaces = if invert { !flags & NS_ALL } else { flags };
-                    } else if invert {
-                        c.restrict_namespaces &= !flags;
-                    } else {
-                        c.restrict_namespaces |= flags;
-                    }
-                }
-            }
-        }
-        "RootDirectory" | "RootImage" => {
-            let slot = if key == "RootDirectory" { &mut c.root_directory } else { &mut c.root_image };
-            if v.is_empty() {
-                *slot = None;
-            } else {
-                match expand(v, names, scope) {
-                    Some(p) if p.starts_with('/') => *slot = Some(p),
-                    _ => x.warn(format_args!("not an absolute path, ignoring: {v}")),
-                }
-            }
-        }
+        "RestrictAddressFamilies" => address_families(c, x, v),
+        "RestrictNamespaces" => namespaces(c, x, v),
+        "RootDirectory" | "RootImage" => root_path(c, x, key, v, names, scope),
         "MountImages" => c.mount_images = !v.is_empty(),
         "UMask" => match u32::from_str_radix(v, 8) {
             Ok(m) if m <= 0o7777 => c.umask = m,
             _ => x.warn(format_args!("failed to parse mode, ignoring: {v}")),
         },
-        "SystemCallArchitectures" => {
-            if v.is_empty() {
-                c.syscall_archs.clear();
-            }
-            for w in words(v) {
-                if ARCHS.contains(&w.as_str()) {
-                    c.syscall_archs.insert(w);
-                } else {
-                    x.warn(format_args!("failed to parse system call architecture, ignoring: {w}"));
-                }
-            }
-        }
-        "SystemCallFilter" => {
-            if v.is_empty() {
-                c.syscall_filter = None;
-                c.syscall_allow_list = false;
-                return;
-            }
-            let (invert, rest) = match v.strip_prefix('~') {
-                Some(r) => (true, r),
-                None => (false, v),
-            };
-            if c.syscall_filter.is_none() {
-                let mut f = HashSet::new();
-                c.syscall_allow_list = !invert;
-                if !invert {
-                    syscall_filter_add(&mut f, "@default", false, true, 0);
-                }
-                c.syscall_filter = Some(f);
-            }
-            let allow = c.syscall_allow_list;
-            for w in words(rest) {
-                let (name, errno) = match w.split_once(':') {
-                    Some((n, _)) => (n.to_string(), true),
-                    None => (w.clone(), false),
-                };
-                if !invert && errno {
-                    x.warn(format_args!("allow-listed system calls cannot take an error number, ignoring: {w}"));
-                    continue;
-                }
-                if let Some(f) = c.syscall_filter.as_mut() {
-                    syscall_filter_add(f, &name, invert, allow, 0);
-                }
-            }
-        }
+        "SystemCallArchitectures" => archs(c, x, v),
+        "SystemCallFilter" => syscall_filter(c, x, v),
         "LoadCredentialEncrypted" | "SetCredentialEncrypted" if !v.is_empty() => c.encrypted_credentials = true,
-        "DevicePolicy" => x.choice(v, &["auto", "closed", "strict"], &mut c.device_policy),
-        "DeviceAllow" => {
-            if v.is_empty() {
-                c.device_allow.clear();
-                return;
-            }
-            let mut it = v.split_whitespace();
-            let path = it.next().unwrap_or("");
-            let perms = it.next().unwrap_or("rwm");
-            let Some(path) = expand(path, names, scope) else {
-                x.warn(format_args!("failed to resolve specifiers, ignoring: {v}"));
-                return;
-            };
-            let ok_path = path.starts_with("/dev/") || path.starts_with("char-") || path.starts_with("block-");
-            if !ok_path || perms.is_empty() || !perms.chars().all(|ch| "rwm".contains(ch)) {
-                x.warn(format_args!("invalid device node or rights, ignoring: {v}"));
-                return;
-            }
-            add_device(&mut c.device_allow, &path, perms);
-        }
-        "IPAddressDeny" | "IPAddressAllow" => {
-            let list = if key == "IPAddressDeny" { &mut c.ip_deny } else { &mut c.ip_allow };
-            if v.is_empty() {
-                list.clear();
-                return;
-            }
-            for w in words(v) {
-                match parse_ip(&w) {
-                    Some(ps) => list.extend(ps),
-                    None => x.warn(format_args!("invalid IP address prefix, ignoring: {w}")),
-                }
-            }
-        }
+        "DevicePolicy" => c.device_policy = x.choice(v).unwrap_or(c.device_policy),
+        "DeviceAllow" => device_allow(c, x, v, names, scope),
+        "IPAddressDeny" | "IPAddressAllow" => ip_list(c, x, key, v),
         "IPIngressFilterPath" | "IPEgressFilterPath" => {
             let slot = if key == "IPIngressFilterPath" { &mut c.ip_ingress_filters } else { &mut c.ip_egress_filters };
             *slot = !v.is_empty();
         }
         _ => {}
+    }
+}
+
+/// An `Exec*=` line: counts ExecStart= and ExecStop= commands; an empty one resets the count.
+fn exec(c: &mut SecurityInfo, x: &mut Ctx<'_>, key: &str, v: &str, names: &Names<'_>, scope: Scope) {
+    if v.is_empty() {
+        match key {
+            "ExecStart" => c.exec_start = 0,
+            "ExecStop" => c.exec_stop = 0,
+            _ => {}
+        }
+        return;
+    }
+    if expand(v, names, scope).is_none() {
+        x.fatal(&mut c.fatal, format_args!("failed to resolve unit specifiers in {v}"));
+        return;
+    }
+    let n = commands(v);
+    if n == 0 {
+        x.warn(format_args!("empty path in command line, ignoring: {v}"));
+    }
+    match key {
+        "ExecStart" => c.exec_start += n,
+        "ExecStop" => c.exec_stop += n,
+        _ => {}
+    }
+}
+
+/// User=: a name or ID systemd accepts, or a fatal error.
+fn user(c: &mut SecurityInfo, x: &mut Ctx<'_>, v: &str, names: &Names<'_>, scope: Scope) {
+    if v.is_empty() {
+        c.user = None;
+    } else {
+        match expand(v, names, scope) {
+            Some(u) if valid_user(&u) => c.user = Some(u),
+            Some(u) => x.fatal(&mut c.fatal, format_args!("invalid user name or numeric ID: {u}")),
+            None => x.fatal(&mut c.fatal, format_args!("failed to resolve unit specifiers in {v}")),
+        }
+    }
+}
+
+/// SupplementaryGroups=: names or IDs systemd accepts, or a fatal error; empty resets.
+fn supplementary_groups(c: &mut SecurityInfo, x: &mut Ctx<'_>, v: &str, names: &Names<'_>, scope: Scope) {
+    if v.is_empty() {
+        c.supplementary_groups.clear();
+    }
+    for w in words(v) {
+        match expand(&w, names, scope) {
+            Some(g) if valid_user(&g) => c.supplementary_groups.push(g),
+            Some(g) => x.fatal(&mut c.fatal, format_args!("invalid group name or numeric ID: {g}")),
+            None => x.fatal(&mut c.fatal, format_args!("failed to resolve unit specifiers in {w}")),
+        }
+    }
+}
+
+/// RestrictAddressFamilies=: the first assignment decides allow or deny list, `~` inverts.
+fn address_families(c: &mut SecurityInfo, x: &mut Ctx<'_>, v: &str) {
+    if v.is_empty() {
+        c.address_families = None;
+        c.address_families_allow_list = false;
+        return;
+    }
+    if v == "none" {
+        c.address_families = None;
+        c.address_families_allow_list = true;
+        return;
+    }
+    let (invert, rest) = match v.strip_prefix('~') {
+        Some(r) => (true, r),
+        None => (false, v),
+    };
+    if c.address_families.is_none() {
+        c.address_families = Some(BTreeSet::new());
+        c.address_families_allow_list = !invert;
+    }
+    let allow = c.address_families_allow_list;
+    for w in words(rest) {
+        let w = match w.as_str() {
+            "AF_LOCAL" | "AF_FILE" => "AF_UNIX".to_string(),
+            "AF_ROUTE" => "AF_NETLINK".to_string(),
+            _ => w,
+        };
+        if !FAMILIES.contains(&w.as_str()) {
+            x.warn(format_args!("unknown address family, ignoring: {w}"));
+            continue;
+        }
+        if let Some(set) = c.address_families.as_mut() {
+            if invert != allow {
+                set.insert(w);
+            } else {
+                set.remove(&w);
+            }
+        }
+    }
+}
+
+/// RestrictNamespaces=: a boolean or namespace types, `~` inverts; empty resets.
+fn namespaces(c: &mut SecurityInfo, x: &mut Ctx<'_>, v: &str) {
+    if v.is_empty() {
+        c.restrict_namespaces = NS_INITIAL;
+        return;
+    }
+    let (invert, rest) = match v.strip_prefix('~') {
+        Some(r) => (true, r),
+        None => (false, v),
+    };
+    match parse_bool(rest) {
+        Some(true) => c.restrict_namespaces = 0,
+        Some(false) => c.restrict_namespaces = NS_ALL,
+        None => {
+            let mut flags = 0;
+            for w in words(rest) {
+                match NAMESPACES.iter().find(|(n, _)| *n == w) {
+                    Some((_, f)) => flags |= f,
+                    None => {
+                        x.warn(format_args!("failed to parse namespace type string, ignoring: {rest}"));
+                        return;
+                    }
+                }
+            }
+            if c.restrict_namespaces == NS_INITIAL {
+                c.restrict_namespaces = if invert { !flags & NS_ALL } else { flags };
+            } else if invert {
+                c.restrict_namespaces &= !flags;
+            } else {
+                c.restrict_namespaces |= flags;
+            }
+        }
+    }
+}
+
+/// RootDirectory=, RootImage=: an absolute path; empty resets.
+fn root_path(c: &mut SecurityInfo, x: &mut Ctx<'_>, key: &str, v: &str, names: &Names<'_>, scope: Scope) {
+    let slot = if key == "RootDirectory" { &mut c.root_directory } else { &mut c.root_image };
+    if v.is_empty() {
+        *slot = None;
+    } else {
+        match expand(v, names, scope) {
+            Some(p) if p.starts_with('/') => *slot = Some(p),
+            _ => x.warn(format_args!("not an absolute path, ignoring: {v}")),
+        }
+    }
+}
+
+/// SystemCallArchitectures=: known architecture names; empty resets.
+fn archs(c: &mut SecurityInfo, x: &mut Ctx<'_>, v: &str) {
+    if v.is_empty() {
+        c.syscall_archs.clear();
+    }
+    for w in words(v) {
+        if ARCHS.contains(&w.as_str()) {
+            c.syscall_archs.insert(w);
+        } else {
+            x.warn(format_args!("failed to parse system call architecture, ignoring: {w}"));
+        }
+    }
+}
+
+/// SystemCallFilter=: the first assignment decides allow or deny list (an allow list starts
+/// from @default), `~` inverts; empty resets.
+fn syscall_filter(c: &mut SecurityInfo, x: &mut Ctx<'_>, v: &str) {
+    if v.is_empty() {
+        c.syscall_filter = None;
+        c.syscall_allow_list = false;
+        return;
+    }
+    let (invert, rest) = match v.strip_prefix('~') {
+        Some(r) => (true, r),
+        None => (false, v),
+    };
+    if c.syscall_filter.is_none() {
+        let mut f = HashSet::new();
+        c.syscall_allow_list = !invert;
+        if !invert {
+            syscall_filter_add(&mut f, "@default", false, true, 0);
+        }
+        c.syscall_filter = Some(f);
+    }
+    let allow = c.syscall_allow_list;
+    for w in words(rest) {
+        let (name, errno) = match w.split_once(':') {
+            Some((n, _)) => (n.to_string(), true),
+            None => (w.clone(), false),
+        };
+        if !invert && errno {
+            x.warn(format_args!("allow-listed system calls cannot take an error number, ignoring: {w}"));
+            continue;
+        }
+        if let Some(f) = c.syscall_filter.as_mut() {
+            syscall_filter_add(f, &name, invert, allow, 0);
+        }
+    }
+}
+
+/// DeviceAllow=: a device node or class and its rights; empty resets.
+fn device_allow(c: &mut SecurityInfo, x: &mut Ctx<'_>, v: &str, names: &Names<'_>, scope: Scope) {
+    if v.is_empty() {
+        c.device_allow.clear();
+        return;
+    }
+    let mut it = v.split_whitespace();
+    let path = it.next().unwrap_or("");
+    let perms = it.next().unwrap_or("rwm");
+    let Some(path) = expand(path, names, scope) else {
+        x.warn(format_args!("failed to resolve specifiers, ignoring: {v}"));
+        return;
+    };
+    let ok_path = path.starts_with("/dev/") || path.starts_with("char-") || path.starts_with("block-");
+    if !ok_path || perms.is_empty() || !perms.chars().all(|ch| "rwm".contains(ch)) {
+        x.warn(format_args!("invalid device node or rights, ignoring: {v}"));
+        return;
+    }
+    add_device(&mut c.device_allow, &path, perms);
+}
+
+/// IPAddressDeny=, IPAddressAllow=: address prefixes; empty resets.
+fn ip_list(c: &mut SecurityInfo, x: &mut Ctx<'_>, key: &str, v: &str) {
+    let list = if key == "IPAddressDeny" { &mut c.ip_deny } else { &mut c.ip_allow };
+    if v.is_empty() {
+        list.clear();
+        return;
+    }
+    for w in words(v) {
+        match parse_ip(&w) {
+            Some(ps) => list.extend(ps),
+            None => x.warn(format_args!("invalid IP address prefix, ignoring: {w}")),
+        }
     }
 }
 
@@ -932,16 +980,13 @@ fn add_device(list: &mut Vec<(String, String)>, path: &str, perms: &str) {
 /// What systemd derives after loading (`unit_patch_contexts()` and service defaults).
 fn patch(c: &mut SecurityInfo, names: &Names<'_>) {
     if c.service_type.is_none() {
-        c.service_type = Some(
-            if c.bus_name {
-                "dbus"
-            } else if c.exec_start > 0 {
-                "simple"
-            } else {
-                "oneshot"
-            }
-            .to_string(),
-        );
+        c.service_type = Some(if c.bus_name {
+            ServiceType::Dbus
+        } else if c.exec_start > 0 {
+            ServiceType::Simple
+        } else {
+            ServiceType::Oneshot
+        });
     }
     if c.private_devices {
         c.capability_bounding_set &= !(cap("cap_mknod") | cap("cap_sys_rawio"));
@@ -963,17 +1008,17 @@ fn patch(c: &mut SecurityInfo, names: &Names<'_>) {
         }
         c.private_tmp = true;
         c.remove_ipc = true;
-        c.protect_system = "strict".into();
-        if c.protect_home == "no" {
-            c.protect_home = "read-only".into();
+        c.protect_system = ProtectSystem::Strict;
+        if c.protect_home == ProtectHome::No {
+            c.protect_home = ProtectHome::ReadOnly;
         }
         c.no_new_privileges = true;
         c.restrict_suid_sgid = true;
     }
-    if c.private_devices && c.device_policy == "auto" {
-        c.device_policy = "closed".into();
+    if c.private_devices && c.device_policy == DevicePolicy::Auto {
+        c.device_policy = DevicePolicy::Closed;
     }
-    if c.device_policy != "auto" || !c.device_allow.is_empty() {
+    if c.device_policy != DevicePolicy::Auto || !c.device_allow.is_empty() {
         if c.root_image.is_some() || c.mount_images {
             add_device(&mut c.device_allow, "/dev/loop-control", "rw");
             add_device(&mut c.device_allow, "/dev/mapper/control", "rw");
@@ -992,7 +1037,7 @@ fn patch(c: &mut SecurityInfo, names: &Names<'_>) {
 
 /// Why systemd refuses to load a service (`service_verify()`), if it does.
 pub fn verify(c: &SecurityInfo) -> Option<&'static str> {
-    let oneshot = c.service_type.as_deref() == Some("oneshot");
+    let oneshot = c.service_type == Some(ServiceType::Oneshot);
     if c.exec_start == 0 && c.exec_stop == 0 && !c.success_action {
         return Some("Service has no ExecStart=, ExecStop=, or SuccessAction=. Refusing.");
     }
@@ -1009,15 +1054,15 @@ pub fn verify(c: &SecurityInfo) -> Option<&'static str> {
             "Service has more than one ExecStart= setting, which is only allowed for Type=oneshot services. Refusing.",
         );
     }
-    if oneshot && (c.restart == "always" || c.restart == "on-success") {
+    if oneshot && matches!(c.restart, Restart::Always | Restart::OnSuccess) {
         return Some(
             "Service has Restart= set to either always or on-success, which isn't allowed for Type=oneshot services. Refusing.",
         );
     }
-    if c.service_type.as_deref() == Some("dbus") && !c.bus_name {
+    if c.service_type == Some(ServiceType::Dbus) && !c.bus_name {
         return Some("Service is of type D-Bus but no D-Bus service name has been specified. Refusing.");
     }
-    if c.pam_name && !(c.kill_mode == "control-group" || c.kill_mode == "mixed") {
+    if c.pam_name && !matches!(c.kill_mode, KillMode::ControlGroup | KillMode::Mixed) {
         return Some("Service has PAM enabled. Kill mode must be set to 'control-group' or 'mixed'. Refusing.");
     }
     None

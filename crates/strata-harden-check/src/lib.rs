@@ -2,6 +2,7 @@
 //! offline from unit files under a root directory, and the drop-in that lowers it.
 
 pub mod assess;
+pub mod choices;
 pub mod context;
 pub mod install;
 pub mod load;
@@ -97,7 +98,7 @@ pub struct UnitRecord {
     pub r#type: &'static str,
     pub unit: String,
     pub exposure: f64,
-    pub rating: &'static str,
+    pub rating: assess::Rating,
     pub fragment: String,
     pub dropins: Vec<String>,
     /// The fragment is a link the host resolves outside --root, read from there as systemd does.
@@ -139,7 +140,7 @@ pub struct SuggestionRecord {
     pub unit: String,
     pub exposure: f64,
     pub predicted_exposure: f64,
-    pub predicted_rating: &'static str,
+    pub predicted_rating: assess::Rating,
     /// Where --write puts it, inside the root.
     pub path: String,
     pub written: bool,
@@ -244,15 +245,25 @@ pub static DOC: ManDoc = ManDoc {
 
 /// What assessing one unit gives.
 pub enum Assessment {
-    Unit(UnitRecord, Box<load::UnitFiles>, Vec<(String, Vec<parse::Assignment>)>),
+    Unit(UnitRecord, Box<load::UnitFiles>, UnitText),
     Error(ErrorRecord),
+}
+
+/// A unit's files as read: the assignments of each file, in order, and apart from them the
+/// lines systemd would ignore.
+#[derive(Debug, Clone, Default)]
+pub struct UnitText {
+    /// Each file's path inside the root, with its assignments.
+    pub files: Vec<(String, Vec<parse::Assignment>)>,
+    /// Lines systemd would ignore with a warning (`FILE: line N: what`), in file order.
+    pub warnings: Vec<String>,
 }
 
 const SECTIONS: &[&str] = &["Unit", "Service", "Install"];
 
 /// Reads and parses the unit's files; an error record names the file and line at fault.
-pub fn read_files(root: &Root, files: &load::UnitFiles) -> Result<Vec<(String, Vec<parse::Assignment>)>, ErrorRecord> {
-    let mut out = Vec::new();
+pub fn read_files(root: &Root, files: &load::UnitFiles) -> Result<UnitText, ErrorRecord> {
+    let mut out = UnitText::default();
     let mut paths: Vec<(PathBuf, bool)> = std::iter::once(&files.fragment)
         .chain(&files.dropins)
         .map(|p| (load::host_path(&root.dir, p), false))
@@ -266,31 +277,28 @@ pub fn read_files(root: &Root, files: &load::UnitFiles) -> Result<Vec<(String, V
     for (i, ((host, _), shown)) in paths.iter().zip(shown_paths).enumerate() {
         // A linked unit outside the root may be any file of the host: nothing of it is repeated.
         let hidden = i == 0 && files.linked_outside_root;
-        let err = |line: Option<u64>, error: String| ErrorRecord {
+        let parsed = read_file(host, &shown, hidden).map_err(|(line, error)| ErrorRecord {
             r#type: "error",
             unit: files.name.clone(),
             file: Some(shown.clone()),
             line,
             error,
-        };
-        let data = read_bounded(host).map_err(|e| err(None, format!("cannot read {shown}: {e}")))?;
-        let parsed = parse::parse(&data, SECTIONS).map_err(|e| {
-            let what = if hidden { format!("{} ({OUTSIDE})", e.without_content()) } else { e.to_string() };
-            err(Some(e.line() as u64), format!("{shown}: {what}"))
         })?;
-        let mut assignments = parsed.assignments;
-        for w in parsed.warnings {
-            let w = if hidden { hide(&w) } else { w };
-            assignments.push(parse::Assignment {
-                section: "\0warning".into(),
-                key: String::new(),
-                value: format!("{shown}: {w}"),
-                line: 0,
-            });
-        }
-        out.push((shown, assignments));
+        let warnings = parsed.warnings.into_iter().map(|w| if hidden { hide(&w) } else { w });
+        out.warnings.extend(warnings.map(|w| format!("{shown}: {w}")));
+        out.files.push((shown, parsed.assignments));
     }
     Ok(out)
+}
+
+/// Reads and parses one file (`shown` is its path inside the root); the error is the line at
+/// fault, if one is, and what is wrong, without the file's text when it is `hidden`.
+fn read_file(host: &Path, shown: &str, hidden: bool) -> Result<parse::Parsed, (Option<u64>, String)> {
+    let data = read_bounded(host).map_err(|e| (None, format!("cannot read {shown}: {e}")))?;
+    parse::parse(&data, SECTIONS).map_err(|e| {
+        let what = if hidden { format!("{} ({OUTSIDE})", e.without_content()) } else { e.to_string() };
+        (Some(e.line() as u64), format!("{shown}: {what}"))
+    })
 }
 
 const OUTSIDE: &str = "text not shown: the file is outside --root";
@@ -335,14 +343,10 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// Builds the unit record from parsed files.
-pub fn evaluate(
-    root: &Root,
-    files: &load::UnitFiles,
-    parsed: &[(String, Vec<parse::Assignment>)],
-) -> Result<UnitRecord, ErrorRecord> {
+pub fn evaluate(root: &Root, files: &load::UnitFiles, text: &UnitText) -> Result<UnitRecord, ErrorRecord> {
     let fragment = files.fragment.display().to_string();
     let names = context::Names { name: &files.name, fragment: &fragment };
-    let info = context::build(parsed, &names, root.scope);
+    let info = context::build(&text.files, &names, root.scope);
     let hidden = |msg: &str, what: &str| {
         if files.linked_outside_root && msg.starts_with(&format!("{fragment}:")) {
             hide_setting(&fragment, msg, what)
@@ -384,10 +388,7 @@ pub fn evaluate(
             description: o.description.clone(),
         })
         .collect();
-    let mut warnings: Vec<String> = parsed
-        .iter()
-        .flat_map(|(_, a)| a.iter().filter(|a| a.section == "\0warning").map(|a| a.value.clone()))
-        .collect();
+    let mut warnings = text.warnings.clone();
     warnings.extend(info.warnings.iter().map(|w| hidden(w, "a setting systemd ignores")));
     Ok(UnitRecord {
         r#type: "unit",
@@ -514,8 +515,9 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
                     above = true;
                 }
                 if cli.suggest {
-                    let s = suggest::suggest(&root, &files, &parsed, &rec)?;
-                    let written = if cli.write && !cli.mutate.dry_run {
+                    let s = suggest::suggest(&root, &files, &parsed.files, &rec)?;
+                    // A drop-in that adds nothing is not installed.
+                    let written = if cli.write && !cli.mutate.dry_run && s.install {
                         if let Err(e) = install::install(&cli.root, Path::new(&s.path), s.text.as_bytes()) {
                             failed = true;
                             let e = ErrorRecord {
@@ -615,7 +617,7 @@ mod tests {
             r#type: "unit",
             unit: "a.service".into(),
             exposure: 9.6,
-            rating: "UNSAFE",
+            rating: assess::Rating::Unsafe,
             fragment: "/etc/systemd/system/a.service".into(),
             dropins: vec![],
             linked_outside_root: false,
@@ -630,7 +632,7 @@ mod tests {
             unit: "a.service".into(),
             exposure: 9.6,
             predicted_exposure: 4.0,
-            predicted_rating: "OK",
+            predicted_rating: assess::Rating::Ok,
             path: "/etc/systemd/system/a.service.d/50-strata-harden.conf".into(),
             written: false,
             dropin: String::new(),
@@ -650,6 +652,29 @@ mod tests {
         assert_eq!(keyring.badness, Some(1));
         let system = Root::open(dir.path(), Scope::System).unwrap();
         assert!(matches!(assess_unit(&system, "u.service"), Assessment::Error(_)));
+    }
+
+    #[test]
+    fn parser_warnings_are_apart_from_the_assignments() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("etc/systemd/system");
+        fs::create_dir_all(d.join("u.service.d")).unwrap();
+        fs::write(d.join("u.service"), "[Service]\nExecStart=/bin/true\nno equals sign\n[Bogus]\nX=1\n").unwrap();
+        fs::write(d.join("u.service.d/a.conf"), "Orphan=1\n[Service]\nUser=u\n").unwrap();
+        let root = Root::open(dir.path(), Scope::System).unwrap();
+        let Assessment::Unit(rec, _, text) = assess_unit(&root, "u.service") else { panic!("not assessed") };
+        for (file, assignments) in &text.files {
+            for a in assignments {
+                assert!(SECTIONS.contains(&a.section.as_str()), "{file}: {a:?}");
+            }
+        }
+        let expected = [
+            "/etc/systemd/system/u.service: line 3: missing '=', ignoring line",
+            "/etc/systemd/system/u.service: line 4: unknown section 'Bogus', ignoring",
+            "/etc/systemd/system/u.service.d/a.conf: line 1: assignment outside of section, ignoring",
+        ];
+        assert_eq!(text.warnings, expected);
+        assert_eq!(rec.warnings, expected);
     }
 
     #[test]
