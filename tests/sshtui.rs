@@ -412,6 +412,26 @@ fn list_runs_match_exec_per_host_and_no_exec_runs_none() {
     assert!(help.contains("once for every host") && help.contains("--no-exec"), "{help}");
 }
 
+/// `--help`, the man page and the README's section say that a `Match exec` line runs its command
+/// through the user's shell, as `ssh -G` does, and that `list --no-exec` runs none: the one place
+/// strata hands a command line to a shell, so a reader of any of the three learns it.
+#[test]
+fn the_docs_say_match_exec_runs_through_the_users_shell() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let says = |what: &str, text: &str| {
+        let text = text.replace("\\-", "-").split_whitespace().collect::<Vec<_>>().join(" ");
+        for needle in ["Match exec", "$SHELL -c", "as `ssh -G` does", "list --no-exec` runs none"] {
+            assert!(text.contains(needle), "{what} does not say {needle:?}: {text}");
+        }
+    };
+    let help = util::bin("strata-sshtui").arg("--help").assert().success().get_output().stdout.clone();
+    says("--help", &String::from_utf8(help).unwrap());
+    says("the man page", &std::fs::read_to_string(root.join("man/strata-sshtui.1")).unwrap());
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme.split("### strata-sshtui").nth(1).and_then(|s| s.split("\n### ").next()).unwrap();
+    says("the README's strata-sshtui section", section);
+}
+
 /// The host completion (fish) lists aliases with `--no-exec`: pressing Tab never runs a command
 /// from the ssh configuration.
 #[test]

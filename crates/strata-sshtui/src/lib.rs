@@ -31,6 +31,11 @@ pub const TOOL: Tool = Tool { name: "strata-sshtui", command, run, doc: &DOC };
 /// a picker opens on the terminal: type to filter, arrows or Ctrl-N/Ctrl-P (Ctrl-J/Ctrl-K) to
 /// move, Enter to run `ssh ALIAS`, Esc or Ctrl-C to leave (exit 130). Host records piped on
 /// standard input (from `strata-sshtui list`) replace the configuration as the source.
+///
+/// A `Match exec` line runs its command through the user's shell ($SHELL -c, /bin/sh when SHELL
+/// is unset), as `ssh -G` does: reading the configuration runs it, for every host the line is
+/// evaluated for, in the picker and in `list` alike. `strata-sshtui list --no-exec` runs none
+/// (those Match lines count as not matching).
 #[derive(Debug, Parser)]
 #[command(name = "strata-sshtui", args_conflicts_with_subcommands = true)]
 pub struct Cli {
