@@ -361,7 +361,6 @@ pub fn run_terminal(
     print: bool,
     ctx: &mut Ctx,
 ) -> Result<Outcome> {
-    use ratatui::crossterm::{event, execute, terminal};
     let (items, unsafe_aliases): (Vec<Item>, Vec<Item>) =
         items.into_iter().partition(|it| can_pass_to_ssh(&it.rec.alias));
     for it in &unsafe_aliases {
@@ -384,35 +383,7 @@ pub fn run_terminal(
         .context("the picker needs a terminal (/dev/tty); use `list` in scripts")?;
     // Noted from before raw mode until after the terminal is restored (guards drop in reverse).
     let signals = SignalGuard::install().context("cannot catch SIGTERM and SIGHUP")?;
-    let choice = {
-        terminal::enable_raw_mode().context("cannot put the terminal in raw mode")?;
-        let _guard = TtyGuard;
-        let mut out = std::io::BufWriter::new(tty);
-        execute!(out, terminal::EnterAlternateScreen).context("cannot draw on the terminal")?;
-        let mut term = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(out))?;
-        term.clear()?;
-        let mut redraw = true;
-        loop {
-            if STOP_SIGNAL.load(Ordering::SeqCst) != 0 {
-                break None;
-            }
-            if redraw {
-                term.draw(|f| picker.render(f))?;
-            }
-            redraw = event::poll(SIGNAL_POLL).context("reading the keyboard")?;
-            if !redraw {
-                continue;
-            }
-            match event::read().context("reading the keyboard")? {
-                event::Event::Key(k) if k.kind != event::KeyEventKind::Release => match picker.key(k) {
-                    Action::Continue => {}
-                    Action::Choose(a) => break Some(a),
-                    Action::Cancel => break None,
-                },
-                _ => {}
-            }
-        }
-    };
+    let choice = event_loop(&mut picker, tty)?;
     drop(signals);
     let sig = STOP_SIGNAL.load(Ordering::SeqCst);
     if sig != 0 {
@@ -427,21 +398,66 @@ pub fn run_terminal(
         ctx.debug(format!("cannot record the choice in {}: {e}", h.display()));
     }
     if print {
-        match std::str::from_utf8(&alias) {
-            Ok(a) => ctx.out.write_text(&format!("{a}\n"))?,
-            // The exact bytes, for `ssh "$(strata sshtui --print)"`; nothing else was written.
-            Err(_) => {
-                let mut out = std::io::stdout().lock();
-                out.write_all(&alias).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush())?
-            }
-        }
+        print_alias(&alias, ctx)?;
         return Ok(Outcome::Success);
     }
+    Err(exec_ssh(&alias))
+}
+
+/// Draws the picker on the terminal in raw mode and reads keys until a host is chosen (its
+/// alias), the picker is left or a stop signal is noted (`None`); the terminal is restored on
+/// the way out, also on an error.
+fn event_loop(picker: &mut Picker, tty: std::fs::File) -> Result<Option<Vec<u8>>> {
+    use ratatui::crossterm::{event, execute, terminal};
+    terminal::enable_raw_mode().context("cannot put the terminal in raw mode")?;
+    let _guard = TtyGuard;
+    let mut out = std::io::BufWriter::new(tty);
+    execute!(out, terminal::EnterAlternateScreen).context("cannot draw on the terminal")?;
+    let mut term = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(out))?;
+    term.clear()?;
+    let mut redraw = true;
+    loop {
+        if STOP_SIGNAL.load(Ordering::SeqCst) != 0 {
+            return Ok(None);
+        }
+        if redraw {
+            term.draw(|f| picker.render(f))?;
+        }
+        redraw = event::poll(SIGNAL_POLL).context("reading the keyboard")?;
+        if !redraw {
+            continue;
+        }
+        match event::read().context("reading the keyboard")? {
+            event::Event::Key(k) if k.kind != event::KeyEventKind::Release => match picker.key(k) {
+                Action::Continue => {}
+                Action::Choose(a) => return Ok(Some(a)),
+                Action::Cancel => return Ok(None),
+            },
+            _ => {}
+        }
+    }
+}
+
+/// `--print`: the chosen alias on standard output.
+fn print_alias(alias: &[u8], ctx: &mut Ctx) -> Result<()> {
+    match std::str::from_utf8(alias) {
+        Ok(a) => ctx.out.write_text(&format!("{a}\n"))?,
+        // The exact bytes, for `ssh "$(strata sshtui --print)"`; nothing else was written.
+        Err(_) => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(alias).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush())?
+        }
+    }
+    Ok(())
+}
+
+/// Replaces this process with `ssh ALIAS` (the alias's exact bytes); returns only on failure.
+fn exec_ssh(alias: &[u8]) -> anyhow::Error {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::process::CommandExt;
-    let err = std::process::Command::new("ssh").arg(std::ffi::OsStr::from_bytes(&alias)).exec();
-    let shown = for_terminal(&String::from_utf8_lossy(&alias)).into_owned();
-    Err(anyhow::Error::new(err).context(format!("cannot run ssh {shown}")))
+    let err = std::process::Command::new("ssh").arg(std::ffi::OsStr::from_bytes(alias)).exec();
+    let shown = for_terminal(&String::from_utf8_lossy(alias)).into_owned();
+    anyhow::Error::new(err).context(format!("cannot run ssh {shown}"))
 }
 
 #[cfg(test)]
