@@ -672,7 +672,7 @@ fn a_unit_file_over_the_size_limit_is_an_error_naming_it() {
     let d = sys.join("ok.service.d");
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(sys.join("ok.service"), "[Service]\nExecStart=/bin/true\n").unwrap();
-    std::fs::File::create(d.join("big.conf")).unwrap().set_len(9 * 1024 * 1024).unwrap();
+    std::fs::File::create(d.join("big.conf")).unwrap().set_len(5 * 1024 * 1024).unwrap();
     let out = util::bin("strata-harden-check")
         .arg("--json")
         .arg("--root")
@@ -684,7 +684,7 @@ fn a_unit_file_over_the_size_limit_is_an_error_naming_it() {
     let recs = util::ndjson(&out.stdout);
     assert_eq!(recs[0]["type"], "error");
     assert_eq!(recs[0]["file"], "/etc/systemd/system/nul.service");
-    assert_eq!(recs[0]["error"], "cannot read /etc/systemd/system/nul.service: larger than 8388608 bytes");
+    assert_eq!(recs[0]["error"], "cannot read /etc/systemd/system/nul.service: larger than 4194304 bytes");
     assert_eq!(recs[1]["file"], "/etc/systemd/system/ok.service.d/big.conf");
-    assert!(recs[1]["error"].as_str().unwrap().ends_with("larger than 8388608 bytes"), "{}", recs[1]);
+    assert!(recs[1]["error"].as_str().unwrap().ends_with("larger than 4194304 bytes"), "{}", recs[1]);
 }
