@@ -1,12 +1,14 @@
 //! `cargo xtask`: the project's own automation.
 //!
 //! - `gen`: man pages (`man/*.1`) and shell completions (`completions/`) from the tools' commands;
-//! - `ci`: everything CI runs: test dependencies, format, lint, tests, generated files fresh, and the
-//!   real-ZFS lab;
+//! - `ci`: everything CI runs: test dependencies, format, lint, tests, generated files fresh, the fuzz
+//!   targets for a bounded time, and the real-ZFS lab;
 //! - `lab setup|test|shell|demo|capture`: the QEMU lab with a real OpenZFS kernel module;
-//! - `bench`: the benchmarks, each measured side by side with its reference.
+//! - `bench`: the benchmarks, each measured side by side with its reference;
+//! - `fuzz`: every fuzz target for a bounded time.
 
 mod codegen;
+mod fuzz;
 mod lab;
 
 use std::path::{Path, PathBuf};
@@ -30,7 +32,7 @@ enum Cmd {
         #[arg(long)]
         check: bool,
     },
-    /// The whole test suite: test dependencies, fmt, clippy, tests, generated files, real-ZFS lab.
+    /// The whole test suite: test dependencies, fmt, clippy, tests, generated files, fuzzing, real-ZFS lab.
     Ci {
         /// Skip the real-ZFS lab (quick local runs).
         #[arg(long)]
@@ -42,6 +44,12 @@ enum Cmd {
     Lab {
         #[command(subcommand)]
         cmd: lab::LabCmd,
+    },
+    /// Run every fuzz target (unit parser, zfs diff decoder, ssh config) for a bounded time.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        seconds: u32,
     },
     /// Run the benchmarks (host ones, then the lab's `bench/` scenarios).
     Bench {
@@ -66,6 +74,7 @@ fn run() -> Result<()> {
         Cmd::Deps => deps(),
         Cmd::Lab { cmd } => lab::run(cmd),
         Cmd::Bench { no_lab } => bench(no_lab),
+        Cmd::Fuzz { seconds } => fuzz::fuzz(&root(), seconds),
     }
 }
 
@@ -135,6 +144,7 @@ fn ci(no_lab: bool) -> Result<()> {
     sh("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
     sh("cargo", &["test", "--workspace", "--locked"])?;
     codegen::run(&root(), true)?;
+    fuzz::fuzz(&root(), 20)?;
     if !no_lab {
         for series in ["2.3", "2.1"] {
             let zfs = lab::Series { series: series.into() };
