@@ -5,6 +5,7 @@
 //! page and completion generator and the tests all reuse the same `Tool`.
 
 pub mod cli;
+pub mod buf;
 pub mod clock;
 pub mod doc;
 pub mod exit;

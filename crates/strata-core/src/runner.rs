@@ -53,6 +53,11 @@ impl Cmd {
         std::iter::once(self.program.as_os_str()).chain(self.args.iter().map(OsString::as_os_str)).collect()
     }
 
+    /// The full argv as strings (lossy for bytes that are not UTF-8), for golden argv tests.
+    pub fn argv_strings(&self) -> Vec<String> {
+        self.argv().iter().map(|a| a.to_string_lossy().into_owned()).collect()
+    }
+
     /// The command as a person would type it (quoted where needed).
     pub fn display(&self) -> String {
         display_argv(&self.argv())
@@ -114,14 +119,6 @@ impl RunError {
             cmd: cmd.display(),
             code: out.code,
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    /// The stderr of a failed command, for callers that explain known failures.
-    pub fn stderr(&self) -> &str {
-        match self {
-            RunError::Failed { stderr, .. } => stderr,
-            RunError::Spawn { .. } => "",
         }
     }
 }

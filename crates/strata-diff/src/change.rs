@@ -297,7 +297,8 @@ pub fn resolve(from: &str, to: Option<&str>, ctx: &Ctx) -> Result<Endpoints> {
 /// After zfs diff failed: one `zfs list` call that says which name does not exist (zfs diff itself
 /// only says "No such file or directory"). Not run before: it would cost every run a zfs call.
 fn check_exist(ctx: &Ctx, from: &str, to: Option<&str>) -> Result<()> {
-    let cmd = strata_zfs::zfs_read().args(["list", "-H", "-o", "name", "-t", "snapshot,filesystem", from]).args(to);
+    let names: Vec<&str> = std::iter::once(from).chain(to).collect();
+    let cmd = strata_zfs::listing::exist_command(&names);
     let out = ctx.runner.output(&cmd)?;
     if !out.success() {
         let err = String::from_utf8_lossy(&out.stderr);

@@ -17,7 +17,7 @@ use strata_core::{Ctx, Outcome};
 use strata_zfs::diff::rfc3339_nanos;
 use strata_zfs::snapshot::{SnapshotRecord, list_command, parse_list};
 
-use crate::mounts::{self, Located, snapshot_path};
+use strata_zfs::mounts::{self, Located, snapshot_path};
 use crate::text_of;
 
 #[derive(Debug, Clone, Args)]
@@ -211,8 +211,7 @@ struct Version {
 }
 
 pub fn versions(a: &VersionsArgs, ctx: &mut Ctx) -> Result<Outcome> {
-    let table = std::fs::read("/proc/self/mounts").context("cannot read the mount table /proc/self/mounts")?;
-    let mounts = mounts::parse(&table);
+    let mounts = mounts::table()?;
     let mut located = Vec::new();
     for p in &a.paths {
         located.push(mounts::locate_in(&mounts, p)?);

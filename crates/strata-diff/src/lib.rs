@@ -3,7 +3,6 @@
 
 pub mod change;
 pub mod files;
-pub mod mounts;
 
 use std::borrow::Cow;
 

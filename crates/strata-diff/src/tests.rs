@@ -1,8 +1,5 @@
 //! Unit tests on the real `zfs` outputs of the lab fixtures (FakeRunner at the process seam).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use serde_json::Value;
 use strata_core::output::Format;
 use strata_core::runner::{FakeRunner, Output};
@@ -15,17 +12,7 @@ const DS: &str = "tank/srv/docker/victim.org";
 const S1: &str = "tank/srv/docker/victim.org@2023-08-08-00-00-06";
 const S2: &str = "tank/srv/docker/victim.org@2023-08-09-00-00-06";
 
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use strata_core::buf::SharedBuf as Buf;
 
 struct Ran {
     result: anyhow::Result<Outcome>,
@@ -58,7 +45,7 @@ fn run_with(runner: FakeRunner, args: &[&str], format: Format) -> Ran {
     let m = TOOL.full_command().try_get_matches_from(argv).expect("arguments parse");
     let result = run(&m, &mut ctx);
     ctx.out.finish().unwrap();
-    let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let out = buf.text();
     Ran { result, out, argvs: runner.argvs() }
 }
 

@@ -127,30 +127,12 @@ pub(crate) fn read_space(
 
 #[cfg(test)]
 pub(crate) mod testutil {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
     use strata_core::Ctx;
     use strata_core::clock::FixedClock;
     use strata_core::output::Format;
     use strata_core::runner::FakeRunner;
 
-    #[derive(Clone, Default)]
-    pub struct Buf(pub Arc<Mutex<Vec<u8>>>);
-    impl Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    impl Buf {
-        pub fn text(&self) -> String {
-            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-        }
-    }
+    pub use strata_core::buf::SharedBuf as Buf;
 
     /// A context over `runner`, the clock at 2026-11-25T12:00:00Z, records into the returned buffer.
     pub fn ctx(runner: FakeRunner, format: Format) -> (Ctx, Buf) {

@@ -4,8 +4,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use strata_core::exit::ExitError;
 use strata_core::{Ctx, Outcome};
-use strata_zfs::snapshot;
-use strata_zfs::{PROP_LABEL, PROP_MANAGED, zfs_mutate, zfs_read};
+use strata_zfs::{listing, snapshot};
 
 /// The seed's snapshot names: UTC time to the second.
 pub const DEFAULT_NAME_FORMAT: &str = "%Y-%m-%d-%H-%M-%S";
@@ -41,15 +40,7 @@ pub fn snapshot_name(prefix: &str, format: &str, now: jiff::Timestamp) -> Result
 
 /// The command that makes them all at once.
 pub fn snapshot_command(args: &CreateArgs, name: &str) -> strata_core::runner::Cmd {
-    let mut cmd = zfs_mutate().arg("snapshot");
-    if args.recursive {
-        cmd = cmd.arg("-r");
-    }
-    cmd = cmd.arg("-o").arg(format!("{PROP_MANAGED}=on"));
-    if let Some(l) = &args.label {
-        cmd = cmd.arg("-o").arg(format!("{PROP_LABEL}={l}"));
-    }
-    cmd.args(args.datasets.iter().map(|d| format!("{d}@{name}")))
+    snapshot::create_command(&args.datasets, name, args.recursive, args.label.as_deref())
 }
 
 /// `--label`: a short word for people and filters (`--label hourly`), so no control character
@@ -91,9 +82,8 @@ pub fn run(args: &CreateArgs, ctx: &mut Ctx, show_records: bool) -> Result<Outco
     }
     // Every snapshot the call will make.
     let datasets: Vec<String> = if args.recursive {
-        let cmd = zfs_read().args(["list", "-H", "-o", "name", "-t", "filesystem,volume", "-r"]).args(&args.datasets);
-        let out = ctx.runner.run(&cmd)?;
-        String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
+        let out = ctx.runner.run(&listing::tree_command(&args.datasets))?;
+        listing::parse_names(&out.stdout)
     } else {
         args.datasets.clone()
     };
@@ -141,9 +131,6 @@ mod tests {
         }
     }
 
-    fn argv(c: &strata_core::runner::Cmd) -> Vec<String> {
-        c.argv().iter().map(|a| a.to_string_lossy().into_owned()).collect()
-    }
 
     #[test]
     fn names() {
@@ -182,7 +169,7 @@ mod tests {
         let targets = vec!["tank/var/log@2023-08-08-00-00-06".to_string(), "tank/a@2023-08-08-00-00-06".to_string()];
         let row = "tank/var/log@2023-08-08-00-00-06\t1\t2\t1691452806\t0\t0\t0\n";
         let fake = FakeRunner::new().expect(
-            &argv(&snapshot::list_names_command(&targets)),
+            &snapshot::list_names_command(&targets).argv_strings(),
             Output {
                 code: Some(1),
                 stdout: row.into(),
@@ -203,7 +190,7 @@ mod tests {
     fn zfs_refusing_a_taken_name_is_a_clash() {
         // Someone made the name between the check and the call: ZFS refuses it (real output).
         let targets = vec!["tank/var/log@2023-08-08-00-00-06".to_string()];
-        let list = argv(&snapshot::list_names_command(&targets));
+        let list = snapshot::list_names_command(&targets).argv_strings();
         let row = "tank/var/log@2023-08-08-00-00-06\t1\t2\t1691452806\t0\t0\t0\n";
         let a = args(&["tank/var/log"]);
         let fake = FakeRunner::new()
@@ -211,7 +198,7 @@ mod tests {
                 &list,
                 Output::failed(1, "cannot open 'tank/var/log@2023-08-08-00-00-06': dataset does not exist\n"),
             )
-            .expect(&argv(&snapshot_command(&a, "2023-08-08-00-00-06")), fixtures::output("2.3", "err_snapshot_exists"))
+            .expect(&snapshot_command(&a, "2023-08-08-00-00-06").argv_strings(), fixtures::output("2.3", "err_snapshot_exists"))
             .expect(&list, Output::ok(row));
         let clock = FixedClock("2023-08-08T00:00:06Z".parse().unwrap());
         let mut ctx = Ctx::for_test(Box::new(fake), Box::new(clock), Box::new(std::io::sink()), Format::Json);

@@ -71,13 +71,10 @@ mod tests {
                      tank/a@other\tstrata:managed\t-\t-\ntank/a@other\tstrata:label\t-\t-\n";
         let ds = vec!["tank".to_string()];
         let scope = Scope::Datasets { datasets: &ds, recursive: true };
-        let argv = |c: strata_core::runner::Cmd| -> Vec<String> {
-            c.argv().iter().map(|a| a.to_string_lossy().into_owned()).collect()
-        };
         let fake = FakeRunner::new()
-            .expect(&argv(listing::version_command()), Output::ok("zfs-2.1.11-1+deb12u1\n"))
-            .expect(&argv(strata_zfs::snapshot::scoped_list_command(scope)), Output::ok(rows))
-            .expect(&argv(listing::props_command(scope)), Output::ok(props));
+            .expect(&listing::version_command().argv_strings(), Output::ok("zfs-2.1.11-1+deb12u1\n"))
+            .expect(&strata_zfs::snapshot::scoped_list_command(scope).argv_strings(), Output::ok(rows))
+            .expect(&listing::props_command(scope).argv_strings(), Output::ok(props));
         let ctx = Ctx::for_test(
             Box::new(fake),
             Box::new(FixedClock(jiff::Timestamp::UNIX_EPOCH)),

@@ -170,9 +170,6 @@ mod tests {
     use strata_core::runner::{FakeRunner, Output};
     use strata_zfs::fixtures;
 
-    fn argv(c: &strata_core::runner::Cmd) -> Vec<String> {
-        c.argv().iter().map(|a| a.to_string_lossy().into_owned()).collect()
-    }
 
     const LIST: &str = "t/a@s1\t1\t10\t1691452800\t0\t0\t0\n\
                         t/a@s2\t2\t11\t1691452801\t0\t0\t0\n\
@@ -192,15 +189,15 @@ mod tests {
 
     #[test]
     fn refuses_without_yes_and_when_held() {
-        let list = argv(&snapshot::list_command(&["t/a".into()], false));
-        let diff = argv(&destroy::diff_to_live_command("t/a@s1"));
+        let list = snapshot::list_command(&["t/a".into()], false).argv_strings();
+        let diff = destroy::diff_to_live_command("t/a@s1").argv_strings();
         let fake = FakeRunner::new()
             .expect(&list, Output::ok(LIST.replace("HOLD", "1")))
             .expect(&diff, fixtures::output("2.3", "diff_S1_live"));
         let e = run(&args("t/a@s1", true), &mut ctx(fake, Box::new(std::io::sink()))).unwrap_err();
         assert!(e.to_string().contains("is held: t/a@s3"), "{e}");
 
-        let diff = argv(&destroy::diff_to_live_command("t/a@s2"));
+        let diff = destroy::diff_to_live_command("t/a@s2").argv_strings();
         let fake =
             FakeRunner::new().expect(&list, Output::ok(LIST.replace("HOLD", "0"))).expect(&diff, Output::ok("a\nb\n"));
         let e = run(&args("t/a@s2", false), &mut ctx(fake, Box::new(std::io::sink()))).unwrap_err();
@@ -210,27 +207,17 @@ mod tests {
 
     #[test]
     fn rolls_back_with_yes_and_says_what_was_lost() {
-        let list = argv(&snapshot::list_command(&["t/a".into()], false));
-        let diff = argv(&destroy::diff_to_live_command("t/a@s1"));
+        let list = snapshot::list_command(&["t/a".into()], false).argv_strings();
+        let diff = destroy::diff_to_live_command("t/a@s1").argv_strings();
         let fake = FakeRunner::new()
             .expect(&list, Output::ok(LIST.replace("HOLD", "0")))
             .expect(&diff, Output::ok("M\t/t/a/f\n"))
             .expect(&["zfs", "rollback", "-r", "t/a@s1"], Output::ok(""));
-        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        struct W(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-        impl Write for W {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut c = ctx(fake, Box::new(W(buf.clone())));
+        let buf = strata_core::buf::SharedBuf::new();
+        let mut c = ctx(fake, Box::new(buf.clone()));
         run(&args("t/a@s1", true), &mut c).unwrap();
         c.out.finish().unwrap();
-        let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+        let text = buf.text();
         let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0]["snapshot"], "t/a@s2");
@@ -253,8 +240,8 @@ mod tests {
     #[test]
     fn every_format_carries_the_records_of_a_rollback() {
         for format in [Format::Json, Format::Csv, Format::Table, Format::Plain] {
-            let list = argv(&snapshot::list_command(&["t/a".into()], false));
-            let diff = argv(&destroy::diff_to_live_command("t/a@s1"));
+            let list = snapshot::list_command(&["t/a".into()], false).argv_strings();
+            let diff = destroy::diff_to_live_command("t/a@s1").argv_strings();
             let fake = FakeRunner::new()
                 .expect(&list, Output::ok(LIST.replace("HOLD", "0")))
                 .expect(&diff, Output::ok("M\t/t/a/f\n"))

@@ -98,7 +98,7 @@ pub struct Current {
 /// `zfs list -H -o name -t filesystem,volume -r POOL`: the datasets of `dataset`'s pool.
 pub fn pool_datasets_command(dataset: &str) -> Cmd {
     let pool = dataset.split('/').next().unwrap_or(dataset);
-    zfs_read().args(["list", "-H", "-o", "name", "-t", "filesystem,volume", "-r", pool])
+    crate::listing::tree_command(&[pool.to_string()])
 }
 
 /// Whether `dataset` is really gone: its pool answers a listing and the dataset is not in it. A
@@ -197,8 +197,7 @@ mod tests {
     #[test]
     fn gone_only_when_the_pool_answers_without_it() {
         use strata_core::runner::{FakeRunner, Output};
-        let argv: Vec<String> =
-            pool_datasets_command("tank/a").argv().iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let argv = pool_datasets_command("tank/a").argv_strings();
         assert_eq!(argv.join(" "), "zfs list -H -o name -t filesystem,volume -r tank");
         let fake = FakeRunner::new().expect(&argv, Output::ok("tank\ntank/a b\ntank/ab\n"));
         assert!(dataset_gone(&fake, "tank/a").unwrap());

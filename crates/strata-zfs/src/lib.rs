@@ -9,6 +9,7 @@ pub mod diff;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod listing;
+pub mod mounts;
 pub mod name;
 pub mod quota;
 pub mod size;

@@ -73,6 +73,23 @@ pub fn version_command() -> Cmd {
     zfs_read().arg("version")
 }
 
+/// `zfs list -H -o name -t filesystem,volume -r DATASET...`: the datasets and every descendant
+/// (what `zfs snapshot -r` snapshots).
+pub fn tree_command(datasets: &[String]) -> Cmd {
+    zfs_read().args(["list", "-H", "-o", "name", "-t", "filesystem,volume", "-r"]).args(datasets)
+}
+
+/// The names of [`tree_command`]'s output, one a line (ZFS names hold no newline).
+pub fn parse_names(output: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(output).lines().filter(|l| !l.is_empty()).map(str::to_string).collect()
+}
+
+/// `zfs list -H -o name -t snapshot,filesystem NAME...`: succeeds when every name exists, else
+/// exits non-zero naming those that do not (`zfs diff` only says "No such file or directory").
+pub fn exist_command(names: &[&str]) -> Cmd {
+    zfs_read().args(["list", "-H", "-o", "name", "-t", "snapshot,filesystem"]).args(names)
+}
+
 /// The userland's (major, minor) from `zfs version` (`zfs-2.3.2-2~bpo12+2`).
 pub fn parse_version(output: &[u8]) -> Option<(u32, u32)> {
     let first = std::str::from_utf8(output).ok()?.lines().next()?;
@@ -259,11 +276,22 @@ fn json_record(e: &serde_json::Value) -> Result<SnapshotRecord, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_listings_are_one_call_each() {
+        let ds = vec!["tank/my data".to_string(), "rpool".into()];
+        assert_eq!(
+            tree_command(&ds).argv_strings(),
+            ["zfs", "list", "-H", "-o", "name", "-t", "filesystem,volume", "-r", "tank/my data", "rpool"]
+        );
+        assert_eq!(
+            exist_command(&["tank/a@s1", "tank/a"]).argv_strings(),
+            ["zfs", "list", "-H", "-o", "name", "-t", "snapshot,filesystem", "tank/a@s1", "tank/a"]
+        );
+        assert_eq!(parse_names(b"tank\ntank/my data\n\n"), ["tank", "tank/my data"]);
+    }
     use strata_core::runner::{FakeRunner, Output};
 
-    fn argv(c: &Cmd) -> Vec<String> {
-        c.argv().iter().map(|a| a.to_string_lossy().into_owned()).collect()
-    }
 
     const ROWS: &str = "tank/a@s1\t11\t7\t1691452800\t0\t100\t0\n\
                         tank/a@s2\t12\t8\t1691452801\t0\t100\t0\n\
@@ -276,9 +304,9 @@ mod tests {
 
     fn old_zfs(props: &str) -> FakeRunner {
         FakeRunner::new()
-            .expect(&argv(&version_command()), Output::ok("zfs-2.1.11-1+deb12u1\nzfs-kmod-2.1.11-1+deb12u1\n"))
-            .expect(&argv(&crate::snapshot::scoped_list_command(scope())), Output::ok(ROWS))
-            .expect(&argv(&props_command(scope())), Output::ok(props))
+            .expect(&version_command().argv_strings(), Output::ok("zfs-2.1.11-1+deb12u1\nzfs-kmod-2.1.11-1+deb12u1\n"))
+            .expect(&crate::snapshot::scoped_list_command(scope()).argv_strings(), Output::ok(ROWS))
+            .expect(&props_command(scope()).argv_strings(), Output::ok(props))
     }
 
     const PROPS: &str = "tank/a@s1\tstrata:managed\tlocal\ton\n\
@@ -329,11 +357,11 @@ mod tests {
         let u = vec!["tank/user".to_string()];
         let fake = old_zfs(forged)
             .expect(
-                &argv(&props_command(Scope::Datasets { datasets: &a, recursive: false })),
+                &props_command(Scope::Datasets { datasets: &a, recursive: false }).argv_strings(),
                 Output::ok(forged.lines().take(4).map(|l| format!("{l}\n")).collect::<String>()),
             )
             .expect(
-                &argv(&props_command(Scope::Datasets { datasets: &u, recursive: false })),
+                &props_command(Scope::Datasets { datasets: &u, recursive: false }).argv_strings(),
                 Output::ok(forged.lines().skip(4).map(|l| format!("{l}\n")).collect::<String>()),
             );
         let l = list(&fake, scope()).unwrap();
@@ -412,8 +440,8 @@ mod tests {
         );
         let doc = serde_json::json!({"datasets": {"tank/my data@s": json_entry("tank/my data@s", ("on", "LOCAL"), ("-", "NONE"))}});
         let fake = FakeRunner::new()
-            .expect(&argv(&version_command()), Output::ok("zfs-2.3.2-2~bpo12+2\n"))
-            .expect(&argv(&json_command(scope)), Output::ok(doc.to_string()));
+            .expect(&version_command().argv_strings(), Output::ok("zfs-2.3.2-2~bpo12+2\n"))
+            .expect(&json_command(scope).argv_strings(), Output::ok(doc.to_string()));
         let l = list(&fake, scope).unwrap();
         assert_eq!(l.records[0].managed, Some(true));
     }

@@ -136,6 +136,20 @@ pub fn list_names_command(snapshots: &[String]) -> Cmd {
     scoped_list_command(crate::listing::Scope::Snapshots(snapshots))
 }
 
+/// `zfs snapshot [-r] -o strata:managed=on [-o strata:label=LABEL] DATASET@NAME...`: one atomic
+/// call that makes every snapshot (and, with `recursive`, those of the descendants), owned by strata.
+pub fn create_command(datasets: &[String], name: &str, recursive: bool, label: Option<&str>) -> Cmd {
+    let mut cmd = crate::zfs_mutate().arg("snapshot");
+    if recursive {
+        cmd = cmd.arg("-r");
+    }
+    cmd = cmd.arg("-o").arg(format!("{}=on", crate::PROP_MANAGED));
+    if let Some(l) = label {
+        cmd = cmd.arg("-o").arg(format!("{}={l}", crate::PROP_LABEL));
+    }
+    cmd.args(datasets.iter().map(|d| format!("{d}@{name}")))
+}
+
 /// Parses the output of [`list_command`], sorted by dataset then createtxg. `managed` and `label`
 /// are unknown (`None`) here.
 pub fn parse_list(output: &[u8]) -> Result<Vec<SnapshotRecord>, ParseError> {
@@ -307,6 +321,16 @@ mod tests {
             "zfs list -H -p -t snapshot -o name,guid,createtxg,creation,used,referenced,userrefs -r 'tank/my data'"
         );
         assert!(list_command(&["tank".into()], false).display().ends_with("-d 1 tank"));
+    }
+
+    #[test]
+    fn create_command_is_one_atomic_call() {
+        let ds = ["tank/my data".to_string(), "rpool".into()];
+        assert_eq!(
+            create_command(&ds, "s1", true, Some("a b")).argv_strings(),
+            ["zfs", "snapshot", "-r", "-o", "strata:managed=on", "-o", "strata:label=a b", "tank/my data@s1", "rpool@s1"]
+        );
+        assert_eq!(create_command(&ds[1..], "s1", false, None).display(), "zfs snapshot -o strata:managed=on rpool@s1");
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! Which ZFS dataset holds a path: the mount table (`/proc/self/mounts`), longest mountpoint first.
+//! The `.zfs/snapshot` directory of a mounted filesystem is where a snapshot's files are read.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -76,8 +77,13 @@ pub struct Located {
 /// Resolves `path` (symlinks in its directories followed; the last component may be missing: a
 /// deleted file) and finds the ZFS filesystem that holds it.
 pub fn locate(path: &Path) -> Result<Located> {
+    locate_in(&table()?, path)
+}
+
+/// The ZFS filesystems mounted now (`/proc/self/mounts`).
+pub fn table() -> Result<Vec<Mount>> {
     let table = std::fs::read("/proc/self/mounts").context("cannot read the mount table /proc/self/mounts")?;
-    locate_in(&parse(&table), path)
+    Ok(parse(&table))
 }
 
 pub fn locate_in(mounts: &[Mount], path: &Path) -> Result<Located> {
