@@ -106,6 +106,8 @@ const TEST_DEPS: &[(&str, &str)] = &[
     ("promtool", "prometheus"),
     ("/usr/bin/borg", "borgbackup"),
     ("man", "man-db"),
+    // cargo fuzz builds libFuzzer (C++)
+    ("c++", "g++"),
 ];
 
 fn have(cmd: &str) -> bool {
