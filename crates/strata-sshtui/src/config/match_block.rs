@@ -80,6 +80,53 @@ fn connection_hash(this_host: &str, host: &str, port: &str, user: &str) -> Strin
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What the criteria of one Match line are tested with.
+struct Subject<'a> {
+    /// HostName as set so far (its %h expanded), or the host asked for.
+    host: String,
+    /// The alias given on the command line (`originalhost`, %n).
+    original: &'a str,
+    /// The remote user: User as set so far, or the local user.
+    ruser: String,
+    port: u16,
+    /// HostKeyAlias as set so far (%k; the host when unset).
+    key_alias: Option<&'a str>,
+}
+
+/// Runs a `Match exec` command as ssh does: its %-tokens expanded, then `$SHELL -c COMMAND`; the
+/// criterion holds when the command exits 0. An error says what went wrong, without the place.
+fn exec_succeeds(cmd: &str, s: &Subject, env: &Env, runner: &dyn Runner) -> Result<bool, String> {
+    let short = env.hostname.split('.').next().unwrap_or("").to_string();
+    let home = env.home.display().to_string();
+    let port = s.port.to_string();
+    let uid = env.uid.to_string();
+    let keyalias = s.key_alias.unwrap_or(&s.host);
+    let conn_hash = connection_hash(&env.hostname, &s.host, &port, &s.ruser);
+    let expanded = percent_expand(
+        cmd,
+        &[
+            ('C', &conn_hash),
+            ('L', &short),
+            ('d', &home),
+            ('h', &s.host),
+            ('k', keyalias),
+            ('l', &env.hostname),
+            ('n', s.original),
+            ('p', &port),
+            ('r', &s.ruser),
+            ('u', &env.local_user),
+            ('i', &uid),
+        ],
+    )
+    .map_err(|m| format!("Match exec: {m}"))?;
+    // The shell gets the command's exact bytes, as ssh gives them.
+    let command = std::ffi::OsString::from_vec(raw::to_bytes(&expanded).into_owned());
+    let out = runner
+        .output(&Cmd::read(&env.shell).arg("-c").arg(command))
+        .map_err(|e| format!("Match exec '{expanded}': {e}"))?;
+    Ok(out.success())
+}
+
 impl Config {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn eval_match(
@@ -94,14 +141,19 @@ impl Config {
         runner: &dyn Runner,
     ) -> Result<bool, ConfigError> {
         let file = self.files[loc.file].display().to_string();
-        let port = o.port.unwrap_or(22);
-        let ruser = o.user.clone().unwrap_or_else(|| env.local_user.clone());
         let host = if final_pass {
             o.hostname.clone().unwrap_or_else(|| host_arg.to_string())
         } else if let Some(h) = &o.hostname {
             percent_expand(h, &[('h', host_arg)]).map_err(|m| line_err(&file, loc.line, m))?
         } else {
             host_arg.to_string()
+        };
+        let subject = Subject {
+            host,
+            original,
+            ruser: o.user.clone().unwrap_or_else(|| env.local_user.clone()),
+            port: o.port.unwrap_or(22),
+            key_alias: o.host_key_alias.as_deref(),
         };
         let mut result = true;
         for (neg, c) in crit {
@@ -110,9 +162,9 @@ impl Config {
                     return Ok(result && !*neg);
                 }
                 Criterion::Canonical | Criterion::Final => final_pass,
-                Criterion::Host(p) => match_pattern_list(&host, p, true).is_match(),
+                Criterion::Host(p) => match_pattern_list(&subject.host, p, true).is_match(),
                 Criterion::OriginalHost(p) => match_pattern_list(original, p, true).is_match(),
-                Criterion::User(p) => match_pattern_list(&ruser, p, false).is_match(),
+                Criterion::User(p) => match_pattern_list(&subject.ruser, p, false).is_match(),
                 Criterion::LocalUser(p) => match_pattern_list(&env.local_user, p, false).is_match(),
                 Criterion::Exec(cmd) => {
                     if self.skip_exec {
@@ -121,35 +173,7 @@ impl Config {
                     if !result {
                         continue;
                     }
-                    let short = env.hostname.split('.').next().unwrap_or("").to_string();
-                    let home = env.home.display().to_string();
-                    let port_s = port.to_string();
-                    let uid = env.uid.to_string();
-                    let keyalias = o.host_key_alias.clone().unwrap_or_else(|| host.clone());
-                    let conn_hash = connection_hash(&env.hostname, &host, &port_s, &ruser);
-                    let expanded = percent_expand(
-                        cmd,
-                        &[
-                            ('C', &conn_hash),
-                            ('L', &short),
-                            ('d', &home),
-                            ('h', &host),
-                            ('k', &keyalias),
-                            ('l', &env.hostname),
-                            ('n', original),
-                            ('p', &port_s),
-                            ('r', &ruser),
-                            ('u', &env.local_user),
-                            ('i', &uid),
-                        ],
-                    )
-                    .map_err(|m| line_err(&file, loc.line, format!("Match exec: {m}")))?;
-                    // The shell gets the command's exact bytes, as ssh gives them.
-                    let command = std::ffi::OsString::from_vec(raw::to_bytes(&expanded).into_owned());
-                    let out = runner
-                        .output(&Cmd::read(&env.shell).arg("-c").arg(command))
-                        .map_err(|e| line_err(&file, loc.line, format!("Match exec '{expanded}': {e}")))?;
-                    out.success()
+                    exec_succeeds(cmd, &subject, env, runner).map_err(|m| line_err(&file, loc.line, m))?
                 }
             };
             if r == *neg {

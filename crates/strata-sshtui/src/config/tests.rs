@@ -76,6 +76,23 @@ fn match_exec_runs_through_the_shell() {
     assert_eq!(c.resolve("x", &e, &fake).unwrap().user, "ex");
 }
 
+/// The %-tokens of a Match exec command take the values set so far, as ssh expands them.
+#[test]
+fn match_exec_expands_its_tokens_from_the_values_set_so_far() {
+    let e = env();
+    let text = "Host a\n  User bob\n  Port 2200\n  HostKeyAlias ka\nMatch exec \"t %n %h %p %r %k %u %i %d %L %l %%\"\n  ForwardAgent yes\n";
+    let c = Config::from_text("cfg", text, &e).unwrap();
+    let fake = FakeRunner::new().expect(
+        &["/bin/sh", "-c", "t a a 2200 bob ka me 1000 /home/me box box.lan %"],
+        strata_core::runner::Output::ok(""),
+    );
+    let r = c.resolve("a", &e, &fake).unwrap();
+    assert!(r.applied.iter().any(|a| a.loc.line == 5 && a.header), "the Match exec line did not match");
+    let bad = Config::from_text("cfg", "Match exec \"t %z\"\n", &e).unwrap();
+    let err = bad.resolve("a", &e, &FakeRunner::new()).unwrap_err().to_string();
+    assert_eq!(err, "cfg line 1: Match exec: unknown key %z");
+}
+
 #[test]
 fn skip_exec_runs_nothing_and_the_match_line_does_not_match() {
     let e = env();
