@@ -17,8 +17,8 @@ use strata_core::{Ctx, Outcome};
 use strata_zfs::diff::rfc3339_nanos;
 use strata_zfs::snapshot::{SnapshotRecord, list_command, parse_list};
 
-use strata_zfs::mounts::{self, Located, snapshot_path};
 use crate::text_of;
+use strata_zfs::mounts::{self, Located, snapshot_path};
 
 #[derive(Debug, Clone, Args)]
 pub struct VersionsArgs {

@@ -3,17 +3,16 @@
 //! The drop-in's directory is resolved inside the root as systemd resolves paths of an image
 //! ([`chase`]: an absolute link is relative to the root, `..` stops at the root). The resolved
 //! directories are then opened one by one from the root with `O_NOFOLLOW`, so a link planted or
-//! swapped in after resolving is refused rather than followed. The text goes to a new file with a
-//! random name in that directory (`O_CREAT|O_EXCL|O_NOFOLLOW`: an existing name or link is never
-//! opened), is synced, and renamed over the drop-in's name (a link of that name is replaced, its
-//! target untouched).
+//! swapped in after resolving is refused rather than followed. The text is written in that
+//! directory with [`strata_core::fs::write_atomic_in`]: a new file with a random name
+//! (`O_CREAT|O_EXCL|O_NOFOLLOW`: an existing name or link is never opened), synced, and renamed
+//! over the drop-in's name (a link of that name is replaced, its target untouched).
 
-use std::ffi::{CString, OsStr};
-use std::hash::{BuildHasher, RandomState};
-use std::io::Write;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
+
+use strata_core::fs::{WriteError, mkdir_at, open_at, write_atomic_in};
 
 use crate::load::{LoadError, chase};
 
@@ -39,27 +38,6 @@ fn io(path: &Path, source: std::io::Error) -> InstallError {
     InstallError::Io { path: path.display().to_string(), source }
 }
 
-fn cstr(s: &OsStr) -> Result<CString, std::io::Error> {
-    CString::new(s.as_bytes()).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
-}
-
-fn open_at(dir: Option<&OwnedFd>, name: &OsStr, flags: libc::c_int, mode: libc::mode_t) -> std::io::Result<OwnedFd> {
-    let c = cstr(name)?;
-    let dirfd = dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
-    // SAFETY: `c` is a valid NUL-terminated string and `dirfd` an open directory (or AT_FDCWD)
-    // for the duration of the call; a non-negative result is a new descriptor we own.
-    let fd = unsafe { libc::openat(dirfd, c.as_ptr(), flags | libc::O_CLOEXEC, libc::c_uint::from(mode)) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just returned by openat and nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-fn cvt(r: libc::c_int) -> std::io::Result<()> {
-    if r < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) }
-}
-
 /// Opens the directory `inside` (already resolved, inside the root) component by component,
 /// creating missing ones, and never following a link.
 pub fn open_dir_nofollow(root: &Path, inside: &Path) -> Result<OwnedFd, InstallError> {
@@ -81,15 +59,13 @@ pub fn open_dir_nofollow(root: &Path, inside: &Path) -> Result<OwnedFd, InstallE
     for part in parts {
         at.push(part);
         let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
-        let next = match open_at(Some(&fd), part, flags, 0) {
+        let next = match open_at(Some(fd.as_fd()), part, flags, 0) {
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                let c = cstr(part).map_err(|e| io(&at, e))?;
-                // SAFETY: valid descriptor and NUL-terminated name for the duration of the call.
-                match cvt(unsafe { libc::mkdirat(fd.as_raw_fd(), c.as_ptr(), 0o755) }) {
+                match mkdir_at(fd.as_fd(), part, 0o755) {
                     Err(e) if e.raw_os_error() != Some(libc::EEXIST) => return Err(io(&at, e)),
                     _ => {}
                 }
-                open_at(Some(&fd), part, flags, 0)
+                open_at(Some(fd.as_fd()), part, flags, 0)
             }
             other => other,
         };
@@ -118,47 +94,10 @@ pub fn install(root: &Path, inside: &Path, text: &[u8]) -> Result<PathBuf, Insta
     };
     let dirfd = open_dir_nofollow(root, &resolved)?;
     let target = resolved.join(name);
-    let keys = RandomState::new();
-    let mut tmp = None;
-    for attempt in 0u32..16 {
-        let mut n = std::ffi::OsString::from(".");
-        n.push(name);
-        n.push(format!(".{:016x}", keys.hash_one(attempt)));
-        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
-        match open_at(Some(&dirfd), &n, flags, 0o644) {
-            Ok(f) => {
-                tmp = Some((n, f));
-                break;
-            }
-            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => continue,
-            Err(e) => return Err(io(&resolved.join(&n), e)),
-        }
-    }
-    let Some((tmp_name, fd)) = tmp else {
-        return Err(refused(&resolved, "no free temporary name after 16 tries"));
-    };
-    let tmp_c = cstr(&tmp_name).map_err(|e| io(&target, e))?;
-    let remove_tmp = || {
-        // SAFETY: valid descriptor and NUL-terminated name for the duration of the call.
-        unsafe { libc::unlinkat(dirfd.as_raw_fd(), tmp_c.as_ptr(), 0) };
-    };
-    let mut file = std::fs::File::from(fd);
-    if let Err(e) = file.write_all(text).and_then(|()| file.sync_all()) {
-        remove_tmp();
-        return Err(io(&resolved.join(&tmp_name), e));
-    }
-    drop(file);
-    let name_c = cstr(name).map_err(|e| io(&target, e))?;
-    // SAFETY: valid descriptors and NUL-terminated names for the duration of the call.
-    if let Err(e) =
-        cvt(unsafe { libc::renameat(dirfd.as_raw_fd(), tmp_c.as_ptr(), dirfd.as_raw_fd(), name_c.as_ptr()) })
-    {
-        remove_tmp();
-        return Err(io(&target, e));
-    }
-    // The rename itself is durable once the directory is synced.
-    // SAFETY: a valid open descriptor.
-    cvt(unsafe { libc::fsync(dirfd.as_raw_fd()) }).map_err(|e| io(&resolved, e))?;
+    write_atomic_in(dirfd.as_fd(), &resolved, name, text, 0o644).map_err(|e| match e {
+        WriteError::Io { path, source } => io(&path, source),
+        e @ WriteError::NoTemporaryName { .. } => refused(&resolved, e.to_string()),
+    })?;
     Ok(target)
 }
 

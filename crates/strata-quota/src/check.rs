@@ -2,7 +2,6 @@
 //! monitoring (exit codes, a Nagios line, a node_exporter textfile).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -12,9 +11,9 @@ use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::exit::{self, ExitError};
 use strata_core::output::Record;
 use strata_core::parse::percent;
-use strata_zfs::size::human_size;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::quota::Space;
+use strata_zfs::size::human_size;
 
 use crate::Selection;
 
@@ -326,29 +325,11 @@ pub fn prometheus_text(assessed: Option<&[Assessed]>, warn: f64, crit: f64, now_
     out
 }
 
-/// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename.
+/// Writes `text` to `path` atomically ([`strata_core::fs::write_atomic`]), readable by all:
+/// node_exporter reads it as another user.
 pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().with_context(|| format!("{} is not a file name", path.display()))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", name.to_string_lossy()))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(text.as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    // node_exporter reads it as another user.
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
-        .with_context(|| format!("cannot chmod {}", tmp.path().display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot rename the temporary file to {}", path.display()))?;
-    Ok(())
+    strata_core::fs::write_atomic(path, text.as_bytes(), 0o644)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn assess_all(args: &CheckArgs, ctx: &Ctx) -> anyhow::Result<Vec<Assessed>> {

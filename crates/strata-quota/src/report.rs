@@ -4,9 +4,9 @@ use clap::Args;
 use serde::Serialize;
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::output::Record;
-use strata_zfs::size::human_size;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::quota::Space;
+use strata_zfs::size::human_size;
 
 use crate::Selection;
 

@@ -12,9 +12,9 @@ use anyhow::Context;
 use clap::Args;
 use strata_core::cli::MutateArgs;
 use strata_core::exit::{self, ExitError};
-use strata_zfs::size::{Size, human_size};
 use strata_core::{Ctx, Outcome};
 use strata_zfs::quota::{COMPRESSION_HELP, Space, set_command, valid_compression};
+use strata_zfs::size::{Size, human_size};
 
 #[derive(Debug, Clone, Args)]
 pub struct SetArgs {

@@ -5,9 +5,9 @@ use clap::Args;
 use serde::Serialize;
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::output::Record;
-use strata_zfs::size::human_size;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::quota::{SpaceKind, SpaceUse, parse_userspace, percent, userspace_command};
+use strata_zfs::size::human_size;
 
 #[derive(Debug, Clone, Args)]
 pub struct UsersArgs {

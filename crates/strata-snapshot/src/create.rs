@@ -145,7 +145,6 @@ mod tests {
             "zfs snapshot -o strata:managed=on -o 'strata:label=before upgrade' tank/a@n 'tank/my data@n'"
         );
     }
-
     #[test]
     fn labels_hold_no_control_character() {
         assert!(check_label("before upgrade").is_ok());
@@ -198,7 +197,10 @@ mod tests {
                 &list,
                 Output::failed(1, "cannot open 'tank/var/log@2023-08-08-00-00-06': dataset does not exist\n"),
             )
-            .expect(&snapshot_command(&a, "2023-08-08-00-00-06").argv_strings(), fixtures::output("2.3", "err_snapshot_exists"))
+            .expect(
+                &snapshot_command(&a, "2023-08-08-00-00-06").argv_strings(),
+                fixtures::output("2.3", "err_snapshot_exists"),
+            )
             .expect(&list, Output::ok(row));
         let clock = FixedClock("2023-08-08T00:00:06Z".parse().unwrap());
         let mut ctx = Ctx::for_test(Box::new(fake), Box::new(clock), Box::new(std::io::sink()), Format::Json);

@@ -161,7 +161,6 @@ pub fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<Outcome> {
     })?;
     Ok(Outcome::Success)
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

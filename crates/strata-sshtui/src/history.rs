@@ -42,9 +42,8 @@ pub fn record(path: &Path, alias: &[u8]) -> std::io::Result<()> {
         let mut keep: Vec<Vec<u8>> = recent(path).into_iter().take(KEEP - 1).collect();
         keep.reverse();
         keep.push(alias.to_vec());
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, keep.iter().flat_map(|a| a.iter().copied().chain([b'\n'])).collect::<Vec<u8>>())?;
-        return std::fs::rename(tmp, path);
+        let text: Vec<u8> = keep.iter().flat_map(|a| a.iter().copied().chain([b'\n'])).collect();
+        return strata_core::fs::write_atomic(path, &text, 0o600).map_err(std::io::Error::other);
     }
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
     f.write_all(&[alias, b"\n"].concat())

@@ -276,6 +276,7 @@ fn json_record(e: &serde_json::Value) -> Result<SnapshotRecord, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strata_core::runner::{FakeRunner, Output};
 
     #[test]
     fn name_listings_are_one_call_each() {
@@ -290,8 +291,6 @@ mod tests {
         );
         assert_eq!(parse_names(b"tank\ntank/my data\n\n"), ["tank", "tank/my data"]);
     }
-    use strata_core::runner::{FakeRunner, Output};
-
 
     const ROWS: &str = "tank/a@s1\t11\t7\t1691452800\t0\t100\t0\n\
                         tank/a@s2\t12\t8\t1691452801\t0\t100\t0\n\

@@ -327,8 +327,8 @@ mod tests {
     fn create_command_is_one_atomic_call() {
         let ds = ["tank/my data".to_string(), "rpool".into()];
         assert_eq!(
-            create_command(&ds, "s1", true, Some("a b")).argv_strings(),
-            ["zfs", "snapshot", "-r", "-o", "strata:managed=on", "-o", "strata:label=a b", "tank/my data@s1", "rpool@s1"]
+            create_command(&ds, "s1", true, Some("a b")).display(),
+            "zfs snapshot -r -o strata:managed=on -o 'strata:label=a b' 'tank/my data@s1' rpool@s1"
         );
         assert_eq!(create_command(&ds[1..], "s1", false, None).display(), "zfs snapshot -o strata:managed=on rpool@s1");
     }
