@@ -177,7 +177,7 @@ fn dry_run_and_refusal(lab: &Lab) -> Result<()> {
     let plan = lab.strata("strata-prune", &["plan", &ds, "--keep-last", "1", "--json"]).ok()?;
     let refused = lab.strata_stdin("strata-prune", &["apply"], &plan.stdout).code(2)?;
     refused.check(refused.err().contains("--yes"), "refuses without --yes")?;
-    let dry = lab.strata_stdin("strata-prune", &["apply", "--dry-run"], &plan.stdout).ok()?;
+    let dry = lab.strata_stdin("strata-prune", &["apply", "--dry-run", "--json"], &plan.stdout).ok()?;
     let recs = dry.records()?;
     check_eq(recs.len(), 1, "one batch")?;
     let cmd = format!("zfs destroy '{ds}@x1,x2'");

@@ -31,7 +31,18 @@ pub const DOC: ManDoc = ManDoc {
         ),
         ("strata --list", "Show the built-in tools and any strata-* programs on PATH."),
     ],
-    exit_status: &[(127, "No built-in tool and no strata-NAME program on PATH has that name.")],
+    // `strata TOOL` exits as strata-TOOL does: its codes are here too, each page says more.
+    exit_status: &[
+        (
+            exit::NEGATIVE,
+            "A negative answer of the tool (strata diff found changes, strata quota check is at --warn, ...).",
+        ),
+        (exit::UNKNOWN, "strata quota check: the state is unknown (an error after the arguments were read)."),
+        (exit::HANGUP, "strata sshtui: the picker was ended by SIGHUP."),
+        (exit::TERMINATED, "strata sshtui: the picker was ended by SIGTERM."),
+        (exit::CANNOT_RUN, "A strata-NAME program was found on PATH but could not be run."),
+        (exit::NOT_FOUND, "No built-in tool and no strata-NAME program on PATH has that name."),
+    ],
     environment: &[],
     records: &[],
 };
@@ -104,11 +115,11 @@ fn run_external(name: &str, args: Vec<OsString>) -> u8 {
     let program = format!("strata-{name}");
     let Some(path) = find_in_path(&program) else {
         eprintln!("strata: error: '{name}' is not a strata tool and no {program} is on PATH; see 'strata --list'");
-        return 127;
+        return exit::NOT_FOUND;
     };
     let err = std::process::Command::new(&path).args(args).exec();
     eprintln!("strata: error: cannot run {}: {err}", path.display());
-    126
+    exit::CANNOT_RUN
 }
 
 /// Executable `strata-*` files on PATH, first match per name wins (as the shell would pick).

@@ -18,7 +18,15 @@ pub struct Tool {
     pub name: &'static str,
     pub command: fn() -> clap::Command,
     pub run: fn(&ArgMatches, &mut Ctx) -> Result<Outcome>,
+    /// The [`MutateArgs`] of the command line when its command changes something, `None`
+    /// otherwise: the shared main takes the lock and turns on `--dry-run` from these, typed.
+    pub mutate: fn(&ArgMatches) -> Result<Option<MutateArgs>>,
     pub doc: &'static ManDoc,
+}
+
+/// [`Tool::mutate`] of a tool whose commands change nothing.
+pub fn changes_nothing(_: &ArgMatches) -> Result<Option<MutateArgs>> {
+    Ok(None)
 }
 
 impl Tool {
@@ -66,31 +74,54 @@ pub struct CommonArgs {
     pub verbose: u8,
 }
 
-/// Flags of commands that change something.
-#[derive(Debug, Clone, Args)]
+impl CommonArgs {
+    /// True when a format was asked for on the command line of `leaf` (`--format X`, `--json`
+    /// or `--print0`), not left to the default `auto`. Decided here once for every tool.
+    pub fn format_given(&self, leaf: &ArgMatches) -> bool {
+        self.json || self.print0 || leaf.value_source("format") == Some(clap::parser::ValueSource::CommandLine)
+    }
+}
+
+/// Flags of commands that change something, and nothing else for it: every such command
+/// flattens this (so `--dry-run` and `--lock` are everywhere, spelled alike) and the shared main
+/// acts on them. `--yes` is [`AskArgs`], for the commands that ask first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct MutateArgs {
     /// Show what would be done (the exact commands on standard error) and change nothing.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
-    /// Do it without asking.
-    #[arg(short, long)]
-    pub yes: bool,
     /// Refuse to run (exit 75) while another run holds this lock: bare --lock takes
     /// /run/lock/TOOL.lock for root, --lock=PATH another file (the = is needed).
     // `Option<Option<_>>`: absent, bare, or with a value. The value needs `=`, so a bare `--lock`
     // never takes the next word (a dataset, a snapshot) as its path.
     #[arg(long, value_name = "PATH", num_args = 0..=1, require_equals = true)]
     pub lock: Option<Option<std::path::PathBuf>>,
+    /// `--yes`, for the commands that ask first: they flatten [`AskArgs`] beside this and pass
+    /// it on with [`MutateArgs::asking`].
+    #[arg(skip)]
+    pub yes: bool,
 }
 
-/// The lock file asked for on the command line of `leaf`, for tools whose commands take
-/// [`MutateArgs`]; `None` when the command has no `--lock` or it was not given.
-fn lock_path(leaf: &ArgMatches, tool: &str) -> Option<std::path::PathBuf> {
-    if !leaf.try_contains_id("lock").unwrap_or(false) {
-        return None;
+/// `-y/--yes`, only on commands that ask before they act (through [`Ctx::confirm`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Args)]
+pub struct AskArgs {
+    /// Do it without asking. Without --yes the command asks on the terminal, and refuses when
+    /// there is none (cron, a script).
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+impl MutateArgs {
+    /// These flags with the answer of [`AskArgs`] (for the commands that ask).
+    pub fn asking(mut self, ask: AskArgs) -> MutateArgs {
+        self.yes = ask.yes;
+        self
     }
-    let given = leaf.try_get_one::<std::path::PathBuf>("lock").ok().flatten().cloned();
-    Some(given.unwrap_or_else(|| crate::lock::default_path(tool)))
+
+    /// The lock file asked for, if any: bare `--lock` is [`crate::lock::default_path`] of `tool`.
+    pub fn lock_path(&self, tool: &str) -> Option<std::path::PathBuf> {
+        self.lock.as_ref().map(|given| given.clone().unwrap_or_else(|| crate::lock::default_path(tool)))
+    }
 }
 
 /// Everything a tool's `run` may touch besides its arguments.
@@ -107,6 +138,11 @@ pub struct Ctx {
     pub color: bool,
     pub stdin_is_terminal: bool,
     pub stderr_is_terminal: bool,
+    /// `--format` or `--json` was given on the command line (not the default `auto`). Action
+    /// commands print records only then (see the README's conventions).
+    pub format_given: bool,
+    /// The flags of a command that changes something (all off for the others).
+    pub mutate: MutateArgs,
 }
 
 impl Ctx {
@@ -125,6 +161,51 @@ impl Ctx {
         }
     }
 
+    /// An error the command reports and goes on after (its exit status says it failed): on
+    /// stderr even with `--quiet`, which silences information only.
+    pub fn error(&self, msg: impl std::fmt::Display) {
+        let mut e = std::io::stderr().lock();
+        let _ = writeln!(e, "{}: error: {msg}", self.tool);
+    }
+
+    /// True under `--dry-run`: mutating commands are shown on stderr, not run.
+    pub fn dry_run(&self) -> bool {
+        self.runner.dry_run()
+    }
+
+    /// True when [`Ctx::confirm`] will ask on the terminal (no `--yes`, no `--dry-run`, and
+    /// standard error is a terminal), so a command may show what it is about to do first.
+    pub fn will_ask(&self) -> bool {
+        !self.mutate.yes && !self.dry_run() && self.stderr_is_terminal
+    }
+
+    /// The one way a command asks before it changes something. Goes on with `--yes` or under
+    /// `--dry-run`; otherwise asks on the terminal (`/dev/tty`, so standard input may carry
+    /// records), and refuses (exit 2, nothing done) when there is no terminal or the answer is
+    /// not `yes`. `action` is what it would do ("roll back"), `summary` what that means.
+    pub fn confirm(&self, action: &str, summary: &str) -> Result<()> {
+        if self.mutate.yes || self.dry_run() {
+            return Ok(());
+        }
+        if !self.stderr_is_terminal {
+            return Err(ExitError::usage(format!(
+                "refusing to {action} without --yes (no terminal to ask on): {summary}"
+            ))
+            .into());
+        }
+        let question = format!("{}: {summary}.\n{}: {action}? Type 'yes' to go on: ", self.tool, self.tool);
+        let answer = ask_terminal(&question).map_err(|e| {
+            anyhow::Error::new(e).context(ExitError::usage(format!(
+                "refusing to {action} without --yes (cannot ask on /dev/tty): {summary}"
+            )))
+        })?;
+        if answer.trim() == "yes" {
+            Ok(())
+        } else {
+            Err(ExitError::usage(format!("refusing to {action} (not confirmed): {summary}")).into())
+        }
+    }
+
     /// A context for unit tests: the given runner and clock, records into `out`.
     pub fn for_test(runner: Box<dyn Runner>, clock: Box<dyn Clock>, out: Box<dyn Write>, format: Format) -> Ctx {
         Ctx {
@@ -137,8 +218,21 @@ impl Ctx {
             color: false,
             stdin_is_terminal: false,
             stderr_is_terminal: false,
+            format_given: false,
+            mutate: MutateArgs::default(),
         }
     }
+}
+
+/// Writes `question` to the terminal and reads one line of answer from it.
+fn ask_terminal(question: &str) -> std::io::Result<String> {
+    use std::io::BufRead;
+    let mut tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty")?;
+    tty.write_all(question.as_bytes())?;
+    tty.flush()?;
+    let mut answer = String::new();
+    std::io::BufReader::new(tty).read_line(&mut answer)?;
+    Ok(answer)
 }
 
 /// The deepest subcommand's matches: global flags are propagated down to it.
@@ -209,13 +303,14 @@ fn run_matches(tool: &Tool, matches: &ArgMatches) -> Result<Outcome> {
     } else {
         anstream::ColorChoice::Never
     });
-    let dry_run = leaf.try_get_one::<bool>("dry_run").ok().flatten().copied().unwrap_or(false);
-    let runner: Box<dyn Runner> = if dry_run {
+    let mutate = (tool.mutate)(matches)?.unwrap_or_default();
+    // The one print path of --dry-run: the would-be commands, on stderr.
+    let runner: Box<dyn Runner> = if mutate.dry_run {
         Box::new(DryRunner::new(SystemRunner, Box::new(std::io::stderr())))
     } else {
         Box::new(SystemRunner)
     };
-    let _lock = match lock_path(leaf, tool.name) {
+    let _lock = match mutate.lock_path(tool.name) {
         Some(p) => Some(crate::lock::acquire(&p)?),
         None => None,
     };
@@ -230,6 +325,8 @@ fn run_matches(tool: &Tool, matches: &ArgMatches) -> Result<Outcome> {
         color,
         stdin_is_terminal: std::io::stdin().is_terminal(),
         stderr_is_terminal,
+        format_given: common.format_given(leaf),
+        mutate,
     };
     let outcome = (tool.run)(matches, &mut ctx);
     // Whatever happened, the records written so far reach stdout. A pipe nobody reads is not an

@@ -37,7 +37,7 @@ impl ManDoc {
     pub const EMPTY: ManDoc = ManDoc { examples: &[], exit_status: &[], environment: &[], records: &[] };
 }
 
-/// Exit codes every tool shares.
+/// Exit codes every tool shares ([`crate::exit::COMMON`]), and 75 for the tools with `--lock`.
 pub const COMMON_EXIT_STATUS: &[(u8, &str)] = &[
     (
         crate::exit::SUCCESS,
@@ -50,6 +50,33 @@ pub const COMMON_EXIT_STATUS: &[(u8, &str)] = &[
     (crate::exit::LOCKED, "Another run holds the lock given with --lock."),
     (crate::exit::INTERRUPTED, "Interrupted."),
 ];
+
+/// True when `cmd` or one of its subcommands takes [`crate::cli::MutateArgs`] (so `--lock`).
+pub fn has_mutate_args(cmd: &clap::Command) -> bool {
+    use clap::Args;
+    let ids: Vec<clap::Id> = crate::cli::MutateArgs::augment_args(clap::Command::new("m"))
+        .get_arguments()
+        .map(|a| a.get_id().clone())
+        .collect();
+    let takes = |c: &clap::Command| ids.iter().all(|id| c.get_arguments().any(|a| a.get_id() == id));
+    takes(cmd) || cmd.get_subcommands().any(has_mutate_args)
+}
+
+/// The exit codes of a tool's man page, in order: the common ones (75 only when `cmd` has
+/// `--lock`), each replaced or joined by the tool's own [`ManDoc::exit_status`].
+pub fn exit_status(doc: &ManDoc, cmd: &clap::Command) -> Vec<(u8, &'static str)> {
+    let lock = has_mutate_args(cmd);
+    let mut codes: Vec<(u8, &'static str)> =
+        COMMON_EXIT_STATUS.iter().copied().filter(|&(c, _)| lock || c != crate::exit::LOCKED).collect();
+    for &(c, d) in doc.exit_status {
+        match codes.iter_mut().find(|(k, _)| *k == c) {
+            Some(slot) => slot.1 = d,
+            None => codes.push((c, d)),
+        }
+    }
+    codes.sort_by_key(|(c, _)| *c);
+    codes
+}
 
 /// Environment variables every tool honours.
 pub const COMMON_ENVIRONMENT: &[(&str, &str)] = &[
@@ -66,4 +93,87 @@ pub fn check_fields<T: Serialize>(doc: &RecordDoc, example: &T) {
     let documented: Vec<&str> = doc.fields.iter().map(|f| f.name).collect();
     assert_eq!(keys, documented, "fields of record {:?} and its documentation differ", doc.name);
     assert_eq!(value["type"], doc.name, "the type field of {:?}", doc.name);
+    for f in doc.fields {
+        if value[f.name].is_null() {
+            assert!(
+                is_nullable(f),
+                "field {:?} of record {:?} is null in the example but documented as {:?}, not \"...|null\"",
+                f.name,
+                doc.name,
+                f.ty
+            );
+        }
+    }
+}
+
+/// Like [`check_fields`], for an example whose every optional value is `None`: the fields that
+/// are null in it are exactly those documented `TYPE|null`.
+pub fn check_nullable<T: Serialize>(doc: &RecordDoc, example_with_nones: &T) {
+    check_fields(doc, example_with_nones);
+    let value = serde_json::to_value(example_with_nones).expect("record serializes");
+    for f in doc.fields {
+        if is_nullable(f) {
+            assert!(
+                value[f.name].is_null(),
+                "field {:?} of record {:?} is documented {:?} but is not null in the example with every None",
+                f.name,
+                doc.name,
+                f.ty
+            );
+        }
+    }
+}
+
+/// A field documented as possibly null: its type reads `TYPE|null`.
+pub fn is_nullable(f: &FieldDoc) -> bool {
+    f.ty.ends_with("|null")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Rec {
+        r#type: &'static str,
+        name: String,
+        size_bytes: Option<u64>,
+    }
+
+    static DOC: RecordDoc = RecordDoc {
+        name: "rec",
+        about: "",
+        fields: &[
+            FieldDoc { name: "type", ty: "string", doc: "" },
+            FieldDoc { name: "name", ty: "string", doc: "" },
+            FieldDoc { name: "size_bytes", ty: "integer", doc: "" },
+        ],
+    };
+
+    #[test]
+    #[should_panic(expected = "is null in the example but documented as \"integer\"")]
+    fn a_field_that_can_be_null_must_be_documented_so() {
+        check_fields(&DOC, &Rec { r#type: "rec", name: "a".into(), size_bytes: None });
+    }
+
+    #[test]
+    fn exit_status_lists_75_only_with_lock() {
+        #[derive(clap::Parser)]
+        struct WithLock {
+            #[command(flatten)]
+            m: crate::cli::MutateArgs,
+        }
+        #[derive(clap::Parser)]
+        struct Without {
+            #[arg(long)]
+            x: bool,
+        }
+        use clap::CommandFactory;
+        let codes =
+            |cmd: &clap::Command| exit_status(&ManDoc::EMPTY, cmd).into_iter().map(|(c, _)| c).collect::<Vec<_>>();
+        assert_eq!(codes(&WithLock::command()), [0, 2, 75, 130]);
+        assert_eq!(codes(&Without::command()), [0, 2, 130]);
+        let sub = clap::Command::new("t").subcommand(WithLock::command().name("apply"));
+        assert!(has_mutate_args(&sub));
+    }
 }

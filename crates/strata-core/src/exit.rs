@@ -7,10 +7,27 @@ pub const NEGATIVE: u8 = 1;
 /// An error or a usage mistake. Nothing was destroyed or half-written, unless the message says
 /// the command ran to its end and only writing its output failed.
 pub const ERROR: u8 = 2;
+/// The state is unknown (a monitoring check that could not look: Nagios' UNKNOWN).
+pub const UNKNOWN: u8 = 3;
 /// Another run holds the lock (`EX_TEMPFAIL`): try again later.
 pub const LOCKED: u8 = 75;
+/// The dispatcher found a `strata-NAME` program but could not run it (as a shell says it).
+pub const CANNOT_RUN: u8 = 126;
+/// The dispatcher found no built-in tool and no `strata-NAME` program (as a shell says it).
+pub const NOT_FOUND: u8 = 127;
+/// Ended by SIGHUP (128 + 1), e.g. the terminal went away.
+pub const HANGUP: u8 = 129;
 /// Interrupted by the user (Ctrl-C, Esc in a picker).
 pub const INTERRUPTED: u8 = 130;
+/// Ended by SIGTERM (128 + 15).
+pub const TERMINATED: u8 = 143;
+
+/// Every exit code a strata tool may return, each named above; man pages list a subset.
+pub const ALL: &[u8] =
+    &[SUCCESS, NEGATIVE, ERROR, UNKNOWN, LOCKED, CANNOT_RUN, NOT_FOUND, HANGUP, INTERRUPTED, TERMINATED];
+
+/// The codes every tool can return: success, an error, and an interruption.
+pub const COMMON: &[u8] = &[SUCCESS, ERROR, INTERRUPTED];
 
 /// How a tool's `run` ended when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +66,11 @@ pub struct ExitError {
 impl ExitError {
     pub fn new(code: u8, message: impl Into<String>) -> ExitError {
         ExitError { code, message: message.into() }
+    }
+
+    /// An error or a usage mistake: exit [`ERROR`].
+    pub fn usage(message: impl Into<String>) -> ExitError {
+        ExitError::new(ERROR, message)
     }
 }
 

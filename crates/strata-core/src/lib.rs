@@ -4,12 +4,11 @@
 //! `run()` that does the work against a [`cli::Ctx`]. The binaries, the `strata` dispatcher, the man
 //! page and completion generator and the tests all reuse the same `Tool`.
 
-pub mod cli;
 pub mod buf;
+pub mod cli;
 pub mod clock;
 pub mod doc;
 pub mod exit;
-pub mod fs;
 pub mod input;
 pub mod lock;
 pub mod output;
@@ -22,3 +21,8 @@ pub mod time;
 pub use cli::{Ctx, Tool};
 pub use exit::Outcome;
 pub use output::Record;
+
+/// Terminal styles, for the tools' own human views (never hand-written escape codes).
+pub use anstyle;
+/// The command-line parser every [`Tool`] is built with, for those that walk its commands.
+pub use clap;

@@ -135,6 +135,15 @@ impl Sink {
         }
     }
 
+    /// Flushes what was written so far, unless writing has stopped.
+    fn flush_now(&mut self) {
+        if matches!(self.state, State::Open)
+            && let Err(e) = self.out.flush()
+        {
+            self.stop(e);
+        }
+    }
+
     fn stop(&mut self, e: io::Error) {
         self.state = if e.kind() == io::ErrorKind::BrokenPipe { State::Closed } else { State::Failed(Some(e)) };
     }
@@ -157,6 +166,11 @@ impl Sink {
                 let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
                 line.push(b'\n');
                 self.put(&line);
+                // On a terminal NDJSON is line-buffered, as ripgrep's output is: each record
+                // shows as soon as it is made. In a pipe it stays block-buffered.
+                if self.terminal {
+                    self.flush_now();
+                }
             }
             Format::Plain => {
                 let v = to_object(record)?;
@@ -240,11 +254,7 @@ impl Sink {
             render_table(&mut text, header, rows, self.color)?;
         }
         self.put(&text);
-        if matches!(self.state, State::Open)
-            && let Err(e) = self.out.flush()
-        {
-            self.stop(e);
-        }
+        self.flush_now();
         match &mut self.state {
             State::Failed(e) => Err(e.take().unwrap_or_else(|| io::Error::other("standard output failed before"))),
             State::Open | State::Closed => Ok(()),
@@ -516,6 +526,41 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "type,path,path_bytes\np,/a/x\\x1b]0;t\\x07\\x0a/etc/shadow,\np,/a/\u{fffd},L2Ev/w==\n"
         );
+    }
+
+    /// A writer that holds what is written until it is flushed, as a `BufWriter` does.
+    #[derive(Clone, Default)]
+    struct Held {
+        pending: Buf,
+        shown: Buf,
+    }
+    impl Write for Held {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.pending.write(b)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            let mut p = self.pending.0.lock().unwrap();
+            self.shown.0.lock().unwrap().extend(p.drain(..));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn ndjson_is_line_buffered_on_a_terminal_only() {
+        let shown = |held: &Held| held.shown.0.lock().unwrap().len();
+        let held = Held::default();
+        let mut sink = Sink::new(Box::new(held.clone()), Format::Json, false).on_terminal(true);
+        sink.write(&snap("t@1")).unwrap();
+        let first = shown(&held);
+        assert!(first > 0, "a record on a terminal shows before the next one is made");
+        sink.write(&snap("t@2")).unwrap();
+        assert!(shown(&held) > first);
+        let held = Held::default();
+        let mut sink = Sink::new(Box::new(held.clone()), Format::Json, false);
+        sink.write(&snap("t@1")).unwrap();
+        assert_eq!(shown(&held), 0, "a pipe stays block-buffered");
+        sink.finish().unwrap();
+        assert!(shown(&held) > 0);
     }
 
     #[test]

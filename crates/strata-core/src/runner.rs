@@ -136,6 +136,12 @@ pub trait Runner {
         false
     }
 
+    /// Under `--dry-run`, shows a change made without a program (a file written) as
+    /// `dry-run: WHAT`, on the same path as the would-be commands; otherwise does nothing.
+    fn show_change(&self, _what: &str) -> io::Result<()> {
+        Ok(())
+    }
+
     /// Runs to the end; a non-zero exit is an error that names the command and keeps stderr.
     fn run(&self, cmd: &Cmd) -> Result<Output, RunError> {
         let out = self.output(cmd)?;
@@ -238,6 +244,11 @@ impl<R: Runner> Runner for DryRunner<R> {
 
     fn dry_run(&self) -> bool {
         true
+    }
+
+    fn show_change(&self, what: &str) -> io::Result<()> {
+        let mut w = self.shown.borrow_mut();
+        writeln!(w, "dry-run: {what}").and_then(|()| w.flush())
     }
 }
 
@@ -352,6 +363,9 @@ mod tests {
         r.run(&Cmd::mutate("rm").args(["-rf", "/tmp/it's"])).unwrap();
         assert_eq!(String::from_utf8(shown.lock().unwrap().clone()).unwrap(), "dry-run: rm -rf '/tmp/it'\\''s'\n");
         assert!(r.dry_run());
+        r.show_change("write /etc/x.conf").unwrap();
+        assert!(String::from_utf8(shown.lock().unwrap().clone()).unwrap().ends_with("\ndry-run: write /etc/x.conf\n"));
+        SystemRunner.show_change("nothing shown").unwrap();
     }
 
     #[test]

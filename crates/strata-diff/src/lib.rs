@@ -12,7 +12,7 @@ use strata_core::cli::CommonArgs;
 use strata_core::doc::ManDoc;
 use strata_core::{Ctx, Outcome, Tool};
 
-pub const TOOL: Tool = Tool { name: "strata-diff", command, run, doc: &DOC };
+pub const TOOL: Tool = Tool { name: "strata-diff", command, run, mutate: strata_core::cli::changes_nothing, doc: &DOC };
 
 pub static DOC: ManDoc = ManDoc {
     examples: &[

@@ -18,12 +18,12 @@ use anyhow::Context as _;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use serde::Serialize;
 use strata_core::doc::{FieldDoc, ManDoc, RecordDoc};
-use strata_core::output::{Format, FormatArg, Record};
+use strata_core::output::{Format, Record};
 use strata_core::{Ctx, Outcome, Tool};
 
 use crate::load::{Root, Scope};
 
-pub const TOOL: Tool = Tool { name: "strata-harden-check", command, run, doc: &DOC };
+pub const TOOL: Tool = Tool { name: "strata-harden-check", command, run, mutate, doc: &DOC };
 
 /// Score systemd services the way `systemd-analyze security` does, offline, and suggest the
 /// sandboxing drop-in that lowers the score.
@@ -32,6 +32,8 @@ pub const TOOL: Tool = Tool { name: "strata-harden-check", command, run, doc: &D
 pub struct Cli {
     #[command(flatten)]
     common: strata_core::cli::CommonArgs,
+    /// --suggest --write changes files: --dry-run shows where it would write, --lock keeps two
+    /// runs apart. Nothing asks, so there is no --yes.
     #[command(flatten)]
     mutate: strata_core::cli::MutateArgs,
     /// The directory whose unit files are read (its /etc/systemd/system, /run/systemd/system,
@@ -75,6 +77,11 @@ fn threshold(s: &str) -> Result<f64, String> {
 
 pub fn command() -> clap::Command {
     Cli::command()
+}
+
+/// The flags of the one form that changes something (--suggest --write), typed for the main body.
+pub fn mutate(m: &clap::ArgMatches) -> anyhow::Result<Option<strata_core::cli::MutateArgs>> {
+    Ok(Some(Cli::from_arg_matches(m)?.mutate))
 }
 
 /// One check of one unit.
@@ -193,8 +200,8 @@ pub static ERROR_DOC: RecordDoc = RecordDoc {
     fields: &[
         FieldDoc { name: "type", ty: "string", doc: "Always \"error\"." },
         FieldDoc { name: "unit", ty: "string", doc: "The unit name." },
-        FieldDoc { name: "file", ty: "string or null", doc: "The file at fault, as a path inside --root." },
-        FieldDoc { name: "line", ty: "integer or null", doc: "The line at fault." },
+        FieldDoc { name: "file", ty: "string|null", doc: "The file at fault, as a path inside --root." },
+        FieldDoc { name: "line", ty: "integer|null", doc: "The line at fault." },
         FieldDoc { name: "error", ty: "string", doc: "What is wrong." },
     ],
 };
@@ -439,8 +446,14 @@ pub fn all_services(root: &Root) -> Vec<String> {
 
 /// The table view of one unit, like systemd-analyze's.
 pub fn render_table(rec: &UnitRecord, color: bool) -> String {
-    let (green, red, bold, reset) =
-        if color { ("\x1b[0;1;32m", "\x1b[0;1;31m", "\x1b[0;1;39m", "\x1b[0m") } else { ("", "", "", "") };
+    use strata_core::anstyle::{AnsiColor, Style};
+    let paint = |style: Style| {
+        if color { (style.render().to_string(), style.render_reset().to_string()) } else { Default::default() }
+    };
+    let (green, reset) = paint(AnsiColor::Green.on_default().bold());
+    let (red, _) = paint(AnsiColor::Red.on_default().bold());
+    let (bold, _) = paint(Style::new().bold());
+    let (green, red, bold, reset) = (green.as_str(), red.as_str(), bold.as_str(), reset.as_str());
     let clean = |s: &str| strata_core::sanitize::for_terminal(s).into_owned();
     let name_w = rec.checks.iter().map(|c| c.name.chars().count()).max().unwrap_or(4).max(4);
     let desc_w = rec
@@ -483,7 +496,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     let scope = if cli.user { Scope::User } else { Scope::System };
     if !cli.root.is_dir() {
         return Err(
-            strata_core::exit::ExitError::new(2, format!("--root {}: not a directory", cli.root.display())).into()
+            strata_core::exit::ExitError::usage(format!("--root {}: not a directory", cli.root.display())).into()
         );
     }
     let mut root = Root::open(&cli.root, scope)
@@ -500,8 +513,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     let (mut above, mut failed) = (false, false);
     let table = ctx.out.format() == Format::Table;
     // With --suggest: the drop-in itself unless records were asked for (--json, --format json|csv).
-    let as_text = (cli.common.format == FormatArg::Auto && !cli.common.json)
-        || matches!(ctx.out.format(), Format::Table | Format::Plain);
+    let as_text = !ctx.format_given || matches!(ctx.out.format(), Format::Table | Format::Plain);
     let mut first = true;
     for name in &names {
         match assess_unit(&root, name) {
@@ -517,7 +529,10 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
                 if cli.suggest {
                     let s = suggest::suggest(&root, &files, &parsed.files, &rec)?;
                     // A drop-in that adds nothing is not installed.
-                    let written = if cli.write && !cli.mutate.dry_run && s.install {
+                    if cli.write && s.install && ctx.dry_run() {
+                        ctx.runner.show_change(&format!("install {}", s.path))?;
+                    }
+                    let written = if cli.write && !ctx.dry_run() && s.install {
                         if let Err(e) = install::install(&cli.root, Path::new(&s.path), s.text.as_bytes()) {
                             failed = true;
                             let e = ErrorRecord {
@@ -549,6 +564,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
                         if !first {
                             ctx.out.write_text("\n")?;
                         }
+                        // The drop-in itself: plain text by design (a file for systemd), not a record.
                         ctx.out.write_text(&format!("# {}\n", s.path))?;
                         ctx.out.write_text(&s.text)?;
                         if written {
@@ -604,7 +620,7 @@ fn find_profile(p: &Path) -> anyhow::Result<PathBuf> {
             return Ok(f);
         }
     }
-    Err(strata_core::exit::ExitError::new(2, format!("--profile {}: no such portable profile", p.display())).into())
+    Err(strata_core::exit::ExitError::usage(format!("--profile {}: no such portable profile", p.display())).into())
 }
 
 #[cfg(test)]

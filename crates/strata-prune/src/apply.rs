@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result};
 use clap::Args;
 use serde::{Deserialize, Serialize};
-use strata_core::cli::MutateArgs;
+use strata_core::cli::{AskArgs, MutateArgs};
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::exit::ExitError;
 use strata_core::output::Record;
@@ -24,6 +24,8 @@ use crate::plan::{Action, OwnerKind};
 pub struct ApplyArgs {
     #[command(flatten)]
     pub mutate: MutateArgs,
+    #[command(flatten)]
+    pub ask: AskArgs,
     /// Keep a bookmark (DATASET#NAME) of each snapshot before destroying it, so incremental sends
     /// from it still work.
     #[arg(long)]
@@ -98,7 +100,7 @@ pub struct DestroyRecord {
 
 pub static DESTROY_DOC: RecordDoc = RecordDoc {
     name: "destroy",
-    about: "One zfs destroy batch of apply, printed under --dry-run or when --format is given.",
+    about: "One zfs destroy batch of apply, printed when a format is given (--format, --json).",
     fields: &[
         FieldDoc { name: "type", ty: "string", doc: "always \"destroy\"" },
         FieldDoc { name: "dataset", ty: "string", doc: "the dataset whose snapshots the batch destroys" },
@@ -189,17 +191,24 @@ fn recheck(
     None
 }
 
-pub fn run(args: &ApplyArgs, ctx: &mut Ctx, show_records: bool) -> Result<Outcome> {
-    let dry = args.mutate.dry_run || ctx.runner.dry_run();
-    if !args.mutate.yes && !dry {
-        return Err(strata_core::exit::ExitError::new(
-            2,
-            "refusing to destroy snapshots without --yes (use --dry-run to see the commands and the space they would free)",
-        )
-        .into());
-    }
+/// Reads the plan, asks ([`Ctx::confirm`]) and destroys. Like every action command it prints
+/// records only when a format is given; `-v` says what each batch did (or would do, with the
+/// space it would free).
+pub fn run(args: &ApplyArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let by_ds = read_targets(strata_core::input::stdin_records::<PruneInput>()?)?;
-    act(args, ctx, show_records, dry, &by_ds)
+    if by_ds.is_empty() {
+        return Ok(Outcome::Success);
+    }
+    let count: usize = by_ds.values().map(Vec::len).sum();
+    ctx.confirm(
+        "destroy snapshots",
+        &format!(
+            "the plan marks {count} snapshot(s) of {} dataset(s) destroy (--dry-run shows the commands and the \
+             space they would free)",
+            by_ds.len()
+        ),
+    )?;
+    act(args, ctx, &by_ds)
 }
 
 /// The snapshots marked destroy, by dataset. Every record is read and checked before anything
@@ -213,16 +222,13 @@ fn read_targets<R: std::io::BufRead>(
     while let Some(r) = records.next() {
         let r = r?;
         let line = records.line();
-        let n = SnapshotName::parse(&r.snapshot).map_err(|e| ExitError::new(2, format!("line {line}: {e}")))?;
+        let n = SnapshotName::parse(&r.snapshot).map_err(|e| ExitError::usage(format!("line {line}: {e}")))?;
         if let Some(first) = seen.insert(r.snapshot.clone(), line) {
-            return Err(ExitError::new(
-                2,
-                format!(
-                    "lines {first} and {line} both name {}: refusing to act on a plan with two records for one \
+            return Err(ExitError::usage(format!(
+                "lines {first} and {line} both name {}: refusing to act on a plan with two records for one \
                      snapshot; nothing was destroyed",
-                    strata_core::sanitize::for_terminal(&r.snapshot)
-                ),
-            )
+                strata_core::sanitize::for_terminal(&r.snapshot)
+            ))
             .into());
         }
         let owner = match (r.owner, r.owner_match) {
@@ -230,7 +236,7 @@ fn read_targets<R: std::io::BufRead>(
             (OwnerKind::Match, Some(expr)) => {
                 if !regexes.contains_key(&expr) {
                     let re = crate::plan::owner_regex(&expr)
-                        .map_err(|e| ExitError::new(2, format!("line {line}: owner_match: {e:#}")))?;
+                        .map_err(|e| ExitError::usage(format!("line {line}: owner_match: {e:#}")))?;
                     regexes.insert(expr.clone(), re);
                 }
                 Owner::Matching(regexes[&expr].clone())
@@ -246,12 +252,7 @@ fn read_targets<R: std::io::BufRead>(
 
 /// `TryFrom` already refuses `owner: match` without `owner_match`.
 fn unreachable_owner() -> Result<Owner> {
-    Err(ExitError::new(2, "owner is \"match\" but owner_match is missing").into())
-}
-
-/// A message that is an error: shown even with --quiet.
-fn error(ctx: &Ctx, msg: impl std::fmt::Display) {
-    eprintln!("{}: error: {msg}", ctx.tool);
+    Err(ExitError::usage("owner is \"match\" but owner_match is missing").into())
 }
 
 /// A dataset the re-check could not list, and why.
@@ -300,25 +301,8 @@ fn fresh_listing(ctx: &Ctx, datasets: &[String]) -> Result<(Vec<Current>, Vec<Un
     Ok((current, unreadable))
 }
 
-/// Runs a mutating command; under --dry-run only the dry-run runner shows it.
-fn mutate(ctx: &Ctx, dry: bool, cmd: &strata_core::runner::Cmd) -> Result<(), strata_core::runner::RunError> {
-    if dry && !ctx.runner.dry_run() {
-        ctx.info(format_args!("dry-run: {cmd}"));
-        return Ok(());
-    }
-    ctx.runner.run(cmd).map(|_| ())
-}
-
-fn act(
-    args: &ApplyArgs,
-    ctx: &mut Ctx,
-    show_records: bool,
-    dry: bool,
-    by_ds: &BTreeMap<String, Vec<Target>>,
-) -> Result<Outcome> {
-    if by_ds.is_empty() {
-        return Ok(Outcome::Success);
-    }
+fn act(args: &ApplyArgs, ctx: &mut Ctx, by_ds: &BTreeMap<String, Vec<Target>>) -> Result<Outcome> {
+    let dry = ctx.dry_run();
     let datasets: Vec<String> = by_ds.keys().cloned().collect();
 
     // One fresh listing of every dataset involved, just before acting.
@@ -349,8 +333,7 @@ fn act(
     let total_batches = by_ds.len();
     for (done, (dataset, targets)) in by_ds.iter().enumerate() {
         if interrupted.load(Ordering::SeqCst) {
-            error(
-                ctx,
+            ctx.error(
                 format_args!(
                     "interrupted: stopped before {} ({done} of {total_batches} datasets done); run the same plan again to finish",
                     strata_core::sanitize::for_terminal(dataset)
@@ -360,14 +343,11 @@ fn act(
         }
         if let Some(why) = unreadable.get(dataset) {
             failed = true;
-            error(
-                ctx,
-                format_args!(
-                    "the snapshots of {} are left alone: the re-check could not list them: {}",
-                    strata_core::sanitize::for_terminal(dataset),
-                    strata_core::sanitize::for_terminal(why)
-                ),
-            );
+            ctx.error(format_args!(
+                "the snapshots of {} are left alone: the re-check could not list them: {}",
+                strata_core::sanitize::for_terminal(dataset),
+                strata_core::sanitize::for_terminal(why)
+            ));
             continue;
         }
         let mut names: Vec<&str> = Vec::new();
@@ -376,7 +356,7 @@ fn act(
             if let Some((why, is_failure)) = recheck(t, &full, &fresh, &newest, dataset) {
                 failed |= is_failure;
                 if is_failure {
-                    error(ctx, format_args!("{}: left alone: {why}", strata_core::sanitize::for_terminal(&full)));
+                    ctx.error(format_args!("{}: left alone: {why}", strata_core::sanitize::for_terminal(&full)));
                 } else {
                     ctx.info(format_args!("{}: left alone: {why}", strata_core::sanitize::for_terminal(&full)));
                 }
@@ -389,7 +369,7 @@ fn act(
                     Some(g) if *g == guid => {}
                     Some(_) => {
                         failed = true;
-                        ctx.info(format_args!(
+                        ctx.error(format_args!(
                             "{}: left alone: bookmark {} exists for another snapshot",
                             strata_core::sanitize::for_terminal(&full),
                             strata_core::sanitize::for_terminal(&mark)
@@ -397,9 +377,9 @@ fn act(
                         continue;
                     }
                     None => {
-                        if let Err(e) = mutate(ctx, dry, &destroy::bookmark_command(dataset, &t.name)) {
+                        if let Err(e) = ctx.runner.run(&destroy::bookmark_command(dataset, &t.name)) {
                             failed = true;
-                            ctx.info(format_args!(
+                            ctx.error(format_args!(
                                 "{}: left alone: cannot bookmark it: {e}",
                                 strata_core::sanitize::for_terminal(&full)
                             ));
@@ -412,8 +392,7 @@ fn act(
         }
         for batch in destroy::batches(dataset, &names, destroy::MAX_BATCH_ARG) {
             if interrupted.load(Ordering::SeqCst) {
-                error(
-                    ctx,
+                ctx.error(
                     format_args!(
                         "interrupted: stopped in {} ({done} of {total_batches} datasets done); run the same plan again to finish",
                         strata_core::sanitize::for_terminal(dataset)
@@ -444,19 +423,29 @@ fn act(
                 }
                 rec.result = "would-destroy";
             }
-            if let Err(e) = mutate(ctx, dry, &cmd) {
+            if let Err(e) = ctx.runner.run(&cmd) {
                 failed = true;
-                error(ctx, &e);
+                ctx.error(&e);
                 rec.result = "failed";
                 rec.error = Some(e.to_string());
             }
-            if show_records || dry {
+            if rec.error.is_none() {
+                let freed = rec.reclaim_bytes.map(|b| format!(", freeing {}", strata_zfs::size::human_size(b)));
+                ctx.debug(format_args!(
+                    "{} {} snapshot(s) of {}{}",
+                    if dry { "would destroy" } else { "destroyed" },
+                    rec.snapshots,
+                    strata_core::sanitize::for_terminal(dataset),
+                    freed.unwrap_or_default()
+                ));
+            }
+            if ctx.format_given {
                 ctx.out.write(&rec)?;
             }
         }
     }
     if interrupted.load(Ordering::SeqCst) {
-        error(ctx, "interrupted after the last batch: every batch ran");
+        ctx.error("interrupted after the last batch: every batch ran");
         return Ok(Outcome::Code(strata_core::exit::INTERRUPTED));
     }
     Ok(if failed { Outcome::Code(strata_core::exit::ERROR) } else { Outcome::Success })

@@ -9,11 +9,12 @@ pub mod plan;
 pub mod rules;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use strata_core::cli::CommonArgs;
+use strata_core::cli::{CommonArgs, MutateArgs};
 use strata_core::doc::ManDoc;
+use strata_core::exit;
 use strata_core::{Ctx, Outcome, Tool};
 
-pub const TOOL: Tool = Tool { name: "strata-prune", command, run, doc: &DOC };
+pub const TOOL: Tool = Tool { name: "strata-prune", command, run, mutate, doc: &DOC };
 
 pub static DOC: ManDoc = ManDoc {
     examples: &[
@@ -27,7 +28,7 @@ pub static DOC: ManDoc = ManDoc {
             "What a typical schedule would keep and destroy, and why, for a person.",
         ),
         (
-            "strata prune plan -r tank --match '^zfs-auto-snap_' --keep-hourly 24 --keep-daily 30 | strata prune apply --dry-run",
+            "strata prune plan -r tank --match '^zfs-auto-snap_' --keep-hourly 24 --keep-daily 30 | strata prune apply --dry-run --format table",
             "Adopt snapshots made by another tool; show the exact zfs destroy commands and the space each would free.",
         ),
         (
@@ -36,16 +37,22 @@ pub static DOC: ManDoc = ManDoc {
         ),
     ],
     exit_status: &[
-        (0, "plan: the plan was printed. apply: every snapshot marked destroy is gone (or was already gone)."),
         (
-            2,
-            "Bad input (the line is named), two records for one snapshot, no keep rule, or apply without --yes or \
-             --dry-run: nothing was destroyed. Or: plan left out a dataset whose snapshots could not be read safely \
-             (the others are planned); apply could not destroy everything: a destroy failed, the re-check could not \
+            exit::SUCCESS,
+            "plan: the plan was printed. apply: every snapshot marked destroy is gone (or was already gone).",
+        ),
+        (
+            exit::ERROR,
+            "Bad input (the line is named), two records for one snapshot, no keep rule, or apply refused (no \
+             --yes and no terminal to ask on, or not confirmed): nothing was destroyed. Or: plan left out a \
+             dataset whose snapshots could not be read safely (the others are planned); apply could not destroy everything: a destroy failed, the re-check could not \
              list a dataset, or a snapshot was left alone because it changed since the plan (held, a new guid, now the \
              newest, no longer owned); the others were destroyed. The messages on standard error say which.",
         ),
-        (130, "apply was interrupted (SIGINT): the batch in flight finished, no other started; run the plan again."),
+        (
+            exit::INTERRUPTED,
+            "apply was interrupted (SIGINT): the batch in flight finished, no other started; run the plan again.",
+        ),
     ],
     environment: &[],
     records: &[&strata_zfs::snapshot::SNAPSHOT_DOC, &plan::PRUNE_DOC, &apply::DESTROY_DOC],
@@ -84,17 +91,18 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// True when the user asked for a format (`--format X` or `--json`), not the default.
-pub fn format_given(m: &clap::ArgMatches) -> bool {
-    let leaf = strata_core::cli::leaf(m);
-    leaf.value_source("format") == Some(clap::parser::ValueSource::CommandLine)
-        || leaf.try_get_one::<bool>("json").ok().flatten().copied().unwrap_or(false)
-}
-
 pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     let cli = Cli::from_arg_matches(m)?;
     match &cli.cmd {
         Sub::Plan(a) => plan::run(a, ctx),
-        Sub::Apply(a) => apply::run(a, ctx, format_given(m)),
+        Sub::Apply(a) => apply::run(a, ctx),
     }
+}
+
+/// The flags of the command that changes something: apply (which asks).
+pub fn mutate(m: &clap::ArgMatches) -> anyhow::Result<Option<MutateArgs>> {
+    Ok(match Cli::from_arg_matches(m)?.cmd {
+        Sub::Apply(a) => Some(a.mutate.asking(a.ask)),
+        Sub::Plan(_) => None,
+    })
 }

@@ -2,6 +2,7 @@
 //! monitoring (exit codes, a Nagios line, a node_exporter textfile).
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -18,7 +19,7 @@ use strata_zfs::size::human_size;
 use crate::Selection;
 
 /// Exit code of `check` when the state is unknown (an error): the Nagios plugin convention.
-pub const UNKNOWN: u8 = 3;
+pub const UNKNOWN: u8 = strata_core::exit::UNKNOWN;
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
@@ -325,11 +326,29 @@ pub fn prometheus_text(assessed: Option<&[Assessed]>, warn: f64, crit: f64, now_
     out
 }
 
-/// Writes `text` to `path` atomically ([`strata_core::fs::write_atomic`]), readable by all:
-/// node_exporter reads it as another user.
+/// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename.
 pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    strata_core::fs::write_atomic(path, text.as_bytes(), 0o644)
-        .with_context(|| format!("cannot write {}", path.display()))
+    use std::os::unix::fs::PermissionsExt;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().with_context(|| format!("{} is not a file name", path.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{}.", name.to_string_lossy()))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(text.as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    // node_exporter reads it as another user.
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+        .with_context(|| format!("cannot chmod {}", tmp.path().display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot rename the temporary file to {}", path.display()))?;
+    Ok(())
 }
 
 fn assess_all(args: &CheckArgs, ctx: &Ctx) -> anyhow::Result<Vec<Assessed>> {
@@ -356,8 +375,9 @@ pub fn run(args: &CheckArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             }
             if args.nagios {
                 let msg = format!("{e:#}").replace('\n', " ");
+                // A Nagios status line is plain text by design (the plugin API), not a record.
                 ctx.out.write_text(&format!("QUOTA UNKNOWN - {msg}\n"))?;
-                ctx.info(format_args!("error: {e:#}"));
+                ctx.error(format_args!("{e:#}"));
                 return Ok(Outcome::Code(UNKNOWN));
             }
             // The code travels with the error; its causes become one message.
@@ -366,6 +386,7 @@ pub fn run(args: &CheckArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     };
     let level = assessed.iter().map(|a| a.level).max().unwrap_or(Level::Ok);
     if args.nagios {
+        // Plain text by design: the Nagios plugin API reads one status line, not records.
         ctx.out.write_text(&nagios_line(&assessed, args.warn, args.crit))?;
     } else {
         for a in assessed.iter().filter(|a| a.level > Level::Ok) {

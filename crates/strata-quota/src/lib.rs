@@ -7,11 +7,12 @@ pub mod set;
 pub mod users;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use strata_core::cli::CommonArgs;
+use strata_core::cli::{CommonArgs, MutateArgs};
 use strata_core::doc::ManDoc;
+use strata_core::exit;
 use strata_core::{Ctx, Outcome, Tool};
 
-pub const TOOL: Tool = Tool { name: "strata-quota", command, run, doc: &DOC };
+pub const TOOL: Tool = Tool { name: "strata-quota", command, run, mutate, doc: &DOC };
 
 pub const DOC: ManDoc = ManDoc {
     examples: &[
@@ -40,17 +41,17 @@ pub const DOC: ManDoc = ManDoc {
     ],
     exit_status: &[
         (
-            0,
+            exit::SUCCESS,
             "report, set, users: success. check: every dataset with a quota or refquota is below --warn (or none has one).",
         ),
-        (1, "check: a dataset is at or above --warn, none at --crit."),
+        (exit::NEGATIVE, "check: a dataset is at or above --warn, none at --crit."),
         (
-            2,
+            exit::ERROR,
             "check: a dataset is at or above --crit. Every subcommand: a usage mistake or a bad value (named in the \
              message; set then changed nothing); report, set, users: an error.",
         ),
         (
-            3,
+            exit::UNKNOWN,
             "check only: the state is unknown because of an error after the arguments were read (zfs failed, the \
              Prometheus file could not be written). check exits 3, not 2, on errors so that an error is never \
              mistaken for CRITICAL.",
@@ -111,6 +112,14 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         Sub::Check(a) => check::run(&a, ctx),
         Sub::Users(a) => users::run(&a, ctx),
     }
+}
+
+/// The flags of the command that changes something: set.
+pub fn mutate(m: &clap::ArgMatches) -> anyhow::Result<Option<MutateArgs>> {
+    Ok(match Cli::from_arg_matches(m)?.cmd {
+        Sub::Set(a) => Some(a.mutate),
+        Sub::Report(_) | Sub::Check(_) | Sub::Users(_) => None,
+    })
 }
 
 /// Reads the space properties of `datasets` with one `zfs list` call.

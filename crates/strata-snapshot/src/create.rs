@@ -2,7 +2,9 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
+use strata_core::cli::MutateArgs;
 use strata_core::exit::ExitError;
+use strata_core::sanitize::for_terminal;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::{listing, snapshot};
 
@@ -26,9 +28,8 @@ pub struct CreateArgs {
     /// Mark the snapshots with this label (user property strata:label).
     #[arg(long, value_name = "L")]
     pub label: Option<String>,
-    /// Show the zfs snapshot command (on standard error) without running it.
-    #[arg(short = 'n', long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub mutate: MutateArgs,
 }
 
 /// The snapshot name for `now`: PREFIX + strftime(FMT) in UTC.
@@ -62,23 +63,22 @@ fn existing(ctx: &Ctx, names: &[String]) -> Result<Vec<String>> {
 }
 
 fn clash(names: &[String]) -> anyhow::Error {
-    ExitError::new(
-        2,
-        format!(
-            "snapshot already exists: {}; nothing was made (choose another --prefix or --name-format)",
-            names.iter().map(|n| strata_core::sanitize::for_terminal(n).into_owned()).collect::<Vec<_>>().join(", ")
-        ),
-    )
+    ExitError::usage(format!(
+        "snapshot already exists: {}; nothing was made (choose another --prefix or --name-format)",
+        names.iter().map(|n| strata_core::sanitize::for_terminal(n).into_owned()).collect::<Vec<_>>().join(", ")
+    ))
     .into()
 }
 
-pub fn run(args: &CreateArgs, ctx: &mut Ctx, show_records: bool) -> Result<Outcome> {
+/// Silent on success, like every action command; the snapshots as records when a format is
+/// given (`--format`, `--json`), and what was made on stderr with `-v`.
+pub fn run(args: &CreateArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let name = snapshot_name(&args.prefix, &args.name_format, ctx.clock.now())?;
     for d in &args.datasets {
-        strata_zfs::name::check_snapshot_part(d, &name).map_err(|e| ExitError::new(2, e.to_string()))?;
+        strata_zfs::name::check_snapshot_part(d, &name).map_err(|e| ExitError::usage(e.to_string()))?;
     }
     if let Some(l) = &args.label {
-        check_label(l).map_err(|e| ExitError::new(2, e))?;
+        check_label(l).map_err(ExitError::usage)?;
     }
     // Every snapshot the call will make.
     let datasets: Vec<String> = if args.recursive {
@@ -99,11 +99,20 @@ pub fn run(args: &CreateArgs, ctx: &mut Ctx, show_records: bool) -> Result<Outco
         if !exists.is_empty() {
             return Err(anyhow::Error::from(e)
                 .context(clash(&exists).to_string())
-                .context(ExitError::new(2, "zfs snapshot failed")));
+                .context(ExitError::usage("zfs snapshot failed")));
         }
         return Err(e.into());
     }
-    if show_records && !ctx.runner.dry_run() {
+    if ctx.dry_run() {
+        ctx.debug(format_args!("would make {} snapshot(s) named {}", targets.len(), for_terminal(&name)));
+        return Ok(Outcome::Success);
+    }
+    ctx.debug(format_args!(
+        "made {} snapshot(s): {}",
+        targets.len(),
+        targets.iter().map(|t| for_terminal(t).into_owned()).collect::<Vec<_>>().join(", ")
+    ));
+    if ctx.format_given {
         let l = strata_zfs::listing::list(ctx.runner.as_ref(), strata_zfs::listing::Scope::Snapshots(&targets))?;
         for r in &l.records {
             ctx.out.write(r)?;
@@ -127,10 +136,9 @@ mod tests {
             name_format: DEFAULT_NAME_FORMAT.into(),
             prefix: String::new(),
             label: None,
-            dry_run: false,
+            mutate: MutateArgs::default(),
         }
     }
-
 
     #[test]
     fn names() {
@@ -145,6 +153,7 @@ mod tests {
             "zfs snapshot -o strata:managed=on -o 'strata:label=before upgrade' tank/a@n 'tank/my data@n'"
         );
     }
+
     #[test]
     fn labels_hold_no_control_character() {
         assert!(check_label("before upgrade").is_ok());
@@ -158,7 +167,7 @@ mod tests {
         let clock = FixedClock("2023-08-08T00:00:06Z".parse().unwrap());
         let mut ctx =
             Ctx::for_test(Box::new(FakeRunner::new()), Box::new(clock), Box::new(std::io::sink()), Format::Json);
-        let e = run(&a, &mut ctx, false).unwrap_err();
+        let e = run(&a, &mut ctx).unwrap_err();
         assert_eq!(strata_core::exit::code_of(&e), 2);
         assert!(e.to_string().contains("control character"), "{e}");
     }
@@ -177,7 +186,7 @@ mod tests {
         );
         let clock = FixedClock("2023-08-08T00:00:06Z".parse().unwrap());
         let mut ctx = Ctx::for_test(Box::new(fake), Box::new(clock), Box::new(std::io::sink()), Format::Json);
-        let e = run(&args(&["tank/var/log", "tank/a"]), &mut ctx, false).unwrap_err();
+        let e = run(&args(&["tank/var/log", "tank/a"]), &mut ctx).unwrap_err();
         assert_eq!(strata_core::exit::code_of(&e), 2);
         assert!(
             e.to_string().contains("snapshot already exists: tank/var/log@2023-08-08-00-00-06; nothing was made"),
@@ -204,7 +213,7 @@ mod tests {
             .expect(&list, Output::ok(row));
         let clock = FixedClock("2023-08-08T00:00:06Z".parse().unwrap());
         let mut ctx = Ctx::for_test(Box::new(fake), Box::new(clock), Box::new(std::io::sink()), Format::Json);
-        let e = run(&a, &mut ctx, false).unwrap_err();
+        let e = run(&a, &mut ctx).unwrap_err();
         assert_eq!(strata_core::exit::code_of(&e), 2);
         let chain = format!("{e:#}");
         assert!(chain.contains("snapshot already exists") && chain.contains("dataset already exists"), "{chain}");

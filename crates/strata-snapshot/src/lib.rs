@@ -5,11 +5,12 @@ pub mod list;
 pub mod rollback;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use strata_core::cli::CommonArgs;
+use strata_core::cli::{CommonArgs, MutateArgs};
 use strata_core::doc::ManDoc;
+use strata_core::exit;
 use strata_core::{Ctx, Outcome, Tool};
 
-pub const TOOL: Tool = Tool { name: "strata-snapshot", command, run, doc: &DOC };
+pub const TOOL: Tool = Tool { name: "strata-snapshot", command, run, mutate, doc: &DOC };
 
 pub static DOC: ManDoc = ManDoc {
     examples: &[
@@ -37,9 +38,9 @@ pub static DOC: ManDoc = ManDoc {
         ),
     ],
     exit_status: &[
-        (0, "Success: the snapshots were made, listed, or the dataset was rolled back."),
+        (exit::SUCCESS, "Success: the snapshots were made, listed, or the dataset was rolled back."),
         (
-            2,
+            exit::ERROR,
             "An error: a bad name, a snapshot name that exists already (nothing was made), a rollback refused \
              (no --yes and no terminal confirmation, or a newer snapshot is held), or zfs failed. list: a dataset \
              whose snapshots could not be read safely (a strata property value holding a newline) is left out and \
@@ -82,18 +83,20 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// True when the user asked for a format (`--format X` or `--json`), not the default.
-pub fn format_given(m: &clap::ArgMatches) -> bool {
-    let leaf = strata_core::cli::leaf(m);
-    leaf.value_source("format") == Some(clap::parser::ValueSource::CommandLine)
-        || leaf.try_get_one::<bool>("json").ok().flatten().copied().unwrap_or(false)
-}
-
 pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     let cli = Cli::from_arg_matches(m)?;
     match &cli.cmd {
-        Sub::Create(a) => create::run(a, ctx, format_given(m)),
+        Sub::Create(a) => create::run(a, ctx),
         Sub::List(a) => list::run(a, ctx),
         Sub::Rollback(a) => rollback::run(a, ctx),
     }
+}
+
+/// The flags of the commands that change something: create and rollback (which asks).
+pub fn mutate(m: &clap::ArgMatches) -> anyhow::Result<Option<MutateArgs>> {
+    Ok(match Cli::from_arg_matches(m)?.cmd {
+        Sub::Create(a) => Some(a.mutate),
+        Sub::Rollback(a) => Some(a.mutate.asking(a.ask)),
+        Sub::List(_) => None,
+    })
 }

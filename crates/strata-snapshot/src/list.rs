@@ -36,12 +36,11 @@ pub fn list(ctx: &Ctx, args: &ListArgs) -> Result<Listing> {
 pub fn report_bad(ctx: &Ctx, bad: &[listing::BadDataset]) -> Outcome {
     for b in bad {
         // An error, so even --quiet shows it.
-        eprintln!(
-            "{}: error: the snapshots of {} are left out: {}",
-            ctx.tool,
+        ctx.error(format_args!(
+            "the snapshots of {} are left out: {}",
             strata_core::sanitize::for_terminal(&b.dataset),
             strata_core::sanitize::for_terminal(&b.reason)
-        );
+        ));
     }
     if bad.is_empty() { Outcome::Success } else { Outcome::Code(strata_core::exit::ERROR) }
 }

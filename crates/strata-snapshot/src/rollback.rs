@@ -1,11 +1,9 @@
 //! `strata-snapshot rollback`: `zfs rollback -r`, after saying what will be lost.
 
-use std::io::{BufRead, Write};
-
 use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
-use strata_core::cli::MutateArgs;
+use strata_core::cli::{AskArgs, MutateArgs};
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::exit::ExitError;
 use strata_core::output::Record;
@@ -22,6 +20,8 @@ pub struct RollbackArgs {
     pub snapshot: String,
     #[command(flatten)]
     pub mutate: MutateArgs,
+    #[command(flatten)]
+    pub ask: AskArgs,
 }
 
 /// What a rollback loses and what happened.
@@ -64,24 +64,16 @@ impl Record for RollbackRecord {
     const KEY: &'static str = "snapshot";
 }
 
-/// Asks on the terminal; true only for an explicit "yes".
-fn confirm(question: &str) -> Result<bool> {
-    let mut tty =
-        std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").context("cannot open /dev/tty to ask")?;
-    write!(tty, "{question} Type 'yes' to go on: ")?;
-    tty.flush()?;
-    let mut answer = String::new();
-    std::io::BufReader::new(tty).read_line(&mut answer)?;
-    Ok(answer.trim() == "yes")
-}
-
+/// Says what a rollback loses, asks ([`Ctx::confirm`]) and rolls back. Like every action command
+/// it prints records only when a format is given; on a terminal the newer snapshots are listed
+/// on stderr before it asks, and `-v` says what was done.
 pub fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<Outcome> {
-    let target = SnapshotName::parse(&args.snapshot).map_err(|e| ExitError::new(2, e.to_string()))?;
+    let target = SnapshotName::parse(&args.snapshot).map_err(|e| ExitError::usage(e.to_string()))?;
     let full = target.to_string();
     let out = ctx.runner.run(&snapshot::list_command(std::slice::from_ref(&target.dataset), false))?;
     let all = snapshot::parse_list(&out.stdout)?;
     let Some(at) = all.iter().find(|r| r.snapshot == full) else {
-        return Err(ExitError::new(2, format!("no snapshot {}", for_terminal(&full))).into());
+        return Err(ExitError::usage(format!("no snapshot {}", for_terminal(&full))).into());
     };
     let key = |r: &SnapshotRecord| (r.createtxg, r.created);
     let newer: Vec<&SnapshotRecord> = all.iter().filter(|r| key(r) > key(at)).collect();
@@ -98,8 +90,11 @@ pub fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<Outcome> {
             None
         }
     };
-    for r in &newer {
-        ctx.out.write(*r)?;
+    let records = ctx.format_given;
+    if records {
+        for r in &newer {
+            ctx.out.write(*r)?;
+        }
     }
     let mut rec = RollbackRecord {
         r#type: "rollback",
@@ -111,79 +106,79 @@ pub fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<Outcome> {
     };
     let held: Vec<&str> = newer.iter().filter(|r| r.userrefs.unwrap_or(0) > 0).map(|r| r.snapshot.as_str()).collect();
     if !held.is_empty() {
-        ctx.out.write(&rec)?;
+        if records {
+            ctx.out.write(&rec)?;
+        }
         let names: Vec<String> = held.iter().map(|h| for_terminal(h).into_owned()).collect();
-        return Err(ExitError::new(
-            2,
-            format!("refusing to roll back: a newer snapshot that zfs rollback -r would destroy is held: {} (see zfs holds)", names.join(", ")),
-        )
+        return Err(ExitError::usage(format!(
+            "refusing to roll back: a newer snapshot that zfs rollback -r would destroy is held: {} (see zfs holds)",
+            names.join(", ")
+        ))
         .into());
     }
-    let dry = args.mutate.dry_run || ctx.runner.dry_run();
     let summary = format!(
         "rolling back {} destroys {} newer snapshot(s) and loses {} changed file(s)",
         for_terminal(&target.dataset),
         newer.len(),
         changed.map_or_else(|| "an unknown number of".to_string(), |n| n.to_string())
     );
-    if !args.mutate.yes && !dry {
-        let asked = ctx.stderr_is_terminal && ctx.stdin_is_terminal;
-        let ok = asked && {
-            let mut e = std::io::stderr().lock();
-            for r in &newer {
-                let _ = writeln!(e, "  would destroy {}", for_terminal(&r.snapshot));
-            }
-            let _ = writeln!(e, "{}: {summary}.", ctx.tool);
-            drop(e);
-            confirm("Roll back?")?
-        };
-        if !ok {
+    if ctx.will_ask() {
+        for r in &newer {
+            ctx.info(format_args!("would destroy {}", for_terminal(&r.snapshot)));
+        }
+    }
+    if let Err(e) = ctx.confirm(&format!("roll back to {}", for_terminal(&full)), &summary) {
+        if records {
             ctx.out.write(&rec)?;
-            let why = if asked { "not confirmed" } else { "--yes not given and no terminal to ask on" };
-            return Err(ExitError::new(2, format!("refusing to roll back ({why}): {summary}")).into());
         }
+        return Err(e);
     }
-    if dry && !ctx.runner.dry_run() {
-        ctx.info(format_args!("dry-run: {}", destroy::rollback_command(&full)));
-    } else {
-        ctx.runner.run(&destroy::rollback_command(&full))?;
-    }
+    let dry = ctx.dry_run();
+    ctx.runner.run(&destroy::rollback_command(&full))?;
     rec.result = if dry { "would-roll-back" } else { "rolled-back" };
-    // Every format carries both record types (and a failing stdout is reported by the main body
-    // after the work), so what goes wrong here is only the record, never the rollback.
-    ctx.out.write(&rec).with_context(|| {
-        let (ds, to) = (for_terminal(&target.dataset), for_terminal(&full));
-        if dry {
-            format!("{ds} would be rolled back to {to} (--dry-run), but the rollback record cannot be written")
-        } else {
-            format!("{ds} was rolled back to {to}, but the rollback record cannot be written")
-        }
-    })?;
+    ctx.debug(if dry { format!("{summary} (--dry-run: nothing was done)") } else { summary });
+    if records {
+        // Every format carries both record types (and a failing stdout is reported by the main
+        // body after the work), so what goes wrong here is only the record, never the rollback.
+        ctx.out.write(&rec).with_context(|| {
+            let (ds, to) = (for_terminal(&target.dataset), for_terminal(&full));
+            if dry {
+                format!("{ds} would be rolled back to {to} (--dry-run), but the rollback record cannot be written")
+            } else {
+                format!("{ds} was rolled back to {to}, but the rollback record cannot be written")
+            }
+        })?;
+    }
     Ok(Outcome::Success)
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
     use strata_core::clock::FixedClock;
     use strata_core::output::Format;
     use strata_core::runner::{FakeRunner, Output};
     use strata_zfs::fixtures;
 
-
     const LIST: &str = "t/a@s1\t1\t10\t1691452800\t0\t0\t0\n\
                         t/a@s2\t2\t11\t1691452801\t0\t0\t0\n\
                         t/a@s3\t3\t12\t1691452802\t0\t0\tHOLD\n";
 
-    fn ctx(fake: FakeRunner, out: Box<dyn Write>) -> Ctx {
-        ctx_in(fake, out, Format::Json)
+    fn ctx(fake: FakeRunner, out: Box<dyn Write>, yes: bool) -> Ctx {
+        ctx_in(fake, out, Format::Json, yes)
     }
 
-    fn ctx_in(fake: FakeRunner, out: Box<dyn Write>, format: Format) -> Ctx {
-        Ctx::for_test(Box::new(fake), Box::new(FixedClock(jiff::Timestamp::UNIX_EPOCH)), out, format)
+    /// A context as the main body makes it for `rollback [--yes] --format F`.
+    fn ctx_in(fake: FakeRunner, out: Box<dyn Write>, format: Format, yes: bool) -> Ctx {
+        let mut c = Ctx::for_test(Box::new(fake), Box::new(FixedClock(jiff::Timestamp::UNIX_EPOCH)), out, format);
+        c.format_given = true;
+        c.mutate.yes = yes;
+        c
     }
 
-    fn args(s: &str, yes: bool) -> RollbackArgs {
-        RollbackArgs { snapshot: s.into(), mutate: MutateArgs { dry_run: false, yes, lock: None } }
+    fn args(s: &str) -> RollbackArgs {
+        RollbackArgs { snapshot: s.into(), mutate: MutateArgs::default(), ask: AskArgs::default() }
     }
 
     #[test]
@@ -193,13 +188,13 @@ mod tests {
         let fake = FakeRunner::new()
             .expect(&list, Output::ok(LIST.replace("HOLD", "1")))
             .expect(&diff, fixtures::output("2.3", "diff_S1_live"));
-        let e = run(&args("t/a@s1", true), &mut ctx(fake, Box::new(std::io::sink()))).unwrap_err();
+        let e = run(&args("t/a@s1"), &mut ctx(fake, Box::new(std::io::sink()), true)).unwrap_err();
         assert!(e.to_string().contains("is held: t/a@s3"), "{e}");
 
         let diff = destroy::diff_to_live_command("t/a@s2").argv_strings();
         let fake =
             FakeRunner::new().expect(&list, Output::ok(LIST.replace("HOLD", "0"))).expect(&diff, Output::ok("a\nb\n"));
-        let e = run(&args("t/a@s2", false), &mut ctx(fake, Box::new(std::io::sink()))).unwrap_err();
+        let e = run(&args("t/a@s2"), &mut ctx(fake, Box::new(std::io::sink()), false)).unwrap_err();
         assert_eq!(strata_core::exit::code_of(&e), 2);
         assert!(e.to_string().contains("destroys 1 newer snapshot(s) and loses 2 changed file(s)"), "{e}");
     }
@@ -213,8 +208,8 @@ mod tests {
             .expect(&diff, Output::ok("M\t/t/a/f\n"))
             .expect(&["zfs", "rollback", "-r", "t/a@s1"], Output::ok(""));
         let buf = strata_core::buf::SharedBuf::new();
-        let mut c = ctx(fake, Box::new(buf.clone()));
-        run(&args("t/a@s1", true), &mut c).unwrap();
+        let mut c = ctx(fake, Box::new(buf.clone()), true);
+        run(&args("t/a@s1"), &mut c).unwrap();
         c.out.finish().unwrap();
         let text = buf.text();
         let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -245,8 +240,8 @@ mod tests {
                 .expect(&list, Output::ok(LIST.replace("HOLD", "0")))
                 .expect(&diff, Output::ok("M\t/t/a/f\n"))
                 .expect(&["zfs", "rollback", "-r", "t/a@s1"], Output::ok(""));
-            let mut c = ctx_in(fake, Box::new(std::io::sink()), format);
-            assert_eq!(run(&args("t/a@s1", true), &mut c).unwrap(), Outcome::Success, "{format:?}");
+            let mut c = ctx_in(fake, Box::new(std::io::sink()), format, true);
+            assert_eq!(run(&args("t/a@s1"), &mut c).unwrap(), Outcome::Success, "{format:?}");
             c.out.finish().unwrap();
             assert_eq!(c.out.count(), 3, "{format:?}");
         }

@@ -21,7 +21,8 @@ use strata_core::{Ctx, Outcome, Tool};
 
 use crate::config::{Config, Env, Source};
 
-pub const TOOL: Tool = Tool { name: "strata-sshtui", command, run, doc: &DOC };
+pub const TOOL: Tool =
+    Tool { name: "strata-sshtui", command, run, mutate: strata_core::cli::changes_nothing, doc: &DOC };
 
 /// Pick an ssh host in a full-screen list, or list hosts as records, with the settings ssh uses.
 ///
@@ -223,10 +224,17 @@ pub static DOC: ManDoc = ManDoc {
         ),
     ],
     exit_status: &[
-        (130, "The picker was left with Esc or Ctrl-C (or SIGINT); nothing was printed or run."),
         (
-            129,
-            "The picker was ended by SIGHUP (143: by SIGTERM); the terminal was restored, nothing was printed or run.",
+            strata_core::exit::INTERRUPTED,
+            "The picker was left with Esc or Ctrl-C (or SIGINT); nothing was printed or run.",
+        ),
+        (
+            strata_core::exit::HANGUP,
+            "The picker was ended by SIGHUP; the terminal was restored, nothing was printed or run.",
+        ),
+        (
+            strata_core::exit::TERMINATED,
+            "The picker was ended by SIGTERM; the terminal was restored, nothing was printed or run.",
         ),
     ],
     environment: &[

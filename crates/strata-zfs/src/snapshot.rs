@@ -41,19 +41,19 @@ pub static SNAPSHOT_DOC: RecordDoc = RecordDoc {
         FieldDoc { name: "created_unix", ty: "integer", doc: "the same in seconds since the epoch" },
         FieldDoc {
             name: "guid",
-            ty: "string",
+            ty: "string|null",
             doc: "the snapshot's GUID as a decimal string (readers accept a number too)",
         },
         FieldDoc {
             name: "createtxg",
-            ty: "integer",
+            ty: "integer|null",
             doc: "the transaction group that created it; orders snapshots of the same second",
         },
-        FieldDoc { name: "used_bytes", ty: "integer", doc: "space only this snapshot holds" },
-        FieldDoc { name: "referenced_bytes", ty: "integer", doc: "data the snapshot refers to" },
+        FieldDoc { name: "used_bytes", ty: "integer|null", doc: "space only this snapshot holds" },
+        FieldDoc { name: "referenced_bytes", ty: "integer|null", doc: "data the snapshot refers to" },
         FieldDoc {
             name: "userrefs",
-            ty: "integer",
+            ty: "integer|null",
             doc: "number of holds (zfs hold); a held snapshot is never destroyed",
         },
         FieldDoc {
@@ -327,8 +327,18 @@ mod tests {
     fn create_command_is_one_atomic_call() {
         let ds = ["tank/my data".to_string(), "rpool".into()];
         assert_eq!(
-            create_command(&ds, "s1", true, Some("a b")).display(),
-            "zfs snapshot -r -o strata:managed=on -o 'strata:label=a b' 'tank/my data@s1' rpool@s1"
+            create_command(&ds, "s1", true, Some("a b")).argv_strings(),
+            [
+                "zfs",
+                "snapshot",
+                "-r",
+                "-o",
+                "strata:managed=on",
+                "-o",
+                "strata:label=a b",
+                "tank/my data@s1",
+                "rpool@s1"
+            ]
         );
         assert_eq!(create_command(&ds[1..], "s1", false, None).display(), "zfs snapshot -o strata:managed=on rpool@s1");
     }
