@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod doc;
 pub mod exit;
+pub mod fs;
 pub mod input;
 pub mod lock;
 pub mod output;

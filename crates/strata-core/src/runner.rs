@@ -271,6 +271,12 @@ impl FakeRunner {
         self
     }
 
+    /// Expects the command written out as words separated by single spaces (`zfs list -H tank`;
+    /// no word may hold a space), answering with `out`.
+    pub fn expect_words(self, line: &str, out: Output) -> FakeRunner {
+        self.expect(&line.split(' ').collect::<Vec<_>>(), out)
+    }
+
     /// Every command run so far, in order.
     pub fn log(&self) -> Vec<Cmd> {
         self.log.borrow().clone()

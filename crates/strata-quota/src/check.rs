@@ -2,7 +2,6 @@
 //! monitoring (exit codes, a Nagios line, a node_exporter textfile).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -326,29 +325,11 @@ pub fn prometheus_text(assessed: Option<&[Assessed]>, warn: f64, crit: f64, now_
     out
 }
 
-/// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename.
+/// Writes `text` to `path` atomically ([`strata_core::fs::write_atomic`]), readable by all:
+/// node_exporter reads it as another user.
 pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().with_context(|| format!("{} is not a file name", path.display()))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", name.to_string_lossy()))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(text.as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    // node_exporter reads it as another user.
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
-        .with_context(|| format!("cannot chmod {}", tmp.path().display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot rename the temporary file to {}", path.display()))?;
-    Ok(())
+    strata_core::fs::write_atomic(path, text.as_bytes(), 0o644)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn assess_all(args: &CheckArgs, ctx: &Ctx) -> anyhow::Result<Vec<Assessed>> {
@@ -403,11 +384,7 @@ mod tests {
     use strata_core::output::Format;
     use strata_core::runner::{FakeRunner, Output};
 
-    const LIST: &str = "zfs list -H -p -o name,used,avail,refer,quota,refquota,reservation,refreservation,usedbysnapshots,compression,compressratio";
-
-    fn argv(extra: &str) -> Vec<String> {
-        format!("{LIST} {extra}").split(' ').map(str::to_string).collect()
-    }
+    use crate::testutil::LIST;
 
     /// The fixture's datasets, tank/var/log (quota 64M) with `used` replaced.
     fn rows_with_log_used(used: u64) -> Vec<u8> {
@@ -418,7 +395,7 @@ mod tests {
     }
 
     fn check(used: u64, extra: &[&str], format: Format) -> (anyhow::Result<Outcome>, String) {
-        let runner = FakeRunner::new().expect(&argv("-r tank"), Output::ok(rows_with_log_used(used)));
+        let runner = FakeRunner::new().expect_words(&format!("{LIST} -r tank"), Output::ok(rows_with_log_used(used)));
         let (mut ctx, buf) = testutil::ctx(runner, format);
         let mut args = vec!["check", "-r", "tank"];
         args.extend_from_slice(extra);
@@ -466,16 +443,16 @@ mod tests {
 
     #[test]
     fn errors_are_unknown_not_critical() {
-        let runner =
-            FakeRunner::new().expect(&argv("tank/nope"), strata_zfs::fixtures::output("2.3", "err_list_nonexistent"));
+        let runner = FakeRunner::new()
+            .expect_words(&format!("{LIST} tank/nope"), strata_zfs::fixtures::output("2.3", "err_list_nonexistent"));
         let (mut ctx, buf) = testutil::ctx(runner, Format::Json);
         let err = testutil::run(&["check", "tank/nope"], &mut ctx).unwrap_err();
         assert_eq!(strata_core::exit::code_of(&err), 3);
         assert!(format!("{err:#}").contains("dataset does not exist"), "{err:#}");
         assert_eq!(buf.text(), "");
 
-        let runner =
-            FakeRunner::new().expect(&argv("tank/nope"), strata_zfs::fixtures::output("2.3", "err_list_nonexistent"));
+        let runner = FakeRunner::new()
+            .expect_words(&format!("{LIST} tank/nope"), strata_zfs::fixtures::output("2.3", "err_list_nonexistent"));
         let (mut ctx, buf) = testutil::ctx(runner, Format::Json);
         assert_eq!(testutil::run(&["check", "--nagios", "tank/nope"], &mut ctx).unwrap(), Outcome::Code(3));
         let line = buf.text();

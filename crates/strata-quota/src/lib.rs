@@ -143,6 +143,9 @@ pub(crate) mod testutil {
 
     pub use strata_core::buf::SharedBuf as Buf;
 
+    /// `space_command`'s argv, written out: the golden start of every listing the tests expect.
+    pub const LIST: &str = "zfs list -H -p -o name,used,avail,refer,quota,refquota,reservation,refreservation,usedbysnapshots,compression,compressratio";
+
     /// A context over `runner`, the clock at 2026-11-25T12:00:00Z, records into the returned buffer.
     pub fn ctx(runner: FakeRunner, format: Format) -> (Ctx, Buf) {
         let buf = Buf::default();

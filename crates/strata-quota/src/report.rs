@@ -156,15 +156,11 @@ mod tests {
     use strata_core::output::Format;
     use strata_core::runner::{FakeRunner, Output};
 
-    const LIST: &str = "zfs list -H -p -o name,used,avail,refer,quota,refquota,reservation,refreservation,usedbysnapshots,compression,compressratio";
-
-    fn argv(extra: &[&str]) -> Vec<String> {
-        LIST.split(' ').chain(extra.iter().copied()).map(str::to_string).collect()
-    }
+    use crate::testutil::LIST;
 
     #[test]
     fn one_record_per_dataset_from_one_call() {
-        let runner = FakeRunner::new().expect(&argv(&["-r", "tank"]), Output::ok(testutil::space_rows()));
+        let runner = FakeRunner::new().expect_words(&format!("{LIST} -r tank"), Output::ok(testutil::space_rows()));
         let (mut ctx, buf) = testutil::ctx(runner, Format::Json);
         assert_eq!(testutil::run(&["report", "-r", "tank"], &mut ctx).unwrap(), Outcome::Success);
         ctx.out.finish().unwrap();
@@ -184,7 +180,7 @@ mod tests {
 
     #[test]
     fn table_has_human_sizes_like_zfs_list() {
-        let runner = FakeRunner::new().expect(&argv(&["-r", "tank"]), Output::ok(testutil::space_rows()));
+        let runner = FakeRunner::new().expect_words(&format!("{LIST} -r tank"), Output::ok(testutil::space_rows()));
         let (mut ctx, buf) = testutil::ctx(runner, Format::Table);
         testutil::run(&["report", "-r", "tank"], &mut ctx).unwrap();
         ctx.out.finish().unwrap();
@@ -203,7 +199,7 @@ mod tests {
     #[test]
     fn a_zfs_failure_is_an_error_with_its_stderr() {
         let runner = FakeRunner::new()
-            .expect(&argv(&["tank/nope"]), strata_zfs::fixtures::output("2.3", "err_list_nonexistent"));
+            .expect_words(&format!("{LIST} tank/nope"), strata_zfs::fixtures::output("2.3", "err_list_nonexistent"));
         let (mut ctx, _) = testutil::ctx(runner, Format::Json);
         let err = testutil::run(&["report", "tank/nope"], &mut ctx).unwrap_err();
         assert!(format!("{err:#}").contains("dataset does not exist"), "{err:#}");

@@ -299,11 +299,7 @@ mod tests {
     use strata_core::runner::{FakeRunner, Output};
     use strata_zfs::fixtures;
 
-    const LIST: &str = "zfs list -H -p -o name,used,avail,refer,quota,refquota,reservation,refreservation,usedbysnapshots,compression,compressratio";
-
-    fn argv(s: &str) -> Vec<String> {
-        s.split(' ').map(str::to_string).collect()
-    }
+    use crate::testutil::LIST;
 
     /// `tank/var/log` and `tank` from the real fixture: used 48K, quota 64M, reservation 8M.
     fn log_and_parent() -> Vec<u8> {
@@ -383,13 +379,13 @@ mod tests {
     }
 
     fn expect_read(runner: FakeRunner) -> FakeRunner {
-        runner.expect(&argv(&format!("{LIST} tank/var/log tank/var")), Output::ok(log_and_parent()))
+        runner.expect_words(&format!("{LIST} tank/var/log tank/var"), Output::ok(log_and_parent()))
     }
 
     #[test]
     fn one_zfs_set_call() {
         let runner = expect_read(FakeRunner::new())
-            .expect(&argv("zfs set quota=200M reservation=50M compression=zstd tank/var/log"), Output::ok(""));
+            .expect_words("zfs set quota=200M reservation=50M compression=zstd tank/var/log", Output::ok(""));
         let (mut ctx, buf) = testutil::ctx(runner, Format::Json);
         let out =
             testutil::run(&["set", "tank/var/log", "quota=200M", "reservation=50M", "compression=zstd"], &mut ctx)
@@ -414,11 +410,11 @@ mod tests {
         for (version, code) in [("2.1", 1), ("2.3", 255)] {
             let after = String::from_utf8(log_and_parent()).unwrap().replace("\t67108864\t", "\t209715200\t");
             let runner = expect_read(FakeRunner::new())
-                .expect(
-                    &argv("zfs set quota=200M reservation=100M tank/var/log"),
+                .expect_words(
+                    "zfs set quota=200M reservation=100M tank/var/log",
                     fixtures::output(version, "err_set_reservation_too_big"),
                 )
-                .expect(&argv(&format!("{LIST} tank/var/log")), Output::ok(after));
+                .expect_words(&format!("{LIST} tank/var/log"), Output::ok(after));
             let (mut ctx, _) = testutil::ctx(runner, Format::Json);
             let err = testutil::run(&["set", "tank/var/log", "quota=200M", "reservation=100M"], &mut ctx).unwrap_err();
             let msg = format!("{err:#}");
@@ -439,7 +435,7 @@ mod tests {
     #[test]
     fn a_failed_read_changes_nothing() {
         let runner = FakeRunner::new()
-            .expect(&argv(&format!("{LIST} tank/nope tank")), fixtures::output("2.3", "err_list_nonexistent"));
+            .expect_words(&format!("{LIST} tank/nope tank"), fixtures::output("2.3", "err_list_nonexistent"));
         let (mut ctx, _) = testutil::ctx(runner, Format::Json);
         let err = testutil::run(&["set", "tank/nope", "quota=1G"], &mut ctx).unwrap_err();
         assert!(format!("{err:#}").starts_with("cannot read the current values of tank/nope"), "{err:#}");

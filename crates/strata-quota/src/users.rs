@@ -122,19 +122,15 @@ mod tests {
     use strata_core::output::Format;
     use strata_core::runner::{FakeRunner, Output};
 
-    fn argv(s: &str) -> Vec<String> {
-        s.split(' ').map(str::to_string).collect()
-    }
-
     #[test]
     fn users_then_groups() {
         let runner = FakeRunner::new()
-            .expect(
-                &argv("zfs userspace -H -p -o type,name,used,quota,objused,objquota tank/home"),
+            .expect_words(
+                "zfs userspace -H -p -o type,name,used,quota,objused,objquota tank/home",
                 Output::ok("POSIX User\troot\t1536\tnone\t3\tnone\nPOSIX User\t1000\t10485760\t20971520\t7\tnone\n"),
             )
-            .expect(
-                &argv("zfs groupspace -H -p -o type,name,used,quota,objused,objquota tank/home"),
+            .expect_words(
+                "zfs groupspace -H -p -o type,name,used,quota,objused,objquota tank/home",
                 Output::ok("POSIX Group\troot\t10487296\tnone\t10\tnone\n"),
             );
         let (mut ctx, buf) = testutil::ctx(runner, Format::Json);
@@ -152,12 +148,12 @@ mod tests {
     #[test]
     fn a_failure_prints_nothing() {
         let runner = FakeRunner::new()
-            .expect(
-                &argv("zfs userspace -H -p -o type,name,used,quota,objused,objquota tank/home"),
+            .expect_words(
+                "zfs userspace -H -p -o type,name,used,quota,objused,objquota tank/home",
                 Output::ok("POSIX User\troot\t1536\tnone\t3\tnone\n"),
             )
-            .expect(
-                &argv("zfs groupspace -H -p -o type,name,used,quota,objused,objquota tank/home"),
+            .expect_words(
+                "zfs groupspace -H -p -o type,name,used,quota,objused,objquota tank/home",
                 Output::failed(1, "cannot open 'tank/home': dataset does not exist\n"),
             );
         let (mut ctx, buf) = testutil::ctx(runner, Format::Json);
