@@ -18,6 +18,11 @@ impl SharedBuf {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
+    /// Everything written so far, leaving the buffer empty.
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
     /// Everything written so far, as text (bytes that are not UTF-8 replaced).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.bytes()).into_owned()
@@ -46,5 +51,7 @@ mod tests {
         w.write_all(b"caf\xc3\xa9 \xff").unwrap();
         assert_eq!(buf.bytes(), b"caf\xc3\xa9 \xff");
         assert_eq!(buf.text(), "café \u{fffd}");
+        assert_eq!(buf.take(), b"caf\xc3\xa9 \xff");
+        assert_eq!(buf.bytes(), b"");
     }
 }

@@ -339,7 +339,6 @@ fn looks_numeric(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
 
     #[derive(Serialize)]
     struct Snap {
@@ -353,17 +352,7 @@ mod tests {
         const KEY: &'static str = "snapshot";
     }
 
-    #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buf {
-        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::buf::SharedBuf as Buf;
 
     fn render(format: Format) -> String {
         let buf = Buf::default();
@@ -379,7 +368,7 @@ mod tests {
             sink.write(&r).unwrap();
         }
         sink.finish().unwrap();
-        String::from_utf8(buf.0.lock().unwrap().clone()).unwrap()
+        buf.text()
     }
 
     #[test]
@@ -437,7 +426,7 @@ mod tests {
         assert!(sink.is_closed());
         sink.finish().unwrap();
         assert_eq!(sink.count(), 3);
-        let got = String::from_utf8(got.0.lock().unwrap().clone()).unwrap();
+        let got = got.text();
         assert_eq!(got.lines().collect::<Vec<_>>().len(), 1, "nothing is written after the pipe closed: {got}");
         assert!(got.starts_with("{\"type\":\"snapshot\",\"snapshot\":\"t@0\""), "{got}");
     }
@@ -452,7 +441,7 @@ mod tests {
         }
         assert!(!sink.is_closed());
         assert_eq!(sink.finish().unwrap_err().kind(), io::ErrorKind::StorageFull);
-        assert_eq!(String::from_utf8(got.0.lock().unwrap().clone()).unwrap(), "t@0\n");
+        assert_eq!(got.text(), "t@0\n");
     }
 
     #[derive(Serialize)]
@@ -474,7 +463,7 @@ mod tests {
         sink.write(&Done { r#type: "rollback", snapshot: "t@1".into(), result: "rolled-back" }).unwrap();
         sink.finish().unwrap();
         assert_eq!(
-            String::from_utf8(buf.0.lock().unwrap().clone()).unwrap(),
+            buf.text(),
             "type,snapshot,used_bytes,tags,guid\nsnapshot,t@2,1,,\nsnapshot,t@3,1,,\n\n\
              type,snapshot,result\nrollback,t@1,rolled-back\n"
         );
@@ -495,7 +484,7 @@ mod tests {
         sink.write(&Path { r#type: "p", path: "/a/x\x1b]0;t\x07\n/etc/shadow".into(), path_bytes: None }).unwrap();
         sink.write(&Path { r#type: "p", path: "/a/\u{fffd}".into(), path_bytes: Some("L2Ev/w==".into()) }).unwrap();
         sink.finish().unwrap();
-        buf.0.lock().unwrap().clone()
+        buf.bytes()
     }
 
     #[test]
@@ -539,15 +528,14 @@ mod tests {
             self.pending.write(b)
         }
         fn flush(&mut self) -> io::Result<()> {
-            let mut p = self.pending.0.lock().unwrap();
-            self.shown.0.lock().unwrap().extend(p.drain(..));
-            Ok(())
+            let pending = self.pending.take();
+            self.shown.write_all(&pending)
         }
     }
 
     #[test]
     fn ndjson_is_line_buffered_on_a_terminal_only() {
-        let shown = |held: &Held| held.shown.0.lock().unwrap().len();
+        let shown = |held: &Held| held.shown.bytes().len();
         let held = Held::default();
         let mut sink = Sink::new(Box::new(held.clone()), Format::Json, false).on_terminal(true);
         sink.write(&snap("t@1")).unwrap();

@@ -353,24 +353,14 @@ mod tests {
 
     #[test]
     fn dry_run_shows_mutations_and_runs_reads() {
-        let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        struct W(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-        impl Write for W {
-            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
-        let r = DryRunner::new(SystemRunner, Box::new(W(shown.clone())));
+        let shown = crate::buf::SharedBuf::new();
+        let r = DryRunner::new(SystemRunner, Box::new(shown.clone()));
         assert_eq!(r.run(&Cmd::read("echo").arg("hi")).unwrap().stdout, b"hi\n");
         r.run(&Cmd::mutate("rm").args(["-rf", "/tmp/it's"])).unwrap();
-        assert_eq!(String::from_utf8(shown.lock().unwrap().clone()).unwrap(), "dry-run: rm -rf '/tmp/it'\\''s'\n");
+        assert_eq!(shown.text(), "dry-run: rm -rf '/tmp/it'\\''s'\n");
         assert!(r.dry_run());
         r.show_change("write /etc/x.conf").unwrap();
-        assert!(String::from_utf8(shown.lock().unwrap().clone()).unwrap().ends_with("\ndry-run: write /etc/x.conf\n"));
+        assert!(shown.text().ends_with("\ndry-run: write /etc/x.conf\n"));
         SystemRunner.show_change("nothing shown").unwrap();
     }
 
