@@ -155,7 +155,7 @@ fn apply_rechecks(lab: &Lab) -> Result<()> {
     lab.zfs(&["destroy", &format!("{ds}@e")])?;
     lab.zfs(&["snapshot", &format!("{ds}@e")])?;
     strata_create(lab, &ds, "g")?;
-    let apply = lab.strata_stdin("strata-prune", &["apply", "--yes"], &plan.stdout).code(1)?;
+    let apply = lab.strata_stdin("strata-prune", &["apply", "--yes"], &plan.stdout).code(2)?;
     apply.check(apply.err().contains("@e: left alone: its guid changed"), "guid re-check")?;
     check_eq(
         lab.snapshots(&ds)?,
