@@ -540,3 +540,154 @@ fn a_bad_input_line_is_named_once_and_shown_short() {
     assert!(err.contains(&format!("(cut; the line is {} bytes long)", huge.len())), "{err}");
     assert!(fake.calls().iter().all(|c| !c.starts_with("destroy")), "{:?}", fake.calls());
 }
+
+/// Runs `cmd` (a bash command line) under a pseudo-terminal, typing `typed` on it, and returns
+/// its exit code and what the terminal showed.
+fn on_a_terminal_typing(cmd: &str, typed: &str, path: &str) -> (Option<i32>, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", cmd, "/dev/null"])
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux script(1) is needed for terminal tests");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(typed.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// prune apply and rollback ask the same way: on the terminal, where only "yes" goes on; off a
+/// terminal they refuse without --yes (the other tests), with --yes they do not ask.
+#[test]
+fn changing_commands_that_destroy_ask_on_the_terminal_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.ndjson");
+    std::fs::write(
+        &plan,
+        "{\"type\":\"prune\",\"snapshot\":\"tank/a@s0\",\"guid\":\"1000\",\"action\":\"destroy\",\"owner\":\"managed\"}\n",
+    )
+    .unwrap();
+    let apply = format!("strata-prune apply < '{}'", plan.display());
+    let rollback = "strata-snapshot rollback tank/a@s0";
+    for (cmd, act) in [(apply.as_str(), "destroy"), (rollback, "rollback")] {
+        // Any answer but "yes": refused, exit 2, nothing done.
+        let fake = fake_zfs(3);
+        let (code, shown) = on_a_terminal_typing(cmd, "no\n", &with_bins(&fake));
+        assert_eq!(code, Some(2), "{cmd}: {shown}");
+        assert!(shown.contains("Type 'yes' to go on:") && shown.contains("(not confirmed)"), "{cmd}: {shown}");
+        assert!(!fake.calls().iter().any(|c| c.starts_with(act)), "{cmd}: {:?}", fake.calls());
+        // "yes": done, and silent on stdout like every action command without --format.
+        let fake = fake_zfs(3);
+        let (code, shown) = on_a_terminal_typing(cmd, "yes\n", &with_bins(&fake));
+        assert_eq!(code, Some(0), "{cmd}: {shown}");
+        assert!(fake.calls().iter().any(|c| c.starts_with(act)), "{cmd}: {:?}", fake.calls());
+    }
+}
+
+/// Action commands print records only when a format is given, and say what they did at -v.
+#[test]
+fn action_commands_are_silent_without_a_format_and_say_what_they_did_at_v() {
+    let fake = fake_zfs(3);
+    bin("strata-snapshot")
+        .args(["rollback", "--yes", "tank/a@s1"])
+        .env("PATH", fake.path())
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    let fake = fake_zfs(3);
+    bin("strata-snapshot")
+        .args(["rollback", "--yes", "-v", "tank/a@s1"])
+        .env("PATH", fake.path())
+        .assert()
+        .success()
+        .stdout("")
+        .stderr(predicate::str::contains("rolling back tank/a destroys 1 newer snapshot(s)"));
+    let plan = "{\"type\":\"prune\",\"snapshot\":\"tank/a@s0\",\"guid\":\"1000\",\"action\":\"destroy\",\"owner\":\"managed\"}\n";
+    let fake = fake_zfs(3);
+    bin("strata-prune")
+        .args(["apply", "--yes", "-v"])
+        .env("PATH", fake.path())
+        .write_stdin(plan)
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("strata-prune: destroyed 1 snapshot(s) of tank/a\n");
+    let fake = fake_zfs(3);
+    let out = bin("strata-prune")
+        .args(["apply", "--yes", "--json"])
+        .env("PATH", fake.path())
+        .write_stdin(plan)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let recs = crate::util::ndjson(&out);
+    assert_eq!((recs.len(), recs[0]["type"].as_str()), (1, Some("destroy")), "{recs:?}");
+    // --dry-run: the would-be command on stderr, nothing on stdout without a format.
+    let fake = fake_zfs(0);
+    bin("strata-snapshot")
+        .args(["create", "--dry-run", "tank/a"])
+        .env("PATH", fake.path())
+        .env("STRATA_NOW", "2023-08-08T00:00:06Z")
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("dry-run: zfs snapshot -o strata:managed=on tank/a@2023-08-08-00-00-06\n");
+    assert!(!fake.calls().iter().any(|c| c.starts_with("snapshot")));
+}
+
+/// -q silences information, never an error.
+#[test]
+fn quiet_never_hides_an_error() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = bin("strata-quota")
+        .args(["check", "--nagios", "-q", "tank"])
+        .env("PATH", empty.path())
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("strata-quota: error: ") && err.contains("cannot run `zfs list"), "{err}");
+    // A bookmark that cannot be made leaves its snapshot alone and fails the run, loudly.
+    let fake = fake_zfs(3);
+    let plan = "{\"type\":\"prune\",\"snapshot\":\"tank/a@s0\",\"guid\":\"1000\",\"action\":\"destroy\",\"owner\":\"managed\"}\n";
+    let out = bin("strata-prune")
+        .args(["apply", "--yes", "-q", "--bookmark"])
+        .env("PATH", fake.path())
+        .write_stdin(plan)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error: tank/a@s0: left alone"), "{err}");
+    assert!(!fake.calls().iter().any(|c| c.starts_with("destroy")), "{:?}", fake.calls());
+}
+
+/// harden-check --write --dry-run shows where it would write, on the dry-run path.
+#[test]
+fn harden_check_dry_run_shows_the_files_it_would_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("lib/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    std::fs::write(sys.join("a.service"), "[Service]\nExecStart=/bin/true\n").unwrap();
+    let out = bin("strata-harden-check")
+        .args(["--suggest", "--write", "--dry-run", "--root"])
+        .arg(dir.path())
+        .arg("a")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err, "dry-run: install /etc/systemd/system/a.service.d/50-strata-harden.conf\n");
+    assert!(!dir.path().join("etc/systemd/system/a.service.d").exists());
+}
