@@ -52,8 +52,8 @@ pub struct DiffArgs {
 #[derive(Debug, Clone, Serialize)]
 pub struct ChangeRecord<'a> {
     pub r#type: &'static str,
-    pub change: &'static str,
-    pub kind: &'static str,
+    pub change: Change,
+    pub kind: Kind,
     pub path: Cow<'a, str>,
     pub path_bytes: Option<String>,
     pub new_path: Option<Cow<'a, str>>,
@@ -120,8 +120,8 @@ impl Record for ChangeRecord<'_> {
             None => String::new(),
         };
         Some(vec![
-            ("change", self.change.to_string()),
-            ("kind", self.kind.to_string()),
+            ("change", self.change.as_str().to_string()),
+            ("kind", self.kind.as_str().to_string()),
             ("changed", self.changed.clone()),
             ("links", links),
             ("path", path),
@@ -321,8 +321,8 @@ pub fn record<'a>(l: &'a DiffLine, from: &'a str, to: &'a str) -> Result<ChangeR
         .ok_or_else(|| anyhow!("time {}.{:09} is out of range", l.seconds, l.nanos))?;
     Ok(ChangeRecord {
         r#type: "change",
-        change: l.change.as_str(),
-        kind: l.kind.as_str(),
+        change: l.change,
+        kind: l.kind,
         path,
         path_bytes,
         new_path,

@@ -14,7 +14,7 @@ use serde::Serialize;
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::output::Record;
 use strata_core::{Ctx, Outcome};
-use strata_zfs::diff::rfc3339_nanos;
+use strata_zfs::diff::{Kind, rfc3339_nanos};
 use strata_zfs::snapshot::{SnapshotRecord, list_command, parse_list};
 
 use crate::text_of;
@@ -104,7 +104,7 @@ pub struct DeletedRecord<'a> {
     pub r#type: &'static str,
     pub path: Cow<'a, str>,
     pub path_bytes: Option<String>,
-    pub kind: &'static str,
+    pub kind: Kind,
     pub size_bytes: u64,
     pub modified: String,
     pub snapshot: String,
@@ -146,7 +146,7 @@ impl Record for DeletedRecord<'_> {
 
     fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
         Some(vec![
-            ("kind", self.kind.to_string()),
+            ("kind", self.kind.as_str().to_string()),
             ("size", strata_zfs::size::human_size(self.size_bytes)),
             ("modified", self.modified.clone()),
             ("snapshot", self.snapshot.clone()),
@@ -155,24 +155,24 @@ impl Record for DeletedRecord<'_> {
     }
 }
 
-fn kind_of(m: &Metadata) -> &'static str {
+fn kind_of(m: &Metadata) -> Kind {
     let t = m.file_type();
     if t.is_symlink() {
-        "symlink"
+        Kind::Symlink
     } else if t.is_dir() {
-        "directory"
+        Kind::Directory
     } else if t.is_file() {
-        "file"
+        Kind::File
     } else if t.is_socket() {
-        "socket"
+        Kind::Socket
     } else if t.is_fifo() {
-        "fifo"
+        Kind::Fifo
     } else if t.is_block_device() {
-        "block"
+        Kind::Block
     } else if t.is_char_device() {
-        "char"
+        Kind::Char
     } else {
-        "unknown"
+        Kind::Unknown
     }
 }
 

@@ -347,7 +347,7 @@ fn record_docs_match_the_records() {
         r#type: "deleted",
         path: "/a".into(),
         path_bytes: None,
-        kind: "file",
+        kind: strata_zfs::diff::Kind::File,
         size_bytes: 1,
         modified: String::new(),
         snapshot: "t@s".into(),

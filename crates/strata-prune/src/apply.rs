@@ -86,6 +86,26 @@ impl TryFrom<serde_json::Map<String, serde_json::Value>> for PruneInput {
     }
 }
 
+/// What became of a destroy batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DestroyResult {
+    /// --dry-run: shown, not run.
+    WouldDestroy,
+    Destroyed,
+    Failed,
+}
+
+impl DestroyResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DestroyResult::WouldDestroy => "would-destroy",
+            DestroyResult::Destroyed => "destroyed",
+            DestroyResult::Failed => "failed",
+        }
+    }
+}
+
 /// One destroy batch: what apply did (or, under --dry-run, would do).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DestroyRecord {
@@ -94,7 +114,7 @@ pub struct DestroyRecord {
     pub command: String,
     pub snapshots: u64,
     pub reclaim_bytes: Option<u64>,
-    pub result: &'static str,
+    pub result: DestroyResult,
     pub error: Option<String>,
 }
 
@@ -129,7 +149,7 @@ impl Record for DestroyRecord {
 
     fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
         Some(vec![
-            ("result", self.result.to_string()),
+            ("result", self.result.as_str().to_string()),
             ("snapshots", self.snapshots.to_string()),
             ("reclaim", self.reclaim_bytes.map(strata_zfs::size::human_size).unwrap_or_default()),
             ("command", self.command.clone()),
@@ -407,7 +427,7 @@ fn act(args: &ApplyArgs, ctx: &mut Ctx, by_ds: &BTreeMap<String, Vec<Target>>) -
                 command: cmd.display(),
                 snapshots: batch.len() as u64,
                 reclaim_bytes: None,
-                result: "destroyed",
+                result: DestroyResult::Destroyed,
                 error: None,
             };
             if dry {
@@ -421,12 +441,12 @@ fn act(args: &ApplyArgs, ctx: &mut Ctx, by_ds: &BTreeMap<String, Vec<Target>>) -
                     Ok(p) => rec.reclaim_bytes = p.reclaim_bytes,
                     Err(e) => ctx.info(format_args!("warning: cannot estimate the space freed: {e:#}")),
                 }
-                rec.result = "would-destroy";
+                rec.result = DestroyResult::WouldDestroy;
             }
             if let Err(e) = ctx.runner.run(&cmd) {
                 failed = true;
                 ctx.error(&e);
-                rec.result = "failed";
+                rec.result = DestroyResult::Failed;
                 rec.error = Some(e.to_string());
             }
             if rec.error.is_none() {
@@ -463,9 +483,15 @@ mod tests {
             command: "zfs destroy tank/a@x,y".into(),
             snapshots: 2,
             reclaim_bytes: Some(25600),
-            result: "would-destroy",
+            result: DestroyResult::WouldDestroy,
             error: None,
         };
         strata_core::doc::check_fields(&DESTROY_DOC, &r);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["result"], "would-destroy");
+        for (v, want) in [(DestroyResult::Destroyed, "destroyed"), (DestroyResult::Failed, "failed")] {
+            assert_eq!(serde_json::to_value(v).unwrap(), want);
+            assert_eq!(v.as_str(), want);
+        }
     }
 }

@@ -26,7 +26,8 @@ pub fn diff_command(from: &str, to: Option<&str>) -> Cmd {
 
 /// The kind of change, as ZFS prints it in the second column. With the `clap` feature it is also
 /// the value of strata-diff's `--change` (the `value(help)` texts are its help).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Change {
     /// `M`: contents or metadata changed (or, with a link delta, the link count).
@@ -72,7 +73,8 @@ impl Change {
 
 /// The file type, as `zfs diff -F` prints it in the third column (`get_what` in libzfs). With the
 /// `clap` feature it is also the value of strata-diff's `--kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Kind {
     /// `F`
@@ -692,6 +694,17 @@ mod tests {
             let text = format_line(&line);
             prop_assert!(!text.contains(&b'\n'));
             prop_assert_eq!(parse_line(&text).unwrap(), line);
+        }
+    }
+
+    /// Records spell a change and a kind as `as_str` does (and as `--change`/`--kind` take them).
+    #[test]
+    fn serde_spelling_is_as_str() {
+        for c in Change::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        for k in Kind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }
     }
 }
