@@ -286,9 +286,7 @@ fn run_matches(tool: &Tool, matches: &ArgMatches) -> Result<Outcome> {
             Some(v) if !common.json => format!("--format {}", v.get_name()),
             _ => "--json".to_string(),
         };
-        return Err(
-            ExitError::new(exit::ERROR, format!("--print0 prints plain values; it does not go with {given}")).into()
-        );
+        return Err(ExitError::usage(format!("--print0 prints plain values; it does not go with {given}")).into());
     }
     let format = if common.json {
         Format::Json

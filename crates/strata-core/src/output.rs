@@ -242,6 +242,13 @@ impl Sink {
         Ok(())
     }
 
+    /// Writes raw bytes as they are (a value that must reach a program exactly, e.g. a host
+    /// alias that is not UTF-8 for `ssh "$(...)"`).
+    pub fn write_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.put(bytes);
+        Ok(())
+    }
+
     /// Renders a buffered table and flushes. Call once at the end; the main body does. Returns the
     /// error that stopped the output, if any; a pipe nobody reads is not one.
     pub fn finish(&mut self) -> io::Result<()> {
@@ -549,6 +556,15 @@ mod tests {
         assert_eq!(shown(&held), 0, "a pipe stays block-buffered");
         sink.finish().unwrap();
         assert!(shown(&held) > 0);
+    }
+
+    #[test]
+    fn raw_bytes_go_through_the_sink_exactly() {
+        let buf = Buf::default();
+        let mut sink = Sink::new(Box::new(buf.clone()), Format::Plain, false);
+        sink.write_bytes(b"web\xff1\n").unwrap();
+        sink.finish().unwrap();
+        assert_eq!(buf.0.lock().unwrap().as_slice(), b"web\xff1\n");
     }
 
     #[test]

@@ -475,8 +475,7 @@ fn protect_guids(path: &std::path::Path) -> Result<Vec<String>> {
 pub fn run(args: &PlanArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let rules = args.rules();
     if !rules.any() {
-        return Err(strata_core::exit::ExitError::new(
-            2,
+        return Err(strata_core::exit::ExitError::usage(
             "no keep rule given: use at least one of --keep-within, --keep-last, --keep-hourly, --keep-daily, --keep-weekly, --keep-monthly, --keep-yearly",
         )
         .into());
@@ -524,12 +523,11 @@ pub fn run(args: &PlanArgs, ctx: &mut Ctx) -> Result<Outcome> {
         ctx.out.write(&record(&items[i], d, &owner_kind)?)?;
     }
     for b in &left_out {
-        eprintln!(
-            "{}: error: the snapshots of {} are left out of the plan: {}",
-            ctx.tool,
+        ctx.error(format_args!(
+            "the snapshots of {} are left out of the plan: {}",
             strata_core::sanitize::for_terminal(&b.dataset),
             strata_core::sanitize::for_terminal(&b.reason)
-        );
+        ));
     }
     Ok(if left_out.is_empty() { Outcome::Success } else { Outcome::Code(strata_core::exit::ERROR) })
 }
@@ -541,13 +539,10 @@ pub fn refuse_duplicates(items: &[Item]) -> Result<()> {
     for it in items {
         if let Some(first) = seen.insert(it.snapshot.as_str(), it.line) {
             let at = if it.line == 0 { String::new() } else { format!(" (lines {first} and {})", it.line) };
-            return Err(strata_core::exit::ExitError::new(
-                2,
-                format!(
-                    "two snapshot records for {}{at}: refusing to plan; nothing was destroyed",
-                    strata_core::sanitize::for_terminal(&it.snapshot)
-                ),
-            )
+            return Err(strata_core::exit::ExitError::usage(format!(
+                "two snapshot records for {}{at}: refusing to plan; nothing was destroyed",
+                strata_core::sanitize::for_terminal(&it.snapshot)
+            ))
             .into());
         }
     }

@@ -440,14 +440,9 @@ fn event_loop(picker: &mut Picker, tty: std::fs::File) -> Result<Option<Vec<u8>>
 
 /// `--print`: the chosen alias on standard output.
 fn print_alias(alias: &[u8], ctx: &mut Ctx) -> Result<()> {
-    match std::str::from_utf8(alias) {
-        Ok(a) => ctx.out.write_text(&format!("{a}\n"))?,
-        // The exact bytes, for `ssh "$(strata sshtui --print)"`; nothing else was written.
-        Err(_) => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(alias).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush())?
-        }
-    }
+    // Plain text by design, not a record: the alias's exact bytes, even when they are not UTF-8,
+    // for `ssh "$(strata sshtui --print)"`; nothing else was written.
+    ctx.out.write_bytes(&[alias, b"\n"].concat())?;
     Ok(())
 }
 
