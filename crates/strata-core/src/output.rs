@@ -564,7 +564,7 @@ mod tests {
         let mut sink = Sink::new(Box::new(buf.clone()), Format::Plain, false);
         sink.write_bytes(b"web\xff1\n").unwrap();
         sink.finish().unwrap();
-        assert_eq!(buf.0.lock().unwrap().as_slice(), b"web\xff1\n");
+        assert_eq!(buf.bytes(), b"web\xff1\n");
     }
 
     #[test]
