@@ -493,20 +493,7 @@ pub fn render_table(rec: &UnitRecord, color: bool) -> String {
 
 pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     let cli = Cli::from_arg_matches(m)?;
-    let scope = if cli.user { Scope::User } else { Scope::System };
-    if !cli.root.is_dir() {
-        return Err(
-            strata_core::exit::ExitError::usage(format!("--root {}: not a directory", cli.root.display())).into()
-        );
-    }
-    let mut root = Root::open(&cli.root, scope)
-        .with_context(|| format!("reading the unit directories under {}", cli.root.display()))?;
-    if let Some(p) = &cli.profile {
-        root.profile = Some(find_profile(p)?);
-    }
-    for w in &root.warnings {
-        let _ = writeln!(std::io::stderr().lock(), "{}: warning: {}", ctx.tool, strata_core::sanitize::for_terminal(w));
-    }
+    let root = open_root(&cli, ctx)?;
     let names: Vec<String> =
         if cli.all { all_services(&root) } else { cli.units.iter().map(|u| unit_name(u)).collect() };
     let limit = cli.threshold.map(|t| (t * 10.0).round() as u64);
@@ -521,57 +508,14 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
                 failed = true;
                 report_error(ctx, table, &e)?;
             }
-            Assessment::Unit(rec, files, parsed) => {
+            Assessment::Unit(rec, files, text) => {
                 let t = (rec.exposure * 10.0).round() as u64;
                 if limit.is_some_and(|l| t > l) {
                     above = true;
                 }
                 if cli.suggest {
-                    let s = suggest::suggest(&root, &files, &parsed.files, &rec)?;
-                    // A drop-in that adds nothing is not installed.
-                    if cli.write && s.install && ctx.dry_run() {
-                        ctx.runner.show_change(&format!("install {}", s.path))?;
-                    }
-                    let written = if cli.write && !ctx.dry_run() && s.install {
-                        if let Err(e) = install::install(&cli.root, Path::new(&s.path), s.text.as_bytes()) {
-                            failed = true;
-                            let e = ErrorRecord {
-                                r#type: "error",
-                                unit: rec.unit.clone(),
-                                file: Some(s.path.clone()),
-                                line: None,
-                                error: format!("installing {}: {e}", s.path),
-                            };
-                            report_error(ctx, as_text, &e)?;
-                            first = false;
-                            continue;
-                        }
-                        true
-                    } else {
-                        false
-                    };
-                    let srec = SuggestionRecord {
-                        r#type: "suggestion",
-                        unit: rec.unit.clone(),
-                        exposure: rec.exposure,
-                        predicted_exposure: s.predicted_tenths as f64 / 10.0,
-                        predicted_rating: assess::rating(s.predicted_tenths),
-                        path: s.path.clone(),
-                        written,
-                        dropin: s.text.clone(),
-                    };
-                    if as_text {
-                        if !first {
-                            ctx.out.write_text("\n")?;
-                        }
-                        // The drop-in itself: plain text by design (a file for systemd), not a record.
-                        ctx.out.write_text(&format!("# {}\n", s.path))?;
-                        ctx.out.write_text(&s.text)?;
-                        if written {
-                            ctx.info(format_args!("installed {}", s.path));
-                        }
-                    } else {
-                        ctx.out.write(&srec)?;
+                    if !show_suggestion(ctx, &cli, &root, (&rec, &files, &text), as_text, first)? {
+                        failed = true;
                     }
                 } else if table {
                     if !first {
@@ -589,6 +533,82 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Code(strata_core::exit::ERROR));
     }
     Ok(Outcome::negative_if(above))
+}
+
+/// The --root asked for (with --user and --profile), its warnings on stderr.
+fn open_root(cli: &Cli, ctx: &Ctx) -> anyhow::Result<Root> {
+    let scope = if cli.user { Scope::User } else { Scope::System };
+    if !cli.root.is_dir() {
+        return Err(
+            strata_core::exit::ExitError::usage(format!("--root {}: not a directory", cli.root.display())).into()
+        );
+    }
+    let mut root = Root::open(&cli.root, scope)
+        .with_context(|| format!("reading the unit directories under {}", cli.root.display()))?;
+    if let Some(p) = &cli.profile {
+        root.profile = Some(find_profile(p)?);
+    }
+    for w in &root.warnings {
+        let _ = writeln!(std::io::stderr().lock(), "{}: warning: {}", ctx.tool, strata_core::sanitize::for_terminal(w));
+    }
+    Ok(root)
+}
+
+/// --suggest for one assessed unit: its drop-in, installed with --write, shown as text or as a
+/// record. False when it could not be installed (the error is reported).
+fn show_suggestion(
+    ctx: &mut Ctx,
+    cli: &Cli,
+    root: &Root,
+    (rec, files, text): (&UnitRecord, &load::UnitFiles, &UnitText),
+    as_text: bool,
+    first: bool,
+) -> anyhow::Result<bool> {
+    let s = suggest::suggest(root, files, &text.files, rec)?;
+    // A drop-in that adds nothing is not installed.
+    if cli.write && s.install && ctx.dry_run() {
+        ctx.runner.show_change(&format!("install {}", s.path))?;
+    }
+    let written = if cli.write && !ctx.dry_run() && s.install {
+        if let Err(e) = install::install(&cli.root, Path::new(&s.path), s.text.as_bytes()) {
+            let e = ErrorRecord {
+                r#type: "error",
+                unit: rec.unit.clone(),
+                file: Some(s.path.clone()),
+                line: None,
+                error: format!("installing {}: {e}", s.path),
+            };
+            report_error(ctx, as_text, &e)?;
+            return Ok(false);
+        }
+        true
+    } else {
+        false
+    };
+    let srec = SuggestionRecord {
+        r#type: "suggestion",
+        unit: rec.unit.clone(),
+        exposure: rec.exposure,
+        predicted_exposure: s.predicted_tenths as f64 / 10.0,
+        predicted_rating: assess::rating(s.predicted_tenths),
+        path: s.path.clone(),
+        written,
+        dropin: s.text.clone(),
+    };
+    if as_text {
+        if !first {
+            ctx.out.write_text("\n")?;
+        }
+        // The drop-in itself: plain text by design (a file for systemd), not a record.
+        ctx.out.write_text(&format!("# {}\n", s.path))?;
+        ctx.out.write_text(&s.text)?;
+        if written {
+            ctx.info(format_args!("installed {}", s.path));
+        }
+    } else {
+        ctx.out.write(&srec)?;
+    }
+    Ok(true)
 }
 
 /// An error record, or on a terminal table a line on stderr.
