@@ -172,10 +172,14 @@ fn rollback(lab: &Lab) -> Result<()> {
     let diff = lab.zfs(&["diff", "-H", &format!("{ds}@s1")])?;
     let changed = diff.lines().count() as u64;
 
-    // No --yes and no terminal: refused, nothing changed.
+    // No --yes and no terminal: refused, nothing changed; like every action command it prints
+    // records only when a format is given.
     let run = lab.strata(BIN, &["rollback", &format!("{ds}@s1")]).code(2)?;
+    run.check(run.err().contains("refusing") && run.stdout.is_empty(), "refuses, no records without --format")?;
+    let run = lab.strata(BIN, &["rollback", "--json", &format!("{ds}@s1")]).code(2)?;
     run.check(run.err().contains("refusing"), "refuses")?;
     let recs = run.records()?;
+    check_eq(recs.len(), 2, "the newer snapshot and the refusal")?;
     check_eq(names(&recs[..1]), vec![format!("{ds}@s2")], "shows the newer snapshot")?;
     check_eq(recs[1]["result"].as_str(), Some("refused"), "result")?;
     check_eq(lab.snapshots(&ds)?, vec!["s1".to_string(), "s2".to_string()], "nothing destroyed")?;
