@@ -291,10 +291,10 @@ fn a_closed_pipe_keeps_the_answer_of_a_query() {
     assert_eq!((code, stderr.as_str()), (Some(0), ""), "strata-snapshot list");
 }
 
-#[test]
-fn a_closed_pipe_does_not_stop_prune_apply_half_way() {
-    // 300 datasets with two snapshots each: keeping the last leaves one destroy per dataset.
-    let rows: String = (0..300).map(|i| daily_rows(&format!("tank/d{i:03}"), 2)).collect();
+/// A stand-in zfs with `n` datasets of two snapshots each, and the file of a plan that keeps the
+/// last of each: one destroy per dataset.
+fn one_destroy_per_dataset(n: usize) -> (SnapshotZfs, std::path::PathBuf) {
+    let rows: String = (0..n).map(|i| daily_rows(&format!("tank/d{i:03}"), 2)).collect();
     let fake = SnapshotZfs::new(&rows);
     let list = bin("strata-snapshot").args(["list", "-r", "tank"]).env("PATH", fake.path()).assert().success();
     let plan = bin("strata-prune")
@@ -307,6 +307,13 @@ fn a_closed_pipe_does_not_stop_prune_apply_half_way() {
         .clone();
     let plan_file = fake.dir().join("plan.ndjson");
     std::fs::write(&plan_file, plan).unwrap();
+    (fake, plan_file)
+}
+
+#[test]
+fn a_closed_pipe_does_not_stop_prune_apply_half_way() {
+    // 300 datasets with two snapshots each: keeping the last leaves one destroy per dataset.
+    let (fake, plan_file) = one_destroy_per_dataset(300);
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
     let out = std_bin("strata-prune")
@@ -324,19 +331,7 @@ fn a_closed_pipe_does_not_stop_prune_apply_half_way() {
 
 #[test]
 fn a_failing_stdout_is_reported_after_the_work_is_done() {
-    let rows: String = (0..200).map(|i| daily_rows(&format!("tank/d{i:03}"), 2)).collect();
-    let fake = SnapshotZfs::new(&rows);
-    let list = bin("strata-snapshot").args(["list", "-r", "tank"]).env("PATH", fake.path()).assert().success();
-    let plan = bin("strata-prune")
-        .args(["plan", "--keep-last", "1"])
-        .write_stdin(list.get_output().stdout.clone())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let plan_file = fake.dir().join("plan.ndjson");
-    std::fs::write(&plan_file, plan).unwrap();
+    let (fake, plan_file) = one_destroy_per_dataset(200);
     // /dev/full: every write fails with ENOSPC.
     let out = std_bin("strata-prune")
         .args(["apply", "--yes", "--json"])

@@ -275,6 +275,19 @@ fn unreachable_owner() -> Result<Owner> {
     Err(ExitError::usage("owner is \"match\" but owner_match is missing").into())
 }
 
+/// After SIGINT: says where the run stopped and ends it with 130 (checked before each batch, so
+/// the batch in flight always finishes).
+fn stopped(ctx: &Ctx, interrupted: &AtomicBool, dataset: &str, done: usize, total: usize) -> Option<Outcome> {
+    if !interrupted.load(Ordering::SeqCst) {
+        return None;
+    }
+    ctx.error(format_args!(
+        "interrupted: stopped at {} ({done} of {total} datasets done); run the same plan again to finish",
+        strata_core::sanitize::for_terminal(dataset)
+    ));
+    Some(Outcome::Code(strata_core::exit::INTERRUPTED))
+}
+
 /// A dataset the re-check could not list, and why.
 type Unreadable = (String, String);
 
@@ -352,14 +365,8 @@ fn act(args: &ApplyArgs, ctx: &mut Ctx, by_ds: &BTreeMap<String, Vec<Target>>) -
     let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted));
     let total_batches = by_ds.len();
     for (done, (dataset, targets)) in by_ds.iter().enumerate() {
-        if interrupted.load(Ordering::SeqCst) {
-            ctx.error(
-                format_args!(
-                    "interrupted: stopped before {} ({done} of {total_batches} datasets done); run the same plan again to finish",
-                    strata_core::sanitize::for_terminal(dataset)
-                ),
-            );
-            return Ok(Outcome::Code(strata_core::exit::INTERRUPTED));
+        if let Some(stop) = stopped(ctx, &interrupted, dataset, done, total_batches) {
+            return Ok(stop);
         }
         if let Some(why) = unreadable.get(dataset) {
             failed = true;
@@ -411,14 +418,8 @@ fn act(args: &ApplyArgs, ctx: &mut Ctx, by_ds: &BTreeMap<String, Vec<Target>>) -
             names.push(&t.name);
         }
         for batch in destroy::batches(dataset, &names, destroy::MAX_BATCH_ARG) {
-            if interrupted.load(Ordering::SeqCst) {
-                ctx.error(
-                    format_args!(
-                        "interrupted: stopped in {} ({done} of {total_batches} datasets done); run the same plan again to finish",
-                        strata_core::sanitize::for_terminal(dataset)
-                    ),
-                );
-                return Ok(Outcome::Code(strata_core::exit::INTERRUPTED));
+            if let Some(stop) = stopped(ctx, &interrupted, dataset, done, total_batches) {
+                return Ok(stop);
             }
             let cmd = destroy::destroy_command(dataset, &batch);
             let mut rec = DestroyRecord {
