@@ -21,7 +21,7 @@ pub struct UsersArgs {
 pub struct UserRecord {
     pub r#type: &'static str,
     pub dataset: String,
-    pub kind: &'static str,
+    pub kind: SpaceKind,
     pub id_type: String,
     pub name: String,
     pub used_bytes: u64,
@@ -73,7 +73,7 @@ impl UserRecord {
         UserRecord {
             r#type: "quota_user",
             dataset: dataset.to_string(),
-            kind: kind.as_str(),
+            kind,
             quota_used_percent: u.quota.map(|q| percent(u.used, q)),
             id_type: u.id_type,
             name: u.name,
@@ -90,7 +90,7 @@ impl Record for UserRecord {
 
     fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
         Some(vec![
-            ("kind", self.kind.to_string()),
+            ("kind", self.kind.as_str().to_string()),
             ("name", self.name.clone()),
             ("used", human_size(self.used_bytes)),
             ("quota", crate::report::human_opt(self.quota_bytes)),

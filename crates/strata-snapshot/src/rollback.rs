@@ -32,7 +32,28 @@ pub struct RollbackRecord {
     pub dataset: String,
     pub newer_snapshots: u64,
     pub changed_files: Option<u64>,
-    pub result: &'static str,
+    pub result: RollbackResult,
+}
+
+/// What became of a rollback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RollbackResult {
+    RolledBack,
+    /// --dry-run: shown, not run.
+    WouldRollBack,
+    /// No --yes and no terminal answer, or a newer snapshot is held.
+    Refused,
+}
+
+impl RollbackResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RollbackResult::RolledBack => "rolled-back",
+            RollbackResult::WouldRollBack => "would-roll-back",
+            RollbackResult::Refused => "refused",
+        }
+    }
 }
 
 pub static ROLLBACK_DOC: RecordDoc = RecordDoc {
@@ -102,7 +123,7 @@ pub fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<Outcome> {
         dataset: target.dataset.clone(),
         newer_snapshots: newer.len() as u64,
         changed_files: changed,
-        result: "refused",
+        result: RollbackResult::Refused,
     };
     let held: Vec<&str> = newer.iter().filter(|r| r.userrefs.unwrap_or(0) > 0).map(|r| r.snapshot.as_str()).collect();
     if !held.is_empty() {
@@ -135,7 +156,7 @@ pub fn run(args: &RollbackArgs, ctx: &mut Ctx) -> Result<Outcome> {
     }
     let dry = ctx.dry_run();
     ctx.runner.run(&destroy::rollback_command(&full))?;
-    rec.result = if dry { "would-roll-back" } else { "rolled-back" };
+    rec.result = if dry { RollbackResult::WouldRollBack } else { RollbackResult::RolledBack };
     ctx.debug(if dry { format!("{summary} (--dry-run: nothing was done)") } else { summary });
     if records {
         // Every format carries both record types (and a failing stdout is reported by the main
@@ -226,7 +247,7 @@ mod tests {
             dataset: "x".into(),
             newer_snapshots: 0,
             changed_files: None,
-            result: "refused",
+            result: RollbackResult::Refused,
         };
         strata_core::doc::check_fields(&ROLLBACK_DOC, &rec);
     }
@@ -244,6 +265,13 @@ mod tests {
             assert_eq!(run(&args("t/a@s1"), &mut c).unwrap(), Outcome::Success, "{format:?}");
             c.out.finish().unwrap();
             assert_eq!(c.out.count(), 3, "{format:?}");
+        }
+    }
+
+    #[test]
+    fn result_spelling_is_as_str() {
+        for r in [RollbackResult::RolledBack, RollbackResult::WouldRollBack, RollbackResult::Refused] {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
         }
     }
 }

@@ -145,8 +145,9 @@ pub fn valid_compression(value: &str) -> bool {
     }
 }
 
-/// Users or groups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Users or groups (records spell it as `as_str` does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SpaceKind {
     User,
     Group,
@@ -412,5 +413,12 @@ mod tests {
         );
         assert_eq!((v[1].name.as_str(), v[1].quota, v[1].objects_used), ("1000", Some(20971520), None));
         assert_eq!(parse_userspace(b"POSIX User\troot\n").unwrap_err().line, 1);
+    }
+
+    #[test]
+    fn space_kind_spelling_is_as_str() {
+        for k in [SpaceKind::User, SpaceKind::Group] {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
     }
 }
