@@ -241,7 +241,7 @@ fn fields_that_can_be_null_are_documented_so() {
         dataset: "tank/a".into(),
         newer_snapshots: 0,
         changed_files: None,
-        result: "refused",
+        result: strata_snapshot::rollback::RollbackResult::Refused,
     };
     strata_core::doc::check_nullable(&strata_snapshot::rollback::ROLLBACK_DOC, &rollback);
 }
