@@ -54,9 +54,9 @@ struct OpenBlock {
     aliases: Vec<usize>,
 }
 
-impl Config {
-    /// Loads the configuration ssh would read.
-    pub fn load(source: &Source, env: &Env) -> Result<Config, ConfigError> {
+impl<'e> Loader<'e> {
+    /// An empty configuration with its first (unconditional) segment.
+    fn new(env: &'e Env) -> Loader<'e> {
         let mut l = Loader {
             env,
             cfg: Config::default(),
@@ -65,6 +65,14 @@ impl Config {
             ignore_unknown: None,
         };
         l.cfg.segments.push(Segment::default());
+        l
+    }
+}
+
+impl Config {
+    /// Loads the configuration ssh would read.
+    pub fn load(source: &Source, env: &Env) -> Result<Config, ConfigError> {
+        let mut l = Loader::new(env);
         match source {
             Source::None => {}
             Source::File(p) => {
@@ -94,14 +102,7 @@ impl Config {
 
     /// Loads from text (tests and benchmarks): `name` is the file name shown in errors.
     pub fn from_text(name: &str, text: &str, env: &Env) -> Result<Config, ConfigError> {
-        let mut l = Loader {
-            env,
-            cfg: Config::default(),
-            cache: HashMap::new(),
-            alias_index: HashMap::new(),
-            ignore_unknown: None,
-        };
-        l.cfg.segments.push(Segment::default());
+        let mut l = Loader::new(env);
         l.cache.insert(PathBuf::from(name), text.split('\n').map(str::to_string).collect());
         l.read_file(Path::new(name), true, &[], 0, false)?;
         l.finish();
