@@ -354,6 +354,8 @@ fn apply_fails_when_its_recheck_cannot_run() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("re-check could not list them") && stderr.contains("I/O"), "{stderr}");
     assert!(!log(&fake).iter().any(|c| c.starts_with("destroy")));
+    // the bulk listing and the one per dataset after it share one `zfs version`
+    assert_eq!(log(&fake).iter().filter(|c| *c == "version").count(), 1, "{:?}", log(&fake));
     // A dataset that really is gone (its pool answers without it) is nothing to do.
     let fake = scripted_zfs(
         VICTIM_ROWS,

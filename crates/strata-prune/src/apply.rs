@@ -295,7 +295,8 @@ type Unreadable = (String, String);
 /// reason than not existing (their snapshots are left alone, and the run fails).
 fn fresh_listing(ctx: &Ctx, datasets: &[String]) -> Result<(Vec<Current>, Vec<Unreadable>)> {
     let runner = ctx.runner.as_ref();
-    let all = listing::list(runner, Scope::Datasets { datasets, recursive: false });
+    let json = listing::has_json(runner);
+    let all = listing::list_as(runner, Scope::Datasets { datasets, recursive: false }, json);
     let mut unreadable = Vec::new();
     let records = match all {
         Ok(l) => {
@@ -306,7 +307,8 @@ fn fresh_listing(ctx: &Ctx, datasets: &[String]) -> Result<(Vec<Current>, Vec<Un
             // One dataset gone makes zfs list fail for all: ask each alone.
             let mut v = Vec::new();
             for ds in datasets {
-                match listing::list(runner, Scope::Datasets { datasets: std::slice::from_ref(ds), recursive: false }) {
+                let one = Scope::Datasets { datasets: std::slice::from_ref(ds), recursive: false };
+                match listing::list_as(runner, one, json) {
                     Ok(l) => {
                         unreadable.extend(l.bad.into_iter().map(|b| (b.dataset, b.reason)));
                         v.extend(l.records);

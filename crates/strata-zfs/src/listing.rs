@@ -130,16 +130,23 @@ pub fn has_json(runner: &dyn Runner) -> bool {
 /// Every snapshot in `scope` with its strata properties, read safely (see the module docs).
 /// A `zfs` failure (a dataset that does not exist, a pool that does not answer) is an error.
 pub fn list(runner: &dyn Runner, scope: Scope<'_>) -> Result<Listing, ListError> {
-    if has_json(runner) {
+    list_as(runner, scope, has_json(runner))
+}
+
+/// [`list`] for a caller that lists several times and asked [`has_json`] once.
+pub fn list_as(runner: &dyn Runner, scope: Scope<'_>, json: bool) -> Result<Listing, ListError> {
+    if json {
         let cmd = json_command(scope);
         let out = runner.run(&cmd)?;
         return Ok(parse_json(&out.stdout)?);
     }
     let rows = runner.run(&crate::snapshot::scoped_list_command(scope))?;
-    let records = parse_list(&rows.stdout)?;
+    let mut records = parse_list(&rows.stdout)?;
     let props = runner.run(&props_command(scope))?;
-    match apply_props(records.clone(), &props.stdout) {
-        Ok(records) => Ok(Listing { records, bad: Vec::new() }),
+    match apply_props(&mut records, &props.stdout) {
+        Ok(()) => Ok(Listing { records, bad: Vec::new() }),
+        // Each dataset's values are set again from its own answer (every pair exactly once), or
+        // the dataset is left out.
         Err(_) => per_dataset(runner, records),
     }
 }
@@ -151,11 +158,11 @@ fn per_dataset(runner: &dyn Runner, records: Vec<SnapshotRecord>) -> Result<List
         by_ds.entry(r.dataset.clone()).or_default().push(r);
     }
     let mut listing = Listing::default();
-    for (dataset, records) in by_ds {
+    for (dataset, mut records) in by_ds {
         let scope = Scope::Datasets { datasets: std::slice::from_ref(&dataset), recursive: false };
         let out = runner.run(&props_command(scope))?;
-        match apply_props(records, &out.stdout) {
-            Ok(mut v) => listing.records.append(&mut v),
+        match apply_props(&mut records, &out.stdout) {
+            Ok(()) => listing.records.append(&mut records),
             Err(reason) => listing.bad.push(BadDataset { dataset, reason }),
         }
     }
@@ -164,7 +171,7 @@ fn per_dataset(runner: &dyn Runner, records: Vec<SnapshotRecord>) -> Result<List
 }
 
 /// Fills `managed` and `label` from proven `zfs get` lines, or says why the lines are not proven.
-fn apply_props(mut records: Vec<SnapshotRecord>, output: &[u8]) -> Result<Vec<SnapshotRecord>, String> {
+fn apply_props(records: &mut [SnapshotRecord], output: &[u8]) -> Result<(), String> {
     let index: HashMap<String, usize> = records.iter().enumerate().map(|(i, r)| (r.snapshot.clone(), i)).collect();
     let mut seen: HashSet<(usize, usize)> = HashSet::new();
     for (n, line) in output.split(|&b| b == b'\n').enumerate() {
@@ -193,7 +200,7 @@ fn apply_props(mut records: Vec<SnapshotRecord>, output: &[u8]) -> Result<Vec<Sn
             records.len() * USER_PROPERTIES.len()
         ));
     }
-    Ok(records)
+    Ok(())
 }
 
 fn set_prop(r: &mut SnapshotRecord, prop: usize, own: bool, value: &str) {
@@ -375,11 +382,11 @@ mod tests {
     fn missing_or_doubled_values_are_not_proven() {
         let recs = parse_list(ROWS.as_bytes()).unwrap();
         let short: String = PROPS.lines().take(5).map(|l| format!("{l}\n")).collect();
-        assert!(apply_props(recs.clone(), short.as_bytes()).unwrap_err().contains("5 of the 6"));
+        assert!(apply_props(&mut recs.clone(), short.as_bytes()).unwrap_err().contains("5 of the 6"));
         let doubled = format!("{PROPS}tank/a@s1\tstrata:managed\tlocal\ton\n");
-        assert!(apply_props(recs.clone(), doubled.as_bytes()).unwrap_err().contains("twice"));
+        assert!(apply_props(&mut recs.clone(), doubled.as_bytes()).unwrap_err().contains("twice"));
         let unknown = PROPS.replace("tank/a@s2\tstrata:label", "tank/b@zz\tstrata:label");
-        assert!(apply_props(recs, unknown.as_bytes()).unwrap_err().contains("no listed snapshot"));
+        assert!(apply_props(&mut recs.clone(), unknown.as_bytes()).unwrap_err().contains("no listed snapshot"));
     }
 
     fn json_entry(name: &str, managed: (&str, &str), label: (&str, &str)) -> serde_json::Value {
