@@ -27,10 +27,17 @@
 #                 bookworm-backports). Another series, e.g. 2.1 (bookworm's own), is taken from apt
 #                 WITHOUT installing it: its debs are unpacked into the cache (default
 #                 /var/cache/zfs-vm-SERIES), its modules built there, and its userland put in the guest
+#   ZFSVM_SSH     setup: 1 = also put OpenSSH (ssh, sshd, ssh-keygen from Debian's openssh-client/-server
+#                 .debs, apt-get download'ed + unpacked into the cache, nothing installed on the host) into
+#                 the initramfs; the guest then has `start-sshd` (lo up, sshd user, /run/sshd, host keys,
+#                 root keypair authorised for root, sshd on 127.0.0.1:22 only).
+#                 run: 1 = /init calls start-sshd before the guest script (needs an ssh-enabled cache)
 #
 # Inside the guest: busybox (all applets), bash, zfs, zpool, zdb, zstream, zfs modules loaded,
 # /dev/vda = empty scratch disk, /tmp = tmpfs (file vdevs work: truncate -s 256M /tmp/d0),
 # env: ZFSVM=1 HOST=/host OUT=/out (if ZFSVM_OUT set). The VM is discarded after each run.
+# lo is always up. With an ssh-enabled cache: ssh, sshd, ssh-keygen, start-sshd [-A] (-A = all host key
+# types via `ssh-keygen -A`; default: ed25519 only, faster under TCG); then `ssh root@127.0.0.1 CMD` works.
 set -euo pipefail
 
 # empty = the host's installed OpenZFS (2.3); otherwise a series unpacked from apt into its own cache
@@ -93,6 +100,80 @@ ensure_apt() {
     rm -rf "$CACHE/kroot"; mkdir -p "$CACHE/kroot"
     dpkg-deb -x "$CACHE"/debs/linux-image-"$kver"_*.deb "$CACHE/kroot"
   fi
+}
+
+ensure_ssh_debs() { # Debian openssh-client/-server + libwrap0 (sshd's only lib not on a minimal host), unpacked
+  local sr=$CACHE/sshroot p
+  [[ -x $sr/usr/sbin/sshd && -x $sr/usr/bin/ssh ]] && return 0
+  mkdir -p "$CACHE/debs"
+  for p in openssh-client openssh-server libwrap0; do
+    ls "$CACHE"/debs/"$p"_*.deb >/dev/null 2>&1 || { log "apt-get download $p"; (cd "$CACHE/debs" && apt-get download -q "$p"); }
+  done
+  rm -rf "$sr"; mkdir -p "$sr"
+  for p in openssh-client openssh-server libwrap0; do dpkg-deb -x "$(ls "$CACHE"/debs/"$p"_*.deb | tail -1)" "$sr"; done
+}
+
+copy_ssh() { # copy_ssh ROOT: ssh/sshd/ssh-keygen from $CACHE/sshroot to their real paths + ldd libs (host or sshroot)
+  local root=$1 sr=$CACHE/sshroot b l
+  local llp=$sr/lib/x86_64-linux-gnu:$sr/usr/lib/x86_64-linux-gnu
+  for b in /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/scp /usr/sbin/sshd; do
+    mkdir -p "$root$(dirname "$b")"; cp -L "$sr$b" "$root$b"
+    if LD_LIBRARY_PATH=$llp ldd "$sr$b" | grep -q 'not found'; then die "unresolved libs for $b: $(LD_LIBRARY_PATH=$llp ldd "$sr$b" | grep 'not found' | tr '\n' ' ')"; fi
+    for l in $(LD_LIBRARY_PATH=$llp ldd "$sr$b" 2>/dev/null | grep -o '/[^ ]*'); do
+      if [[ $l = "$sr"/* ]]; then mkdir -p "$root$(dirname "${l#"$sr"}")"; cp -L "$l" "$root${l#"$sr"}"
+      else [[ -e $root$l ]] || cp -L --parents "$l" "$root/"; fi
+    done
+  done
+  mkdir -p "$root/etc/ssh" "$root/root/.ssh" "$root/var/empty"; chmod 700 "$root/root/.ssh"
+  # no PAM (UsePAM no) => no dlopen'ed pam modules; glibc 2.36 has nss files/dns built in => no libnss_*
+  cat >"$root/etc/ssh/sshd_config" <<'EOF'
+# zfs-vm: loopback-only sshd for `zfs send | ssh root@127.0.0.1 zfs recv` tests
+ListenAddress 127.0.0.1
+Port 22
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+UseDNS no
+PrintMotd no
+PrintLastLog no
+StrictModes yes
+PidFile /run/sshd.pid
+MaxStartups 100:30:200
+MaxSessions 100
+LogLevel ERROR
+EOF
+  cat >"$root/etc/ssh/ssh_config" <<'EOF'
+Host *
+    BatchMode yes
+    LogLevel ERROR
+EOF
+  echo 'sshd:x:101:65534:sshd privsep:/run/sshd:/bin/false' >>"$root/etc/passwd"
+  echo 'sshd:x:101:' >>"$root/etc/group"
+  printf '127.0.0.1 localhost zfsvm\n::1 localhost\n' >"$root/etc/hosts"
+  cat >"$root/bin/start-sshd" <<'EOF'
+#!/bin/sh
+# start-sshd [-A]: loopback sshd for root. -A: all host key types (ssh-keygen -A), default ed25519 only
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+grep -q '^root:' /etc/passwd || echo 'root:x:0:0:root:/root:/bin/sh' >>/etc/passwd
+grep -q '^sshd:' /etc/passwd || echo 'sshd:x:101:65534:sshd privsep:/run/sshd:/bin/false' >>/etc/passwd
+grep -q '^root:' /etc/group || echo 'root:x:0:' >>/etc/group
+grep -q '^sshd:' /etc/group || echo 'sshd:x:101:' >>/etc/group
+mkdir -p /etc/ssh /run/sshd /root/.ssh && chmod 755 /run/sshd && chmod 700 /root /root/.ssh
+if [ "$1" = -A ]; then ssh-keygen -A >/dev/null
+else [ -e /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -C '' -f /etc/ssh/ssh_host_ed25519_key; fi
+[ -e /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -C root@zfsvm -f /root/.ssh/id_ed25519
+cat /root/.ssh/id_ed25519.pub >/root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys
+# pre-trust our own host keys, so plain `ssh root@127.0.0.1` works (StrictHostKeyChecking stays on)
+for k in /etc/ssh/ssh_host_*_key.pub; do echo "127.0.0.1,localhost $(cut -d' ' -f1,2 "$k")"; done >/root/.ssh/known_hosts
+hk=; for k in /etc/ssh/ssh_host_*_key; do hk="$hk -h $k"; done
+/usr/sbin/sshd -f /etc/ssh/sshd_config $hk -E /run/sshd.log || { cat /run/sshd.log >&2; exit 1; }
+i=0; until grep -q ' 0100007F:0016 00000000:0000 0A ' /proc/net/tcp; do
+  i=$((i+1)); [ $i -gt 100 ] && { echo "start-sshd: sshd not listening" >&2; cat /run/sshd.log >&2; exit 1; }; sleep 0.05; done
+EOF
+  chmod 755 "$root/bin/start-sshd"
+  echo 1 >"$root/etc/zfsvm-ssh"
 }
 
 zfs_ko_dir() { # where dkms put zfs.ko/spl.ko for $1
@@ -265,6 +346,7 @@ EOF
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
   echo zfsvm >"$r/etc/hostname"
   ln -sf /proc/self/mounts "$r/etc/mtab"
+  [[ ${ZFSVM_SSH:-0} = 1 ]] && copy_ssh "$r"
   # 4. /init
   cat >"$r/init" <<EOF
 #!/bin/sh
@@ -285,11 +367,15 @@ mkdir -p /run/udev/data /dev/disk/by-zfsvm
   ln -sf ../../$n /dev/disk/by-zfsvm/$n && printf 'S:disk/by-zfsvm/%s\nI:1\n' $n >/run/udev/data/b$dev; done
   sleep 0.1; done ) </dev/null >/dev/null 2>&1 &
 for m in $(cat /etc/modules.order); do insmod /lib/modules/$KVER/$m 2>/dev/null || echo "insmod $m failed" >&2; done
-for a in $(cat /proc/cmdline); do case $a in zfsvm.mode=*) MODE=${a#*=};; zfsvm.out=1) WANT_OUT=1;; esac; done
+for a in $(cat /proc/cmdline); do case $a in zfsvm.mode=*) MODE=${a#*=};; zfsvm.out=1) WANT_OUT=1;; zfsvm.ssh=1) WANT_SSH=1;; esac; done
+ip link set lo up 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none host /host || echo "9p mount /host failed" >&2
 if [ -n "$WANT_OUT" ]; then mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none out /out && export OUT=/out; fi
 stty -onlcr </dev/ttyS0 2>/dev/null
 cd /host 2>/dev/null || cd /
+if [ -n "$WANT_SSH" ]; then
+  if [ -x /bin/start-sshd ]; then start-sshd || echo "start-sshd failed" >&2; else echo "zfsvm.ssh=1 but no ssh in this initramfs (setup with ZFSVM_SSH=1)" >&2; fi
+fi
 if [ "$MODE" = shell ]; then
   export PATH=/host/bin:$PATH
   [ -x /host/.zfsvm-setup ] && /host/.zfsvm-setup
@@ -324,6 +410,7 @@ if out[:4] != b'\x7fELF' or b'Xen' not in out: sys.exit(1)   # needs the PVH (Xe
 open(sys.argv[2], 'wb').write(out)
 PY2
   echo "$kver" >"$CACHE/kver"
+  echo "${ZFSVM_SSH:-0}" >"$CACHE/ssh"
   if [[ -n $ZFS_SERIES ]]; then cp "$CACHE/root/.zfsvm-version" "$CACHE/zfs-version"
   else dpkg-query -W -f='${Version}' zfsutils-linux >"$CACHE/zfs-version"; fi
   rm -rf "$st" "$kroot"   # ~600 MB; re-extracted from $CACHE/debs if a rebuild needs it
@@ -338,7 +425,9 @@ cmd_setup() {
   local kver; kver=$(detect_kver); [[ -n $kver ]] || die "cannot determine guest kernel version"
   ensure_apt "$kver"
   if [[ -n $ZFS_SERIES ]]; then ensure_series "$kver"; else ensure_dkms "$kver"; fi
-  if [[ ! -s $CACHE/initramfs.cpio || ! -s $CACHE/vmlinuz || $ME -nt $CACHE/initramfs.cpio ]] ||
+  [[ ${ZFSVM_SSH:-0} = 1 ]] && ensure_ssh_debs
+  if [[ ! -s $CACHE/initramfs.cpio || ! -s $CACHE/vmlinuz || $ME -nt $CACHE/initramfs.cpio ||
+        $(cat "$CACHE/ssh" 2>/dev/null || echo 0) != "${ZFSVM_SSH:-0}" ]] ||
     { [[ -n $ZFS_SERIES ]] && ! cmp -s "$CACHE/root/.zfsvm-version" "$CACHE/zfs-version"; }; then
     build_initramfs "$kver"
   fi
@@ -371,7 +460,7 @@ qemu_cmd() { # qemu_cmd ACCEL SHAREDIR MODE
   QEMU=(qemu-system-x86_64 -machine q35 -accel "$accel" -cpu "$cpu"
     -smp "${ZFSVM_SMP:-$(nproc)}" -m "${ZFSVM_MEM:-2048}" -nodefaults -no-user-config -no-reboot
     -display none -nic none -kernel "$KERNEL" -initrd "$CACHE/initramfs.cpio"
-    -append "console=ttyS0 rdinit=/init quiet loglevel=${ZFSVM_LOGLEVEL:-3} panic=-1 zfsvm.mode=$mode${ZFSVM_OUT:+ zfsvm.out=1}"
+    -append "console=ttyS0 rdinit=/init quiet loglevel=${ZFSVM_LOGLEVEL:-3} panic=-1 zfsvm.mode=$mode${ZFSVM_OUT:+ zfsvm.out=1}${ZFSVM_SSH:+ zfsvm.ssh=$ZFSVM_SSH}"
     -virtfs "local,path=$share,mount_tag=host,security_model=none,id=host")
   if [[ -n ${ZFSVM_OUT:-} ]]; then
     mkdir -p "$ZFSVM_OUT"
@@ -437,7 +526,7 @@ case ${1:-} in
   setup) cmd_setup ;;
   run) shift; cmd_run "$@" ;;
   shell) shift; cmd_shell "$@" ;;
-  info) echo "cache=$CACHE kver=$(cat "$CACHE/kver" 2>/dev/null) zfs=$(cat "$CACHE/zfs-version" 2>/dev/null) accel=$(cat "$CACHE/accel" 2>/dev/null)"; ls -la "$CACHE" ;;
+  info) echo "cache=$CACHE kver=$(cat "$CACHE/kver" 2>/dev/null) zfs=$(cat "$CACHE/zfs-version" 2>/dev/null) accel=$(cat "$CACHE/accel" 2>/dev/null) ssh=$(cat "$CACHE/ssh" 2>/dev/null)"; ls -la "$CACHE" ;;
   clean) rm -rf "$CACHE/build" "$CACHE/initramfs.cpio" "$CACHE/vmlinuz" "$CACHE/accel" ;;
-  *) sed -n '2,33p' "$ME"; exit 2 ;;
+  *) sed -n '2,40p' "$ME"; exit 2 ;;
 esac

@@ -69,6 +69,8 @@ fn setup(series: &str) -> Result<()> {
         .arg(launcher())
         .arg("setup")
         .env("ZFSVM_ZFS", series)
+        // OpenSSH in the guest: strata-send's scenarios push and pull over a real sshd on 127.0.0.1
+        .env("ZFSVM_SSH", "1")
         .status()
         .context("cannot run bash")?;
     if !status.success() {
@@ -142,7 +144,14 @@ fn test(series: &str, filters: &[String]) -> Result<()> {
     let code = vm_run(
         &script,
         &[&share.path().join("bin")],
-        &[("ZFSVM_DISK_MB", "4096".into()), ("ZFSVM_TIMEOUT", "2400".into()), ("ZFSVM_ZFS", series.into())],
+        &[
+            ("ZFSVM_DISK_MB", "4096".into()),
+            ("ZFSVM_MEM", "3072".into()),
+            ("ZFSVM_TIMEOUT", "2400".into()),
+            ("ZFSVM_ZFS", series.into()),
+            // sshd on 127.0.0.1 before the scenarios start (+0.4 s)
+            ("ZFSVM_SSH", "1".into()),
+        ],
     )?;
     eprintln!(
         "xtask: lab test on OpenZFS {series} took {:.0} s (build, boot and scenarios)",
@@ -158,7 +167,7 @@ fn demo() -> Result<()> {
     setup("2.3")?;
     let share = stage(false)?;
     let demo = crate::root().join("xtask/lab/demo.sh");
-    let code = vm_run(&demo, &[&share.path().join("bin")], &[])?;
+    let code = vm_run(&demo, &[&share.path().join("bin")], &[("ZFSVM_SSH", "1".into())])?;
     if code != 0 {
         bail!("the demo failed (guest exit code {code})");
     }
@@ -224,4 +233,70 @@ fn lab_executable(line: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(line).ok()?;
     let is_lab = v["reason"] == "compiler-artifact" && v["target"]["name"] == "lab" && v["profile"]["test"] == true;
     if is_lab { v["executable"].as_str().map(str::to_string) } else { None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes an executable shell script (the stand-ins for apt below).
+    fn script(path: &Path, body: &str) {
+        std::fs::write(path, format!("#!/bin/sh\n{body}")).unwrap();
+        make_executable(path).unwrap();
+    }
+
+    /// On a fresh machine the apt lists may be older than the mirror: the kernel they name is gone
+    /// from it. `setup` must refresh the lists before it picks the guest kernel, so the kernel it
+    /// installs headers for is the one the mirror has now. apt is replaced by stand-ins whose
+    /// answer about linux-image-amd64 changes once `apt-get update` has run.
+    #[test]
+    fn setup_picks_the_kernel_after_refreshing_the_package_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let state = dir.path().join("state");
+        std::fs::create_dir(&state).unwrap();
+        script(
+            &bin.join("apt-get"),
+            r#"echo "apt-get $*" >>"$STATE/log"
+case "$1" in update) touch "$STATE/updated";; esac
+case " $* " in *" install "*) exit 100;; esac
+exit 0
+"#,
+        );
+        script(
+            &bin.join("apt-cache"),
+            r#"echo "apt-cache $*" >>"$STATE/log"
+case "$1 $2" in
+  "depends linux-image-amd64")
+    if [ -e "$STATE/updated" ]; then v=6.1.0-9991-amd64; else v=6.1.0-9990-amd64; fi
+    printf 'linux-image-amd64\n  Depends: linux-image-%s\n' "$v";;
+  "policy zfs-dkms") echo "  500 http://deb.debian.org/debian bookworm-backports/contrib amd64 Packages";;
+esac
+"#,
+        );
+        script(&bin.join("id"), "echo 0\n");
+        let path = format!("{}:/usr/bin:/bin", bin.display());
+        let out = Command::new("bash")
+            .arg(launcher())
+            .arg("setup")
+            .env("PATH", path)
+            .env("STATE", &state)
+            .env("ZFSVM_CACHE", dir.path().join("cache"))
+            .env_remove("ZFSVM_KVER")
+            .env_remove("ZFSVM_ZFS")
+            .env_remove("ZFSVM_SSH")
+            .output()
+            .unwrap();
+        let log = std::fs::read_to_string(state.join("log")).unwrap_or_default();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            log.contains("linux-headers-6.1.0-9991-amd64"),
+            "setup must install the headers of the kernel the refreshed lists name\napt calls:\n{log}\nstderr:\n{stderr}"
+        );
+        assert!(!log.contains("6.1.0-9990"), "setup used the stale lists' kernel\napt calls:\n{log}");
+        let first_update = log.lines().position(|l| l == "apt-get update -qq");
+        let first_depends = log.lines().position(|l| l.starts_with("apt-cache depends"));
+        assert!(first_update.is_some() && first_update < first_depends, "apt calls in order:\n{log}");
+    }
 }
