@@ -244,6 +244,18 @@ pub fn leaf(m: &ArgMatches) -> &ArgMatches {
     m
 }
 
+/// The command as the dispatcher names it: `prune plan`, `harden-check`.
+fn command_path(tool: &Tool, m: &ArgMatches) -> String {
+    let mut path = tool.short_name().to_string();
+    let mut m = m;
+    while let Some((name, sub)) = m.subcommand() {
+        path.push(' ');
+        path.push_str(name);
+        m = sub;
+    }
+    path
+}
+
 fn color_allowed(arg: ColorArg, is_terminal: bool) -> bool {
     match arg {
         ColorArg::Always => true,
@@ -295,6 +307,9 @@ fn run_matches(tool: &Tool, matches: &ArgMatches) -> Result<Outcome> {
     } else {
         common.format.resolve(stdout_is_terminal)
     };
+    if format == Format::Timeline {
+        crate::output::check_timeline(&command_path(tool, matches)).map_err(ExitError::usage)?;
+    }
     let color = color_allowed(common.color, stdout_is_terminal);
     anstream::ColorChoice::write_global(if color_allowed(common.color, stderr_is_terminal) {
         anstream::ColorChoice::Always

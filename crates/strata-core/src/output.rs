@@ -23,6 +23,8 @@ pub enum FormatArg {
     /// The record's key field alone, one per line (a name, a path, a host alias), its control
     /// characters escaped (\x0a); --print0 for the exact value.
     Plain,
+    /// A picture over time, one row per dataset (only the commands in [`TIMELINE_COMMANDS`]).
+    Timeline,
 }
 
 /// The format once `auto` has been decided.
@@ -32,6 +34,20 @@ pub enum Format {
     Csv,
     Table,
     Plain,
+    /// Drawn by the command itself; a record written to the sink then shows as in a table.
+    Timeline,
+}
+
+/// The commands (under the `strata` dispatcher's names) that draw `--format timeline`.
+pub const TIMELINE_COMMANDS: &[&str] = &["prune plan", "snapshot list"];
+
+/// Whether `command` (e.g. `"prune plan"`) draws a timeline; the usage error says which do.
+pub fn check_timeline(command: &str) -> Result<(), String> {
+    if TIMELINE_COMMANDS.contains(&command) {
+        return Ok(());
+    }
+    let which: Vec<String> = TIMELINE_COMMANDS.iter().map(|c| format!("strata {c}")).collect();
+    Err(format!("--format timeline: strata {command} has no timeline; only {} draw one", which.join(" and ")))
 }
 
 impl FormatArg {
@@ -42,6 +58,7 @@ impl FormatArg {
             FormatArg::Csv => Format::Csv,
             FormatArg::Table => Format::Table,
             FormatArg::Plain => Format::Plain,
+            FormatArg::Timeline => Format::Timeline,
         }
     }
 }
@@ -220,7 +237,7 @@ impl Sink {
                 bytes.extend(w.into_inner().map_err(|e| io::Error::other(e.to_string()))?);
                 self.put(&bytes);
             }
-            Format::Table => {
+            Format::Table | Format::Timeline => {
                 let row: Vec<(String, String)> = match record.table_row() {
                     Some(cols) => cols.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
                     None => to_object(record)?.into_iter().map(|(k, v)| (k, cell(&v))).collect(),
@@ -565,6 +582,15 @@ mod tests {
         sink.write_bytes(b"web\xff1\n").unwrap();
         sink.finish().unwrap();
         assert_eq!(buf.bytes(), b"web\xff1\n");
+    }
+
+    #[test]
+    fn only_the_named_commands_draw_a_timeline() {
+        assert_eq!(check_timeline("prune plan"), Ok(()));
+        assert_eq!(check_timeline("snapshot list"), Ok(()));
+        let e = check_timeline("diff files").unwrap_err();
+        assert!(e.contains("strata diff files has no timeline"), "{e}");
+        assert!(e.contains("strata prune plan and strata snapshot list"), "{e}");
     }
 
     #[test]
