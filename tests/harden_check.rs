@@ -688,3 +688,39 @@ fn a_unit_file_over_the_size_limit_is_an_error_naming_it() {
     assert_eq!(recs[1]["file"], "/etc/systemd/system/ok.service.d/big.conf");
     assert!(recs[1]["error"].as_str().unwrap().ends_with("larger than 4194304 bytes"), "{}", recs[1]);
 }
+
+#[test]
+fn an_error_reaches_stderr_in_a_pipe_too() {
+    // A cron line: records in a pipe, and the reason on stderr for the log.
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("etc/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    std::fs::write(sys.join("header.service"), "[Service\nExecStart=/bin/true\n").unwrap();
+    let script =
+        format!("{}/strata-harden-check --root \"$1\" NOSUCHUNIT header 'bad\x1b[2J' | cat", util::bin_dir().display());
+    let out = Std::new("bash").args(["-o", "pipefail", "-c", &script, "bash"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let recs = util::ndjson(&out.stdout);
+    assert_eq!(recs.len(), 3, "the records stay on stdout");
+    assert!(recs.iter().all(|r| r["type"] == "error"));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("strata-harden-check: error: NOSUCHUNIT.service: unit NOSUCHUNIT.service not found"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: header.service: /etc/systemd/system/header.service: line 1: invalid section header"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("error: bad\\x1b[2J.service: invalid unit name"), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+    // --quiet silences information, never an error.
+    let out = util::bin("strata-harden-check")
+        .args(["-q", "--json", "--root"])
+        .arg(dir.path())
+        .arg("NOSUCHUNIT")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NOSUCHUNIT.service not found"));
+}

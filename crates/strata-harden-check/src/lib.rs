@@ -611,21 +611,18 @@ fn show_suggestion(
     Ok(true)
 }
 
-/// An error record, or on a terminal table a line on stderr.
-fn report_error(ctx: &mut Ctx, to_stderr: bool, e: &ErrorRecord) -> anyhow::Result<()> {
-    if to_stderr {
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "{}: {}: {}",
-            ctx.tool,
-            strata_core::sanitize::for_terminal(&e.unit),
-            strata_core::sanitize::for_terminal(&e.error)
-        );
-        Ok(())
-    } else {
-        Ok(ctx.out.write(e)?)
+/// A unit that failed: always a line on stderr (even with --quiet, so a cron or CI log says why
+/// beside the exit status), and in the records too unless they are text for people.
+fn report_error(ctx: &mut Ctx, text_only: bool, e: &ErrorRecord) -> anyhow::Result<()> {
+    ctx.error(format_args!(
+        "{}: {}",
+        strata_core::sanitize::for_terminal(&e.unit),
+        strata_core::sanitize::for_terminal(&e.error)
+    ));
+    if !text_only {
+        ctx.out.write(e)?;
     }
+    Ok(())
 }
 
 /// A profile path, or a profile name looked up where systemd looks for portable profiles.
