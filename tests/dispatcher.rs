@@ -55,6 +55,36 @@ fn unknown_tool_is_a_clear_error() {
 }
 
 #[test]
+fn a_typo_gets_the_nearest_tool_suggested() {
+    bin("strata")
+        .arg("snaphot")
+        .assert()
+        .code(127)
+        .stderr(predicate::str::contains("did you mean 'strata snapshot'?"));
+    bin("strata").arg("harden-chek").assert().code(127).stderr(predicate::str::contains("'strata harden-check'"));
+    // a tool on PATH is a candidate too
+    let fake = FakeBin::new();
+    fake.script("strata-hello", "true\n");
+    bin("strata")
+        .arg("helo")
+        .env("PATH", fake.path())
+        .assert()
+        .code(127)
+        .stderr(predicate::str::contains("did you mean 'strata hello'?"));
+    // nothing near: no guess
+    bin("strata")
+        .arg("xyzzyplugh")
+        .assert()
+        .code(127)
+        .stderr(predicate::str::contains("did you mean").not().and(predicate::str::contains("strata --list")));
+}
+
+#[test]
+fn an_unknown_name_is_shown_escaped() {
+    bin("strata").arg("x\x1b]0;owned\x07").assert().code(127).stderr(predicate::str::contains("\x1b").not());
+}
+
+#[test]
 fn builtin_runs_in_process_with_the_tool_name() {
     bin("strata")
         .args(["snapshot", "--no-such-flag"])

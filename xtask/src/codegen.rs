@@ -5,7 +5,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use clap::Command;
-use clap_complete::Shell;
 use roff::{Roff, bold, italic, roman};
 use strata_core::doc::{COMMON_ENVIRONMENT, ManDoc};
 
@@ -19,15 +18,11 @@ pub fn files() -> Result<Vec<(String, Vec<u8>)>> {
         let mut page = format!(".\\\" {GENERATED}\n").into_bytes();
         page.extend(man_page(cmd.clone(), doc)?);
         out.push((format!("man/{name}.1"), page));
-        for (shell, file) in [
-            (Shell::Bash, format!("{name}.bash")),
-            (Shell::Zsh, format!("_{name}")),
-            (Shell::Fish, format!("{name}.fish")),
-        ] {
-            let mut buf = Vec::new();
-            let mut c = cmd.clone();
-            clap_complete::generate(shell, &mut c, name, &mut buf);
-            out.push((format!("completions/{file}"), with_generated_line(buf)));
+        // Completion: each shell's registration script, which calls the binary back on every
+        // Tab (the candidates come from the binary, see strata_core::complete).
+        for (shell, file) in strata_core::complete::SHELLS {
+            let script = strata_core::complete::registration(shell, name)?;
+            out.push((format!("completions/{}", file.replace("{}", name)), with_generated_line(script)));
         }
     }
     Ok(out)
@@ -77,7 +72,7 @@ fn man_page(cmd: Command, doc: &ManDoc) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     man.render_title(&mut buf)?;
     man.render_name_section(&mut buf)?;
-    man.render_synopsis_section(&mut buf)?;
+    buf.extend(synopsis(&cmd).into_bytes());
     man.render_description_section(&mut buf)?;
     man.render_options_section(&mut buf)?;
     let subs: Vec<&Command> = cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help").collect();
@@ -100,42 +95,26 @@ fn man_page(cmd: Command, doc: &ManDoc) -> Result<Vec<u8>> {
                 r.text([roman(about.to_string())]);
             }
             for arg in sub.get_arguments().filter(|a| !a.is_hide_set() && !a.is_global_set()) {
-                let mut head = Vec::new();
-                if let Some(s) = arg.get_short() {
-                    head.push(bold(format!("-{s}")));
-                    if arg.get_long().is_some() {
-                        head.push(roman(", "));
-                    }
-                }
-                if let Some(l) = arg.get_long() {
-                    head.push(bold(format!("--{l}")));
-                }
-                if arg.get_long().is_none() && arg.get_short().is_none() {
-                    let v = arg
-                        .get_value_names()
-                        .and_then(|v| v.first().map(|s| s.to_string()))
-                        .unwrap_or_else(|| arg.get_id().as_str().to_uppercase());
-                    head.push(italic(v));
-                } else if arg.get_action().takes_values() {
-                    let v = arg
-                        .get_value_names()
-                        .and_then(|v| v.first().map(|s| s.to_string()))
-                        .unwrap_or_else(|| arg.get_id().as_str().to_uppercase());
-                    // An optional value must be attached (`--lock[=PATH]`): say so, as clap's help does.
-                    let optional = arg.get_num_args().is_some_and(|n| n.min_values() == 0);
-                    if optional && arg.is_require_equals_set() {
-                        head.push(roman("[="));
-                        head.push(italic(v));
-                        head.push(roman("]"));
-                    } else {
-                        head.push(roman(" "));
-                        head.push(italic(v));
-                    }
-                }
                 r.control("TP", []);
-                r.text(head);
-                if let Some(h) = arg.get_long_help().or(arg.get_help()) {
-                    r.text([roman(h.to_string())]);
+                r.text(arg_head(arg, ", "));
+                let mut help = arg.get_long_help().or(arg.get_help()).map(|h| h.to_string()).unwrap_or_default();
+                // What --help shows after the text: the default and the values it takes.
+                let defaults: Vec<String> =
+                    arg.get_default_values().iter().map(|v| v.to_string_lossy().into_owned()).collect();
+                if !defaults.is_empty() && !arg.is_hide_default_value_set() && arg.get_action().takes_values() {
+                    help.push_str(&format!(" [default: {}]", defaults.join(",")));
+                }
+                let values: Vec<String> = arg
+                    .get_possible_values()
+                    .iter()
+                    .filter(|v| !v.is_hide_set())
+                    .map(|v| v.get_name().to_string())
+                    .collect();
+                if !values.is_empty() && !arg.is_hide_possible_values_set() {
+                    help.push_str(&format!(" [possible values: {}]", values.join(", ")));
+                }
+                if !help.is_empty() {
+                    r.text([roman(help.trim_start().to_string())]);
                 }
             }
             buf.extend(r.render().into_bytes());
@@ -193,12 +172,99 @@ fn man_page(cmd: Command, doc: &ManDoc) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// An option as the man page names it: `-s, --long VALUE`, `--lock[=PATH]`, a positional's
+/// `NAME`. `sep` goes between the short and the long form.
+fn arg_head(arg: &clap::Arg, sep: &str) -> Vec<roff::Inline> {
+    let mut head = Vec::new();
+    if let Some(s) = arg.get_short() {
+        head.push(bold(format!("-{s}")));
+        if arg.get_long().is_some() {
+            head.push(roman(sep.to_string()));
+        }
+    }
+    if let Some(l) = arg.get_long() {
+        head.push(bold(format!("--{l}")));
+    }
+    let value = arg
+        .get_value_names()
+        .and_then(|v| v.first().map(|s| s.to_string()))
+        .unwrap_or_else(|| arg.get_id().as_str().to_uppercase());
+    if arg.get_long().is_none() && arg.get_short().is_none() {
+        head.push(italic(value));
+    } else if arg.get_action().takes_values() {
+        // An optional value must be attached (`--lock[=PATH]`): say so, as clap's help does.
+        let optional = arg.get_num_args().is_some_and(|n| n.min_values() == 0);
+        if optional && arg.is_require_equals_set() {
+            head.extend([roman("[="), italic(value), roman("]")]);
+        } else {
+            head.extend([roman(" "), italic(value)]);
+        }
+    }
+    head
+}
+
+/// The SYNOPSIS: every option with its value's name (`[-F FILE]`), then the positionals and
+/// the subcommand.
+fn synopsis(cmd: &Command) -> String {
+    let mut line = vec![bold(cmd.get_name().to_string())];
+    let args = cmd.get_arguments().filter(|a| !a.is_hide_set());
+    let (positionals, options): (Vec<&clap::Arg>, Vec<&clap::Arg>) = args.partition(|a| a.is_positional());
+    for arg in options.into_iter().chain(positionals) {
+        let many = matches!(arg.get_action(), clap::ArgAction::Count | clap::ArgAction::Append)
+            || arg.get_num_args().is_some_and(|n| n.max_values() > 1);
+        let required = arg.is_required_set();
+        line.push(roman(if required { " " } else { " [" }));
+        line.extend(arg_head(arg, "|"));
+        if !required {
+            line.push(roman("]"));
+        }
+        if many {
+            line.push(roman("..."));
+        }
+    }
+    if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
+        line.push(roman(if cmd.is_subcommand_required_set() { " " } else { " [" }));
+        line.push(italic("COMMAND"));
+        if !cmd.is_subcommand_required_set() {
+            line.push(roman("]"));
+        }
+    }
+    let mut r = Roff::new();
+    r.control("SH", ["SYNOPSIS"]);
+    r.text(line);
+    r.render()
+}
+
 #[cfg(test)]
 mod tests {
     /// The committed man pages and completions are what `cargo xtask gen` writes now.
     #[test]
     fn generated_files_are_fresh() {
         super::run(&crate::root(), true).unwrap();
+    }
+
+    fn page(name: &str) -> String {
+        let (_, cmd, doc) = strata_cli::binaries().into_iter().find(|(n, _, _)| *n == name).unwrap();
+        String::from_utf8(super::man_page(cmd, doc).unwrap()).unwrap()
+    }
+
+    /// Every option in the synopsis has its value's name: `-F FILE`, not `-F `.
+    #[test]
+    fn synopsis_names_every_value() {
+        let sshtui = page("strata-sshtui");
+        let syn = sshtui.split(".SH SYNOPSIS").nth(1).unwrap().split(".SH").next().unwrap();
+        assert!(syn.contains(r"[\fB\-F\fR \fIFILE\fR]"), "{syn}");
+        assert!(syn.contains(r"[\fB\-\-format\fR \fIFORMAT\fR]"), "{syn}");
+        assert!(!syn.contains(r"\fB\-F \fR"), "{syn}");
+    }
+
+    /// A subcommand's option shows its default and its values, as --help does.
+    #[test]
+    fn subcommand_options_show_their_defaults() {
+        let quota = page("strata-quota");
+        assert!(quota.contains("[default: 80%]"), "the check subcommand's --warn default is missing");
+        let prune = page("strata-prune");
+        assert!(prune.contains("[possible values:"), "a value enum of a subcommand shows its values");
     }
 
     #[test]

@@ -67,6 +67,7 @@ pub fn command() -> Command {
         )
         .subcommands(TOOLS.iter().map(|t| (t.command)().name(t.short_name())))
         .allow_external_subcommands(true)
+        .add(strata_core::complete::subcommands(|| external_tools().into_iter().map(|(name, _)| name).collect()))
         .external_subcommand_value_parser(clap::value_parser!(OsString))
 }
 
@@ -79,6 +80,10 @@ pub fn main() -> ! {
 /// Runs the dispatcher on `args` (program name first) and returns the exit code; an external tool
 /// replaces this process.
 pub fn dispatch(args: Vec<OsString>) -> u8 {
+    // The shell asking for completions of `strata ...` (see strata_core::complete).
+    if let Some(code) = strata_core::complete::answer(command, "strata", &args) {
+        return code;
+    }
     if let Some(first) = args.get(1).and_then(|a| a.to_str())
         && let Some(tool) = builtin(first)
     {
@@ -114,12 +119,28 @@ fn builtin(name: &str) -> Option<&'static Tool> {
 fn run_external(name: &str, args: Vec<OsString>) -> u8 {
     let program = format!("strata-{name}");
     let Some(path) = find_in_path(&program) else {
-        eprintln!("strata: error: '{name}' is not a strata tool and no {program} is on PATH; see 'strata --list'");
+        let shown = strata_core::sanitize::for_terminal(name);
+        let hint = match suggest(name) {
+            Some(near) => format!("; did you mean 'strata {near}'?"),
+            None => "; see 'strata --list'".to_string(),
+        };
+        eprintln!("strata: error: '{shown}' is not a strata tool and no strata-{shown} is on PATH{hint}");
         return exit::NOT_FOUND;
     };
     let err = std::process::Command::new(&path).args(args).exec();
     eprintln!("strata: error: cannot run {}: {err}", path.display());
     exit::CANNOT_RUN
+}
+
+/// The tool name closest to a mistyped `name` (a built-in or a `strata-*` on PATH), when one is
+/// close enough to be what was meant: `snaphot` is `snapshot`.
+fn suggest(name: &str) -> Option<String> {
+    let names = TOOLS.iter().map(|t| t.short_name().to_string()).chain(external_tools().into_iter().map(|(n, _)| n));
+    names
+        .map(|n| (strsim::damerau_levenshtein(name, &n), n))
+        .filter(|(d, n)| *d <= 2.max(n.len() / 4) && *d < n.len())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| strata_core::sanitize::for_terminal(&n).into_owned())
 }
 
 /// Executable `strata-*` files on PATH, first match per name wins (as the shell would pick).

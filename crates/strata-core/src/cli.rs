@@ -35,9 +35,21 @@ impl Tool {
         self.name.strip_prefix("strata-").unwrap_or(self.name)
     }
 
-    /// The tool's full command, named after its binary, with version and the common flags.
+    /// The tool's full command, named after its binary, with version and the common flags, and
+    /// the first examples of its man page at the end of `--help` (each subcommand's own).
     pub fn full_command(&self) -> clap::Command {
-        (self.command)().name(self.name).bin_name(self.name).version(env!("CARGO_PKG_VERSION"))
+        let (doc, name) = (self.doc, self.name);
+        let mut cmd = (self.command)().name(name).bin_name(name).version(env!("CARGO_PKG_VERSION"));
+        if let Some(ex) = crate::doc::help_examples(doc, name, None) {
+            cmd = cmd.after_help(ex);
+        }
+        let subs: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_string()).collect();
+        for sub in subs {
+            if let Some(ex) = crate::doc::help_examples(doc, name, Some(&sub)) {
+                cmd = cmd.mut_subcommand(&sub, |c| c.after_help(ex));
+            }
+        }
+        cmd
     }
 }
 

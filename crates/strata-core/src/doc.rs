@@ -177,3 +177,54 @@ mod tests {
         assert!(has_mutate_args(&sub));
     }
 }
+
+/// The `Examples:` paragraph of `--help`: the first two of the man page's examples that use
+/// `sub` (a subcommand's name; `None` for the tool itself, which shows its first two).
+/// `tool` is the binary's name; an example may spell it `strata-x` or `strata x`.
+pub fn help_examples(doc: &ManDoc, tool: &str, sub: Option<&str>) -> Option<String> {
+    let short = tool.strip_prefix("strata-").unwrap_or(tool);
+    let uses = |cmdline: &str| {
+        let Some(sub) = sub else { return true };
+        let words: Vec<&str> = cmdline.split_whitespace().collect();
+        words.windows(2).any(|w| w[0] == tool && w[1] == sub)
+            || words.windows(3).any(|w| w[0] == "strata" && w[1] == short && w[2] == sub)
+    };
+    let chosen: Vec<&(&str, &str)> = doc.examples.iter().filter(|(c, _)| uses(c)).take(2).collect();
+    if chosen.is_empty() {
+        return None;
+    }
+    let mut s = String::from("Examples:");
+    for (cmdline, what) in chosen {
+        s.push_str(&format!("\n  {what}\n    $ {cmdline}"));
+    }
+    s.push_str(&format!("\n\nMore examples, the records and the exit codes: man {tool}"));
+    Some(s)
+}
+
+#[cfg(test)]
+mod help_tests {
+    use super::*;
+
+    const DOC: ManDoc = ManDoc {
+        examples: &[
+            ("strata-x list -r tank", "List."),
+            ("strata x make tank/a", "Make one."),
+            ("*/5 * * * * root strata-x make -r tank", "From cron."),
+            ("strata-x make tank/b", "A third make."),
+        ],
+        exit_status: &[],
+        environment: &[],
+        records: &[],
+    };
+
+    #[test]
+    fn help_examples_pick_the_first_two_of_the_subcommand() {
+        let top = help_examples(&DOC, "strata-x", None).unwrap();
+        assert!(top.contains("$ strata-x list -r tank") && top.contains("$ strata x make tank/a"), "{top}");
+        let make = help_examples(&DOC, "strata-x", Some("make")).unwrap();
+        assert!(make.contains("$ strata x make tank/a") && make.contains("root strata-x make -r tank"), "{make}");
+        assert!(!make.contains("tank/b") && !make.contains("list"), "{make}");
+        assert!(help_examples(&DOC, "strata-x", Some("gone")).is_none());
+        assert!(help_examples(&ManDoc::EMPTY, "strata-x", None).is_none());
+    }
+}
