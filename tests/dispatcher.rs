@@ -17,7 +17,11 @@ const BINARIES: &[&str] = &[
 #[test]
 fn every_binary_has_help_and_version() {
     for b in BINARIES {
-        bin(b).arg("--help").assert().success().stdout(predicate::str::contains("Usage:"));
+        bin(b)
+            .arg("--help")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Usage:").and(predicate::str::contains("Examples:\n")));
         bin(b).arg("--version").assert().success().stdout(predicate::str::starts_with(format!("{b} ")));
     }
 }
@@ -92,6 +96,12 @@ fn builtin_runs_in_process_with_the_tool_name() {
         .code(2)
         .stderr(predicate::str::contains("--no-such-flag"));
     bin("strata").args(["snapshot", "--help"]).assert().success().stdout(predicate::str::contains("strata-snapshot"));
+    // a subcommand's help shows the examples of that subcommand
+    bin("strata")
+        .args(["quota", "check", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("$ strata-quota check").and(predicate::str::contains("$ strata-quota report").not()));
 }
 
 #[test]

@@ -59,6 +59,7 @@ pub fn command() -> Command {
              no built-in has that name.",
         )
         .version(env!("CARGO_PKG_VERSION"))
+        .after_help(strata_core::doc::help_examples(&DOC, "strata", None).unwrap_or_default())
         .arg(
             Arg::new("list")
                 .long("list")
