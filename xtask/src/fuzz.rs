@@ -45,6 +45,13 @@ const TARGETS: &[Target] = &[
         by_line: true,
     },
     Target {
+        krate: "crates/strata-send",
+        name: "resume_token",
+        seeds: &["crates/strata-send/tests/data/tokens"],
+        seed_names: ".token",
+        by_line: true,
+    },
+    Target {
         krate: "crates/strata-sshtui",
         name: "ssh_config",
         seeds: &["crates/strata-sshtui/tests/corpus"],
