@@ -23,7 +23,7 @@ pub enum FormatArg {
     /// The record's key field alone, one per line (a name, a path, a host alias), its control
     /// characters escaped (\x0a); --print0 for the exact value.
     Plain,
-    /// A picture over time, one row per dataset (only the commands in [`TIMELINE_COMMANDS`]).
+    /// A picture over time, one row per dataset (prune plan and snapshot list only).
     Timeline,
 }
 
