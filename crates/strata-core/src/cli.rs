@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::doc::ManDoc;
 use crate::exit::{self, ExitError, Outcome};
 use crate::output::{Format, FormatArg, Sink};
-use crate::runner::{DryRunner, Runner, SystemRunner};
+use crate::runner::{DryRunner, Logged, Runner, SystemRunner};
 
 /// A tool: how to parse its command line, how to run it, and its man page's extra sections.
 #[derive(Clone, Copy)]
@@ -161,8 +161,7 @@ impl Ctx {
     /// A message for people, on stderr, unless `--quiet`.
     pub fn info(&self, msg: impl std::fmt::Display) {
         if !self.quiet {
-            let mut e = std::io::stderr().lock();
-            let _ = writeln!(e, "{}: {msg}", self.tool);
+            let _ = crate::progress::eprint(&format!("{}: {msg}\n", self.tool));
         }
     }
 
@@ -176,8 +175,7 @@ impl Ctx {
     /// An error the command reports and goes on after (its exit status says it failed): on
     /// stderr even with `--quiet`, which silences information only.
     pub fn error(&self, msg: impl std::fmt::Display) {
-        let mut e = std::io::stderr().lock();
-        let _ = writeln!(e, "{}: error: {msg}", self.tool);
+        let _ = crate::progress::eprint(&format!("{}: error: {msg}\n", self.tool));
     }
 
     /// True under `--dry-run`: mutating commands are shown on stderr, not run.
@@ -329,11 +327,18 @@ fn run_matches(tool: &Tool, matches: &ArgMatches) -> Result<Outcome> {
         anstream::ColorChoice::Never
     });
     let mutate = (tool.mutate)(matches)?.unwrap_or_default();
+    // -v: every command that runs, and its time, on stderr (-q wins).
+    let system = Logged::new(
+        SystemRunner,
+        tool.name,
+        if common.quiet { 0 } else { common.verbose },
+        Box::new(crate::progress::Stderr),
+    );
     // The one print path of --dry-run: the would-be commands, on stderr.
     let runner: Box<dyn Runner> = if mutate.dry_run {
-        Box::new(DryRunner::new(SystemRunner, Box::new(std::io::stderr())))
+        Box::new(DryRunner::new(system, Box::new(crate::progress::Stderr)))
     } else {
-        Box::new(SystemRunner)
+        Box::new(system)
     };
     let _lock = match mutate.lock_path(tool.name) {
         Some(p) => Some(crate::lock::acquire(&p)?),

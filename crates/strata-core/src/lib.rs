@@ -14,6 +14,7 @@ pub mod input;
 pub mod lock;
 pub mod output;
 pub mod parse;
+pub mod progress;
 pub mod runner;
 pub mod sanitize;
 pub mod shell;

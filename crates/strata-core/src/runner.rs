@@ -5,6 +5,8 @@
 use std::cell::RefCell;
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Read, Write};
+use std::rc::Rc;
+use std::time::Instant;
 
 use crate::shell::display_argv;
 
@@ -224,7 +226,8 @@ impl<R: Runner> Runner for DryRunner<R> {
             Effect::Read => self.inner.output(cmd),
             Effect::Mutate => {
                 let mut w = self.shown.borrow_mut();
-                writeln!(w, "dry-run: {}", cmd.display())
+                // One write per line: the line goes above a progress bar in one piece.
+                w.write_all(format!("dry-run: {}\n", cmd.display()).as_bytes())
                     .and_then(|()| w.flush())
                     .map_err(|source| RunError::Spawn { cmd: cmd.display(), source })?;
                 Ok(Output::ok(Vec::new()))
@@ -248,7 +251,143 @@ impl<R: Runner> Runner for DryRunner<R> {
 
     fn show_change(&self, what: &str) -> io::Result<()> {
         let mut w = self.shown.borrow_mut();
-        writeln!(w, "dry-run: {what}").and_then(|()| w.flush())
+        w.write_all(format!("dry-run: {what}\n").as_bytes()).and_then(|()| w.flush())
+    }
+}
+
+/// `-v`: runs through `inner` and says on `shown` (stderr in the tools) each command that ran and
+/// how long it took, as `TOOL: CMD (0.21 s)`, with how it failed when it did; `-vv` also says
+/// when each starts (`TOOL: running CMD`), so a long command is named while it runs. A streamed
+/// command's time runs until its output is read to the end. The command is shown as a shell would
+/// take it, sanitised for the terminal (names come from ZFS). Level 0 shows nothing.
+///
+/// The shared main puts this directly around the system runner, under `--dry-run`'s runner, so
+/// only commands that really run are timed, and every tool gets it.
+pub struct Logged<R> {
+    inner: R,
+    tool: String,
+    level: u8,
+    shown: Rc<RefCell<Box<dyn Write>>>,
+}
+
+impl<R: Runner> Logged<R> {
+    pub fn new(inner: R, tool: &str, level: u8, shown: Box<dyn Write>) -> Logged<R> {
+        Logged { inner, tool: tool.to_string(), level, shown: Rc::new(RefCell::new(shown)) }
+    }
+
+    fn started(&self, cmd: &Cmd) -> Option<Timing> {
+        if self.level == 0 {
+            return None;
+        }
+        let line = crate::sanitize::for_terminal(&cmd.display()).into_owned();
+        if self.level > 1 {
+            show(&self.shown, &format!("{}: running {line}\n", self.tool));
+        }
+        Some(Timing { start: Instant::now(), line, tool: self.tool.clone(), shown: Rc::clone(&self.shown) })
+    }
+}
+
+/// A command being timed for [`Logged`].
+struct Timing {
+    start: Instant,
+    line: String,
+    tool: String,
+    shown: Rc<RefCell<Box<dyn Write>>>,
+}
+
+impl Timing {
+    /// Writes `TOOL: CMD (S s[, how it failed])`.
+    fn done(self, failure: Option<String>) {
+        let secs = self.start.elapsed().as_secs_f64();
+        let how = failure.map(|f| format!(", {f}")).unwrap_or_default();
+        show(&self.shown, &format!("{}: {} ({secs:.2} s{how})\n", self.tool, self.line));
+    }
+}
+
+/// A line for people: one write (so it goes above a progress bar in one piece); a failure to
+/// write it does not change what the command did.
+fn show(shown: &RefCell<Box<dyn Write>>, line: &str) {
+    let mut w = shown.borrow_mut();
+    let _ = w.write_all(line.as_bytes()).and_then(|()| w.flush());
+}
+
+fn failure_of(out: &Output) -> Option<String> {
+    if out.success() { None } else { Some(describe_code(out.code)) }
+}
+
+impl<R: Runner> Runner for Logged<R> {
+    fn output(&self, cmd: &Cmd) -> Result<Output, RunError> {
+        let timing = self.started(cmd);
+        let res = self.inner.output(cmd);
+        if let Some(t) = timing {
+            t.done(match &res {
+                Ok(out) => failure_of(out),
+                Err(_) => Some("cannot run it".to_string()),
+            });
+        }
+        res
+    }
+
+    fn stream(&self, cmd: &Cmd) -> Result<Box<dyn Read>, RunError> {
+        let timing = self.started(cmd);
+        match self.inner.stream(cmd) {
+            Ok(r) => match timing {
+                Some(t) => Ok(Box::new(TimedReader { inner: r, timing: Some(t) })),
+                None => Ok(r),
+            },
+            Err(e) => {
+                if let Some(t) = timing {
+                    t.done(Some("cannot run it".to_string()));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn dry_run(&self) -> bool {
+        self.inner.dry_run()
+    }
+
+    fn show_change(&self, what: &str) -> io::Result<()> {
+        self.inner.show_change(what)
+    }
+}
+
+/// A stream whose command is logged when its output ends (or fails, or is dropped unread).
+struct TimedReader {
+    inner: Box<dyn Read>,
+    timing: Option<Timing>,
+}
+
+impl Read for TimedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let res = self.inner.read(buf);
+        match &res {
+            Ok(0) if !buf.is_empty() => {
+                if let Some(t) = self.timing.take() {
+                    t.done(None);
+                }
+            }
+            Err(e) => {
+                if let Some(t) = self.timing.take() {
+                    let code = e.get_ref().and_then(|i| i.downcast_ref::<RunError>()).and_then(|r| match r {
+                        RunError::Failed { code, .. } => Some(describe_code(*code)),
+                        RunError::Spawn { .. } => None,
+                    });
+                    t.done(Some(code.unwrap_or_else(|| "failed".to_string())));
+                }
+            }
+            Ok(_) => {}
+        }
+        res
+    }
+}
+
+impl Drop for TimedReader {
+    fn drop(&mut self) {
+        if let Some(t) = self.timing.take() {
+            t.done(Some("output not read to its end".to_string()));
+        }
     }
 }
 
@@ -362,6 +501,73 @@ mod tests {
         r.show_change("write /etc/x.conf").unwrap();
         assert!(shown.text().ends_with("\ndry-run: write /etc/x.conf\n"));
         SystemRunner.show_change("nothing shown").unwrap();
+    }
+
+    /// `TOOL: CMD (S.SS s...)` lines, with the time replaced by `T`.
+    fn timed(text: &str) -> Vec<String> {
+        text.lines()
+            .map(|l| {
+                let Some(open) = l.rfind(" (") else { return l.to_string() };
+                let rest = &l[open + 2..];
+                let secs = rest.split(' ').next().unwrap_or("");
+                let (int, frac) = secs.split_once('.').unwrap_or(("", ""));
+                assert!(
+                    !int.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) && frac.len() == 2,
+                    "no time in {l:?}"
+                );
+                format!("{} (T{}", &l[..open], &rest[secs.len()..])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn verbose_says_each_command_and_its_time() {
+        let shown = crate::buf::SharedBuf::new();
+        let fake = FakeRunner::new()
+            .expect(&["zfs", "list"], Output::ok("x\n"))
+            .expect(&["zfs", "destroy", "tank/a b@x,y"], Output::failed(1, "busy"))
+            .expect(&["zfs", "diff", "t@\x1b[2J"], Output::ok("line\n"));
+        let r = Logged::new(fake, "strata-x", 1, Box::new(shown.clone()));
+        assert_eq!(r.run(&Cmd::read("zfs").arg("list")).unwrap().stdout, b"x\n");
+        assert!(r.run(&Cmd::mutate("zfs").args(["destroy", "tank/a b@x,y"])).is_err());
+        let mut s = r.stream(&Cmd::read("zfs").args(["diff", "t@\x1b[2J"])).unwrap();
+        assert!(shown.text().lines().count() == 2, "a stream is timed to its end: {}", shown.text());
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        drop(s);
+        assert!(r.run(&Cmd::read("zfs").arg("unexpected")).is_err());
+        assert_eq!(
+            timed(&shown.text()),
+            [
+                "strata-x: zfs list (T s)",
+                "strata-x: zfs destroy 'tank/a b@x,y' (T s, exit code 1)",
+                "strata-x: zfs diff 't@\\x1b[2J' (T s)",
+                "strata-x: zfs unexpected (T s, cannot run it)",
+            ]
+        );
+    }
+
+    #[test]
+    fn very_verbose_names_a_command_as_it_starts_and_level_0_is_silent() {
+        let shown = crate::buf::SharedBuf::new();
+        let r = Logged::new(SystemRunner, "strata-x", 2, Box::new(shown.clone()));
+        let mut s = r.stream(&Cmd::read("sh").args(["-c", "echo a; exit 3"])).unwrap();
+        assert_eq!(shown.text(), "strata-x: running sh -c 'echo a; exit 3'\n");
+        let mut out = String::new();
+        assert!(s.read_to_string(&mut out).is_err());
+        assert_eq!(timed(&shown.text())[1], "strata-x: sh -c 'echo a; exit 3' (T s, exit code 3)");
+        let quiet = crate::buf::SharedBuf::new();
+        let r = Logged::new(SystemRunner, "strata-x", 0, Box::new(quiet.clone()));
+        r.run(&Cmd::read("true")).unwrap();
+        r.stream(&Cmd::read("true")).unwrap().read_to_string(&mut out).unwrap();
+        assert_eq!(quiet.text(), "");
+        // Under --dry-run (outside), what is only shown is not timed.
+        let shown = crate::buf::SharedBuf::new();
+        let dry = crate::buf::SharedBuf::new();
+        let r =
+            DryRunner::new(Logged::new(SystemRunner, "strata-x", 1, Box::new(shown.clone())), Box::new(dry.clone()));
+        r.run(&Cmd::mutate("rm").arg("/nonexistent")).unwrap();
+        assert_eq!((shown.text(), dry.text()), (String::new(), "dry-run: rm /nonexistent\n".to_string()));
     }
 
     #[test]
