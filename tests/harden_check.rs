@@ -724,3 +724,176 @@ fn an_error_reaches_stderr_in_a_pipe_too() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("NOSUCHUNIT.service not found"));
 }
+
+/// A policy that changes every kind of thing systemd-analyze lets it change.
+const POLICY: &str = r#"{
+  "UserOrDynamicUser": {"weight": 0},
+  "PrivateDevices": {"weight": 3000, "range": 3, "description_bad": "devices: bad", "description_good": "devices: good"},
+  "PrivateTmp": {"description_good": "tmp: good", "description_bad": "tmp: bad", "description_na": "tmp: n/a"},
+  "SupplementaryGroups": {"description_na": "groups: n/a"},
+  "ProtectHome": {"weight": 5000, "range": 20},
+  "ProtectSystem": {"weight": 0},
+  "CapabilityBoundingSet_CAP_SYS_ADMIN": {"weight": 4000},
+  "SystemCallFilter_swap": {"weight": 2500, "range": 15},
+  "RestrictNamespaces_user": {"weight": 0, "description_na": "never shown: an excluded check says so"},
+  "DeviceAllow": {"range": 11}
+}"#;
+
+#[test]
+fn security_policy_scores_as_systemd_analyze_scores_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
+    std::fs::write(&policy, POLICY).unwrap();
+    let extra = [format!("--security-policy={}", policy.display())];
+    let (units, checks) = compare_with(&testdata("edge"), &[], &extra);
+    assert!(units > 40, "{units}");
+    compare_with(&testdata("corpus"), &["redis-server", "mariadb", "php8.2-fpm", "apache2", "cron"], &extra);
+    eprintln!("policy: {units} units, {checks} checks agree");
+    // The policy shows: a check left out says so, and a description is the policy's.
+    let out = util::bin("strata-harden-check")
+        .args(["--json", "--root"])
+        .arg(testdata("corpus"))
+        .args(&extra)
+        .arg("cron")
+        .output()
+        .unwrap();
+    let rec = &util::ndjson(&out.stdout)[0];
+    let check = |f: &str| rec["checks"].as_array().unwrap().iter().find(|c| c["json_field"] == f).unwrap().clone();
+    assert_eq!(check("UserOrDynamicUser")["description"], "Option excluded by policy, skipping");
+    assert_eq!(check("UserOrDynamicUser")["badness"], Value::Null);
+    assert_eq!(check("PrivateDevices")["weight"], 3000);
+    assert_eq!(check("SupplementaryGroups")["description"], "groups: n/a");
+}
+
+#[test]
+fn a_bad_security_policy_is_an_error_naming_the_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, named) in [
+        ("{\"PrivateTmp\": {\"weight\": 1,}}", "line 1 column"),
+        ("[1]", "not an object of checks"),
+        ("{\"PrivateTmpp\": {\"weight\": 1}}", "\"PrivateTmpp\": no such check"),
+        ("{\"PrivateTmp\": {\"weight\": \"high\"}}", "PrivateTmp.weight: \"high\" is not an unsigned integer"),
+        ("{\"PrivateTmp\": {\"range\": 0}}", "PrivateTmp.range: 0"),
+        ("{\"PrivateTmp\": {\"wieght\": 1}}", "PrivateTmp.wieght: no such field"),
+        ("{\"PrivateTmp\": {\"description_bad\": 7}}", "PrivateTmp.description_bad: a JSON number, not a string"),
+    ] {
+        let policy = dir.path().join("policy.json");
+        std::fs::write(&policy, text).unwrap();
+        let out = util::bin("strata-harden-check")
+            .args(["--json", "--root"])
+            .arg(testdata("corpus"))
+            .arg("--security-policy")
+            .arg(&policy)
+            .arg("cron")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text}: {stderr}");
+        assert!(out.stdout.is_empty(), "{text}: nothing is assessed with a bad policy");
+        assert!(stderr.contains(&format!("--security-policy {}: ", policy.display())), "{text}: {stderr}");
+        assert!(stderr.contains(named), "{text}: {stderr}");
+    }
+    let out = util::bin("strata-harden-check")
+        .args(["--security-policy", "/nonexistent/policy.json", "cron"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/policy.json: cannot read it"));
+}
+
+#[test]
+fn a_policy_range_below_a_badness_is_refused_for_that_unit() {
+    // systemd-analyze stops on an assertion there; here the unit gets an error record.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
+    std::fs::write(&policy, r#"{"ProtectHome": {"range": 2}}"#).unwrap();
+    let extra = [format!("--security-policy={}", policy.display())];
+    let out = util::bin("strata-harden-check")
+        .args(["--json", "--root"])
+        .arg(testdata("corpus"))
+        .args(&extra)
+        .arg("cron")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let rec = &util::ndjson(&out.stdout)[0];
+    assert_eq!(rec["type"], "error");
+    assert!(rec["error"].as_str().unwrap().contains("range 2 of ProtectHome is below this unit's badness 10"), "{rec}");
+    assert!(oracle_with(&testdata("corpus"), "cron.service", &extra).is_none());
+}
+
+/// The locale and terminal both programs see: emoji when UTF-8 and not dumb, as systemd decides.
+const GLYPH_UNSET: [&str; 3] = ["LC_ALL", "LC_CTYPE", "SYSTEMD_EMOJI"];
+
+fn glyph_env(term: &str) -> [(&'static str, String); 2] {
+    [("LANG", "C.UTF-8".to_string()), ("TERM", term.to_string())]
+}
+
+#[test]
+fn several_units_show_one_line_each_with_systemd_analyze_numbers() {
+    let root = testdata("corpus");
+    for term in ["xterm-256color", "dumb"] {
+        let mut cmd = util::bin("strata-harden-check");
+        cmd.envs(glyph_env(term));
+        GLYPH_UNSET.iter().for_each(|k| drop(cmd.env_remove(k)));
+        // Wide enough that no unit name is folded.
+        cmd.env("COLUMNS", "200");
+        let out = cmd.args(["--all", "--format", "table", "--root"]).arg(&root).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // One row per unit; a unit name wider than its column may fold onto a line of its own.
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        for line in &lines[1..] {
+            let cols: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+            match (cols.len(), rows.last_mut()) {
+                (1, Some(row)) => row[0].push_str(&cols[0]),
+                _ => rows.push(cols),
+            }
+        }
+        let n = util::ndjson(
+            &util::bin("strata-harden-check").args(["--all", "--json", "--root"]).arg(&root).output().unwrap().stdout,
+        )
+        .len();
+        assert_eq!(rows.len(), n, "one row per unit:\n{text}");
+        let header: Vec<&str> = lines[0].split_whitespace().collect();
+        assert_eq!(header, ["UNIT", "EXPOSURE", "PREDICATE", "HAPPY"]);
+        // Every 10th unit against systemd-analyze's own line for it: exposure, predicate, face.
+        let mut compared = 0;
+        for row in rows.iter().step_by(10) {
+            let [unit, exposure, predicate, happy] = &row[..] else { panic!("not 4 columns: {row:?}") };
+            let mut sa = Std::new("systemd-analyze");
+            sa.envs(glyph_env(term));
+            GLYPH_UNSET.iter().for_each(|k| drop(sa.env_remove(k)));
+            let sa =
+                sa.args(["security", "--offline=true", &format!("--root={}", root.display()), unit]).output().unwrap();
+            let sa = String::from_utf8_lossy(&sa.stdout);
+            let overall = sa.lines().find(|l| l.contains("Overall exposure level")).expect("overall line");
+            let theirs: Vec<&str> = overall.rsplit_once(": ").unwrap().1.split_whitespace().collect();
+            assert_eq!([exposure.as_str(), predicate, happy], theirs[..], "{unit} (TERM={term})");
+            compared += 1;
+        }
+        assert!(compared >= 25, "{compared}");
+    }
+}
+
+#[test]
+fn detail_shows_every_unit_check_by_check_and_one_unit_is_detailed() {
+    let root = testdata("corpus");
+    let run = |args: &[&str]| {
+        let out = util::bin("strata-harden-check").args(["--format", "table", "--root"]).arg(&root).args(args).output();
+        String::from_utf8(out.unwrap().stdout).unwrap()
+    };
+    let detail = run(&["--detail", "cron", "redis-server"]);
+    assert_eq!(detail.matches("Overall exposure level for").count(), 2, "{detail}");
+    let one = run(&["cron"]);
+    assert_eq!(one.matches("Overall exposure level for").count(), 1, "{one}");
+    let summary = run(&["cron", "redis-server"]);
+    assert_eq!(summary.lines().count(), 3, "{summary}");
+    assert!(!summary.contains("Overall"), "{summary}");
+    // NDJSON stays complete: every check of every unit.
+    let out =
+        util::bin("strata-harden-check").args(["--json", "--root"]).arg(&root).args(["cron", "redis-server"]).output();
+    let recs = util::ndjson(&out.unwrap().stdout);
+    assert!(recs.iter().all(|r| r["checks"].as_array().unwrap().len() == 81));
+}

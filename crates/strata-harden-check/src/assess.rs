@@ -3,6 +3,7 @@
 
 use crate::choices::{DevicePolicy, KeyringMode, NotifyAccess, ProcSubset, ProtectHome, ProtectProc, ProtectSystem};
 use crate::context::{self as ctx, SecurityInfo, cap_bit};
+use crate::policy::Policy;
 use crate::syscalls;
 use Kind::*;
 
@@ -724,6 +725,9 @@ pub fn checks() -> &'static [Check] {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub check: &'static Check,
+    /// The check's weight and range under the policy (systemd's own without one).
+    pub weight: u64,
+    pub range: u64,
     /// `None`: the check does not apply.
     pub badness: Option<u64>,
     pub description: Option<String>,
@@ -903,19 +907,29 @@ fn device_allow(i: &SecurityInfo) -> (Option<u64>, Option<String>) {
     }
 }
 
-/// Runs every check, in systemd's display order (description descending, then name).
-pub fn assess(i: &SecurityInfo) -> Vec<Outcome> {
+/// What systemd says of a check a policy leaves out (weight 0).
+pub const EXCLUDED: &str = "Option excluded by policy, skipping";
+
+/// Runs every check, in systemd's display order (description descending, then name), with the
+/// weights, ranges and descriptions of `policy`.
+pub fn assess(i: &SecurityInfo, policy: &Policy) -> Vec<Outcome> {
     let mut out: Vec<Outcome> = checks()
         .iter()
         .map(|check| {
-            let (badness, d) = run(check, i);
+            let (weight, range) = (policy.weight(check), policy.range(check));
+            // A unit of the boot phase first, as systemd decides, then a check left out.
+            let boot_phase = matches!(check.kind, Boot(_)) && !i.default_dependencies;
+            let (badness, d) =
+                if weight == 0 && !boot_phase { (None, Some(EXCLUDED.to_string())) } else { run(check, i) };
+            // The policy's descriptions stand where systemd's own would; a bad setting is one at
+            // the check's built-in range, whatever range the policy gives.
             let description = d.or(match badness {
-                None => check.na.map(str::to_string),
-                Some(0) => check.good.map(str::to_string),
-                Some(b) if b == check.range => check.bad.map(str::to_string),
+                None => policy.na(check).or(check.na).map(str::to_string),
+                Some(0) => policy.good(check).or(check.good).map(str::to_string),
+                Some(b) if b == check.range => policy.bad(check).or(check.bad).map(str::to_string),
                 Some(_) => None,
             });
-            Outcome { check, badness, description }
+            Outcome { check, weight, range, badness, description }
         })
         .collect();
     let order = glibc_msort(out.len(), &|x, y| row_cmp(&out[x], x, &out[y], y));
@@ -975,23 +989,40 @@ pub fn exposure_tenths(outcomes: &[Outcome]) -> u64 {
     let (mut badness_sum, mut weight_sum) = (0u64, 0u64);
     for o in outcomes {
         if let Some(b) = o.badness {
-            badness_sum += (b * o.check.weight).div_ceil(o.check.range);
-            weight_sum += o.check.weight;
+            badness_sum += (b * o.weight).div_ceil(o.range);
+            weight_sum += o.weight;
         }
     }
     if weight_sum == 0 { 0 } else { (badness_sum * 100).div_ceil(weight_sum) }
 }
 
+/// Why systemd-analyze cannot score these outcomes (it stops on an assertion): a policy's range
+/// below a check's badness, or no check left to weigh.
+pub fn unscorable(outcomes: &[Outcome]) -> Option<String> {
+    if let Some(o) = outcomes.iter().find(|o| o.badness.is_some_and(|b| b > o.range)) {
+        return Some(format!(
+            "the policy's range {} of {} is below this unit's badness {} (systemd-analyze stops on it)",
+            o.range,
+            o.check.json_field,
+            o.badness.unwrap_or_default()
+        ));
+    }
+    if weight_sum(outcomes) == 0 {
+        return Some("the policy leaves no check that applies to this unit (systemd-analyze stops on it)".into());
+    }
+    None
+}
+
 /// Weight sum of the checks that apply (for a check's share of the exposure).
 pub fn weight_sum(outcomes: &[Outcome]) -> u64 {
-    outcomes.iter().filter(|o| o.badness.is_some()).map(|o| o.check.weight).sum()
+    outcomes.iter().filter(|o| o.badness.is_some()).map(|o| o.weight).sum()
 }
 
 /// A check's share of the exposure in tenths, as systemd prints it (`None` when nothing).
 pub fn check_exposure_tenths(o: &Outcome, weight_sum: u64) -> Option<u64> {
     match o.badness {
         None | Some(0) => None,
-        Some(b) if weight_sum > 0 => Some((b * o.check.weight * 100).div_ceil(o.check.range).div_ceil(weight_sum)),
+        Some(b) if weight_sum > 0 => Some((b * o.weight * 100).div_ceil(o.range).div_ceil(weight_sum)),
         Some(_) => None,
     }
 }
@@ -1057,7 +1088,7 @@ mod tests {
         let p = parse::parse(unit.as_bytes(), &["Unit", "Service"]).unwrap();
         let names = ctx::Names { name: "t.service", fragment: "/etc/systemd/system/t.service" };
         let info = ctx::build(&[("/etc/systemd/system/t.service".into(), p.assignments)], &names, Scope::System);
-        let o = assess(&info);
+        let o = assess(&info, &Policy::default());
         (exposure_tenths(&o), o)
     }
 

@@ -7,6 +7,7 @@ pub mod context;
 pub mod install;
 pub mod load;
 pub mod parse;
+pub mod policy;
 pub mod suggest;
 pub mod syscalls;
 
@@ -27,6 +28,13 @@ pub const TOOL: Tool = Tool { name: "strata-harden-check", command, run, mutate,
 
 /// Score systemd services the way `systemd-analyze security` does, offline, and suggest the
 /// sandboxing drop-in that lowers the score.
+///
+/// On a terminal (or with --format table) one unit is shown check by check, and several units
+/// (or --all) one line each (UNIT, EXPOSURE, PREDICATE, HAPPY), as systemd-analyze security shows
+/// them with no unit named; --detail shows every unit check by check. Records (NDJSON in a pipe,
+/// --json, --format csv) are always complete, every check of every unit, because a program reading
+/// them wants the whole assessment; pick fields with jq for a summary. A unit that cannot be
+/// assessed is an error record and, always, a line on standard error.
 #[derive(Debug, Parser)]
 #[command(name = "strata-harden-check")]
 pub struct Cli {
@@ -38,7 +46,7 @@ pub struct Cli {
     mutate: strata_core::cli::MutateArgs,
     /// The directory whose unit files are read (its /etc/systemd/system, /run/systemd/system,
     /// /lib/systemd/system, /usr/lib/systemd/system, ...).
-    #[arg(long, value_name = "DIR", default_value = "/")]
+    #[arg(long, value_name = "DIR", default_value = "/", value_hint = clap::ValueHint::DirPath)]
     root: PathBuf,
     /// Read user units (/etc/systemd/user, /usr/lib/systemd/user, ...) instead of system units.
     /// systemd-analyze 252 refuses --user together with --root, so these scores follow its rules
@@ -51,10 +59,19 @@ pub struct Cli {
     /// profile.conf.
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
+    /// Score with the weights, ranges and descriptions of a JSON policy file, as
+    /// systemd-analyze security --security-policy= does (see systemd-analyze(1)). A field or
+    /// check that systemd-analyze would silently ignore is an error here.
+    #[arg(long, value_name = "FILE")]
+    security_policy: Option<PathBuf>,
     /// Every .service unit under the root, except templates, masked units and aliases (an alias
     /// is checked under the name of the unit it leads to).
     #[arg(long, conflicts_with = "units")]
     all: bool,
+    /// In the table: every unit check by check. Without it the table shows one unit that way and
+    /// several (or --all) one line each, as systemd-analyze security does without a unit.
+    #[arg(long)]
+    detail: bool,
     /// Exit 1 when any unit's exposure is above N (0.0 to 10.0).
     #[arg(long, value_name = "N", value_parser = threshold)]
     threshold: Option<f64>,
@@ -66,7 +83,7 @@ pub struct Cli {
     #[arg(long, requires = "suggest")]
     write: bool,
     /// Service units (`foo` means `foo.service`; `foo@.service` is checked as `foo@i.service`).
-    #[arg(value_name = "UNIT", required_unless_present = "all")]
+    #[arg(value_name = "UNIT", required_unless_present = "all", add = strata_core::complete::from_fn(unit_names))]
     units: Vec<String>,
 }
 
@@ -77,6 +94,14 @@ fn threshold(s: &str) -> Result<f64, String> {
 
 pub fn command() -> clap::Command {
     Cli::command()
+}
+
+/// Shell completion of UNIT: the services `--all` would check, under the `--root` and in the
+/// scope (`--user`) of the command line being completed.
+fn unit_names(_typed: &str) -> Vec<String> {
+    let root = strata_core::complete::option_value(None, Some("root")).unwrap_or_else(|| PathBuf::from("/"));
+    let scope = if strata_core::complete::has_flag(None, Some("user")) { Scope::User } else { Scope::System };
+    Root::open(&root, scope).map(|r| r.services()).unwrap_or_default()
 }
 
 /// The flags of the one form that changes something (--suggest --write), typed for the main body.
@@ -120,9 +145,45 @@ impl Record for UnitRecord {
         Some(vec![
             ("unit", self.unit.clone()),
             ("exposure", format!("{:.1}", self.exposure)),
-            ("rating", self.rating.to_string()),
+            ("predicate", self.rating.to_string()),
+            ("happy", smiley(self.rating, emoji()).to_string()),
         ])
     }
+}
+
+/// The face systemd-analyze shows beside a rating: an emoji, or three ASCII characters.
+pub fn smiley(rating: assess::Rating, emoji: bool) -> &'static str {
+    use assess::Rating::*;
+    match (rating, emoji) {
+        (Perfect, true) => "😇",
+        (Safe, true) => "😀",
+        (Ok, true) => "🙂",
+        (Medium, true) => "😐",
+        (Exposed, true) => "🙁",
+        (Unsafe, true) => "😨",
+        (Dangerous, true) => "🤢",
+        (Perfect, false) => ":-]",
+        (Safe, false) => ":-}",
+        (Ok, false) => ":-)",
+        (Medium, false) => ":-|",
+        (Exposed, false) => ":-(",
+        (Unsafe, false) => ":-{",
+        (Dangerous, false) => ":-[",
+    }
+}
+
+/// Whether systemd-analyze would draw emoji here: a UTF-8 locale (or none set) and a terminal
+/// that is neither `dumb` nor the Linux console.
+pub fn emoji() -> bool {
+    let term = std::env::var("TERM").unwrap_or_default();
+    if matches!(term.as_str(), "dumb" | "linux") {
+        return false;
+    }
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    locale.is_none_or(|l| {
+        let l = l.to_ascii_lowercase();
+        l.contains("utf-8") || l.contains("utf8")
+    })
 }
 
 /// A unit that could not be assessed.
@@ -235,6 +296,10 @@ pub static DOC: ManDoc = ManDoc {
         (
             "strata-harden-check --suggest --write --root /mnt/new mariadb",
             "Install that drop-in as /mnt/new/etc/systemd/system/mariadb.service.d/50-strata-harden.conf.",
+        ),
+        (
+            "strata-harden-check --all --security-policy ./policy.json",
+            "One line per service, scored with the weights of a systemd-analyze security policy file.",
         ),
         (
             "strata-harden-check --profile ./strict.conf --root ./image --all",
@@ -379,7 +444,16 @@ pub fn evaluate(root: &Root, files: &load::UnitFiles, text: &UnitText) -> Result
             error: why.to_string(),
         });
     }
-    let outcomes = assess::assess(&info);
+    let outcomes = assess::assess(&info, &root.policy);
+    if let Some(why) = assess::unscorable(&outcomes) {
+        return Err(ErrorRecord {
+            r#type: "error",
+            unit: files.name.clone(),
+            file: None,
+            line: None,
+            error: format!("--security-policy: {why}"),
+        });
+    }
     let total = assess::exposure_tenths(&outcomes);
     let ws = assess::weight_sum(&outcomes);
     let checks = outcomes
@@ -389,8 +463,8 @@ pub fn evaluate(root: &Root, files: &load::UnitFiles, text: &UnitText) -> Result
             name: o.check.name,
             set: o.badness.map(|b| b == 0),
             badness: o.badness,
-            weight: o.check.weight,
-            range: o.check.range,
+            weight: o.weight,
+            range: o.range,
             exposure: assess::check_exposure_tenths(o, ws).map(|t| t as f64 / 10.0),
             description: o.description.clone(),
         })
@@ -481,10 +555,11 @@ pub fn render_table(rec: &UnitRecord, color: bool) -> String {
         s.push('\n');
     }
     s.push_str(&format!(
-        "\n→ {bold}Overall exposure level for {}{reset}: {:.1} {}\n",
+        "\n→ {bold}Overall exposure level for {}{reset}: {:.1} {} {}\n",
         clean(&rec.unit),
         rec.exposure,
         rec.rating,
+        smiley(rec.rating, emoji()),
         bold = bold,
         reset = if color { reset } else { "" }
     ));
@@ -499,6 +574,8 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     let limit = cli.threshold.map(|t| (t * 10.0).round() as u64);
     let (mut above, mut failed) = (false, false);
     let table = ctx.out.format() == Format::Table;
+    // One unit check by check, several one line each (the sink aligns them), as systemd-analyze.
+    let detail = cli.detail || (!cli.all && names.len() == 1);
     // With --suggest: the drop-in itself unless records were asked for (--json, --format json|csv).
     let as_text = !ctx.format_given || matches!(ctx.out.format(), Format::Table | Format::Plain);
     let mut first = true;
@@ -517,7 +594,7 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
                     if !show_suggestion(ctx, &cli, &root, (&rec, &files, &text), as_text, first)? {
                         failed = true;
                     }
-                } else if table {
+                } else if table && detail {
                     if !first {
                         ctx.out.write_text("\n")?;
                     }
@@ -547,6 +624,9 @@ fn open_root(cli: &Cli, ctx: &Ctx) -> anyhow::Result<Root> {
         .with_context(|| format!("reading the unit directories under {}", cli.root.display()))?;
     if let Some(p) = &cli.profile {
         root.profile = Some(find_profile(p)?);
+    }
+    if let Some(p) = &cli.security_policy {
+        root.policy = policy::Policy::read(p).map_err(|e| strata_core::exit::ExitError::usage(e.to_string()))?;
     }
     for w in &root.warnings {
         let _ = writeln!(std::io::stderr().lock(), "{}: warning: {}", ctx.tool, strata_core::sanitize::for_terminal(w));

@@ -75,6 +75,8 @@ pub struct Root {
     pub all_names: Vec<String>,
     /// A profile file (host path) applied to every unit as a drop-in, like `--profile`.
     pub profile: Option<PathBuf>,
+    /// The weights, ranges and descriptions of `--security-policy` (systemd's own by default).
+    pub policy: crate::policy::Policy,
     /// The `*.d` entries of the unit directories (as paths inside the root): only these can hold
     /// drop-ins, so other candidates cost no file system lookup.
     dot_d: HashSet<PathBuf>,
@@ -276,7 +278,16 @@ impl Root {
             }
         }
         let all_names = listed.into_keys().collect();
-        Ok(Root { dir: dir.to_path_buf(), scope, names, all_names, profile: None, dot_d, warnings })
+        Ok(Root {
+            dir: dir.to_path_buf(),
+            scope,
+            names,
+            all_names,
+            profile: None,
+            policy: Default::default(),
+            dot_d,
+            warnings,
+        })
     }
 
     /// Finds the files of `name` (a template is instantiated as `foo@i.service`).

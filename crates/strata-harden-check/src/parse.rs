@@ -405,7 +405,7 @@ mod tests {
                 let names = crate::context::Names { name: "f@x.service", fragment: "/f@.service" };
                 let info =
                     crate::context::build(&[("/f@.service".into(), p.assignments)], &names, crate::load::Scope::System);
-                assert!(crate::assess::exposure_tenths(&crate::assess::assess(&info)) <= 100);
+                assert!(crate::assess::exposure_tenths(&crate::assess::assess(&info, &Default::default())) <= 100);
             }
         }
     }

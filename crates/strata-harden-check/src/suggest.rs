@@ -213,7 +213,7 @@ pub fn suggest(
     let names = context::Names { name: &files.name, fragment: &fragment };
     let base: Vec<(String, Vec<Assignment>)> = parsed.iter().filter(|(p, _)| *p != path).cloned().collect();
     let info = context::build(&base, &names, root.scope);
-    let outcomes = assess::assess(&info);
+    let outcomes = assess::assess(&info, &root.policy);
     let base_tenths = assess::exposure_tenths(&outcomes);
     let now_tenths = (rec.exposure * 10.0).round() as u64;
     let kind = Kind::of(&files.name, values(&base, "Service", "ExecStart"));
@@ -241,7 +241,7 @@ pub fn suggest(
             .map_err(|e| anyhow::anyhow!("suggested drop-in does not parse: {e}"))?;
         let mut all = base.clone();
         all.insert(at.min(all.len()), (path.clone(), extra.assignments));
-        Ok(assess::exposure_tenths(&assess::assess(&context::build(&all, &names, root.scope))))
+        Ok(assess::exposure_tenths(&assess::assess(&context::build(&all, &names, root.scope), &root.policy)))
     };
     let (kept, predicted_tenths) = keep_lowering(&lines, predict)?;
     if predicted_tenths > now_tenths {
