@@ -11,6 +11,8 @@ pub mod fixtures;
 pub mod listing;
 pub mod mounts;
 pub mod name;
+pub mod policy;
+pub mod props;
 pub mod quota;
 pub mod size;
 pub mod snapshot;
