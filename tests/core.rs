@@ -686,3 +686,284 @@ fn harden_check_dry_run_shows_the_files_it_would_write() {
     assert_eq!(err, "dry-run: install /etc/systemd/system/a.service.d/50-strata-harden.conf\n");
     assert!(!dir.path().join("etc/systemd/system/a.service.d").exists());
 }
+
+/// Terminal columns a string takes, as a terminal draws it: two for CJK and emoji, one for the
+/// rest (the test's own reading of UAX #11, independent of the code under test).
+fn shown_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| match u32::from(c) {
+            0x1100..=0x115f | 0x2e80..=0xa4cf | 0xac00..=0xd7a3 | 0xf900..=0xfaff | 0xff00..=0xff60 => 2,
+            0x1f300..=0x1f64f | 0x1f680..=0x1f6ff | 0x1f900..=0x1f9ff | 0x20000..=0x3fffd => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The words of a line (split at runs of spaces) with the terminal column each starts and ends at.
+fn words(line: &str) -> Vec<(usize, usize, &str)> {
+    let mut out = Vec::new();
+    let mut col = 0;
+    let mut start = None;
+    for (i, c) in line.char_indices() {
+        if c == ' ' {
+            if let Some((s, scol)) = start.take() {
+                out.push((scol, col, &line[s..i]));
+            }
+        } else if start.is_none() {
+            start = Some((i, col));
+        }
+        col += shown_width(&c.to_string());
+    }
+    if let Some((s, scol)) = start {
+        out.push((scol, col, &line[s..]));
+    }
+    out
+}
+
+/// What `cmd` shows on a terminal `cols` columns wide (COLUMNS unset), lines without `\r`.
+fn on_terminal_of(cols: usize, cmd: &str, path: &str, env: &[(&str, &str)]) -> String {
+    let mut all = vec![("PATH", path)];
+    all.extend_from_slice(env);
+    let shown = in_pty(&format!("stty cols {cols} rows 40; {cmd}"), &all, &["COLUMNS", "LINES"]);
+    String::from_utf8_lossy(&shown).replace('\r', "")
+}
+
+/// Quota rows as `zfs list -H -p -o name,used,avail,refer,quota,refquota,reservation,
+/// refreservation,usedbysnapshots,compression,compressratio` prints them: CJK and emoji in names,
+/// a long name, and one dataset with a quota among those without (0: none).
+fn quota_zfs() -> FakeBin {
+    let rows = "tank\t9084416\t863330816\t25600\t0\t0\t0\t0\t0\ton\t1.02\n\
+                tank/数据/家目录\t377344\t863330816\t24576\t0\t0\t0\t0\t0\ton\t1.02\n\
+                tank/🚀launch\t361472\t863330816\t24576\t0\t0\t0\t0\t0\tzstd\t1.02\n\
+                tank/srv/docker/a-rather-long-dataset-name-of-one-container\t336896\t863330816\t292864\t0\t0\t0\t0\t0\tzstd\t1.02\n\
+                tank/var/log\t49152\t67059712\t24576\t67108864\t0\t8388608\t0\t0\ton\t1.08\n";
+    let fake = FakeBin::new();
+    let file = fake.dir.path().join("rows.tsv");
+    std::fs::write(&file, rows).unwrap();
+    fake.script("zfs", &format!("case \"$1\" in list) cat '{}';; *) exit 99;; esac\n", file.display()));
+    fake
+}
+
+/// The quota table's numbers end where their headers end, its text starts where its headers
+/// start, on every first line of a row; `table` is what the terminal showed.
+fn assert_quota_columns_line_up(table: &str, cols: usize) {
+    let lines: Vec<&str> = table.lines().filter(|l| !l.is_empty()).collect();
+    for l in &lines {
+        assert!(shown_width(l) <= cols, "{} columns on a terminal of {cols}: {l:?}\n{table}", shown_width(l));
+    }
+    let head = words(lines[0]);
+    let names: Vec<&str> = head.iter().map(|w| w.2).collect();
+    assert_eq!(
+        names,
+        [
+            "DATASET",
+            "USED",
+            "AVAIL",
+            "REFER",
+            "QUOTA",
+            "REFQUOTA",
+            "RESERV",
+            "REFRESERV",
+            "USEDSNAP",
+            "COMPRESS",
+            "RATIO",
+            "USE"
+        ],
+        "{table}"
+    );
+    let rows: Vec<Vec<(usize, usize, &str)>> =
+        lines[1..].iter().filter(|l| l.starts_with("tank")).map(|l| words(l)).collect();
+    assert_eq!(rows.len(), 5, "one first line per dataset:\n{table}");
+    for row in &rows {
+        assert!(row.len() >= 11, "{row:?}\n{table}");
+        for i in 1..=8 {
+            assert_eq!(row[i].1, head[i].1, "{} ends under {} ends: {row:?}\n{table}", row[i].2, head[i].2);
+        }
+        assert_eq!(row[9].0, head[9].0, "COMPRESS starts in one column:\n{table}");
+        assert_eq!(row[10].1, head[10].1, "RATIO:\n{table}");
+    }
+}
+
+#[test]
+fn tables_fit_the_terminal_and_line_up_wide_characters_and_none() {
+    let fake = quota_zfs();
+    let path = with_bin_dir(&fake);
+    for cols in [100, 200] {
+        let table = on_terminal_of(cols, "strata-quota report", &path, &[("TERM", "xterm"), ("NO_COLOR", "1")]);
+        assert_quota_columns_line_up(&table, cols);
+        // A quota of 64M and no quota sit in one right-aligned column.
+        let quota_end = |l: &str| words(l)[4].1;
+        let none = table.lines().find(|l| l.starts_with("tank ")).map(quota_end);
+        let set = table.lines().find(|l| l.contains(" 64M ")).map(quota_end);
+        assert_eq!(none, set, "{table}");
+        // The long name folds inside its column at 100 and nothing is lost; at 200 it fits whole.
+        let name = "tank/srv/docker/a-rather-long-dataset-name-of-one-container";
+        let first = table.lines().position(|l| l.contains(" 286K ")).expect("the long name's row");
+        // Its first line, then the lines that hold a piece of it alone.
+        let folded: String = table
+            .lines()
+            .skip(first)
+            .enumerate()
+            .take_while(|(k, l)| *k == 0 || words(l).len() == 1)
+            .map(|(_, l)| words(l)[0].2)
+            .collect();
+        assert!(folded.starts_with(name), "{folded}\n{table}");
+        if cols == 200 {
+            assert!(table.lines().any(|l| l.starts_with(name)), "{table}");
+        } else {
+            assert!(!table.lines().any(|l| l.starts_with(name)), "folded at {cols}:\n{table}");
+        }
+    }
+    // COLUMNS beats the terminal's width, and reaches a pipe too.
+    let table = on_terminal_of(200, "COLUMNS=100 strata-quota report", &path, &[("TERM", "xterm"), ("NO_COLOR", "1")]);
+    assert_quota_columns_line_up(&table, 100);
+    let out = bin("strata-quota")
+        .args(["report", "--format", "table"])
+        .env("COLUMNS", "100")
+        .env("PATH", fake.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_quota_columns_line_up(&String::from_utf8_lossy(&out), 100);
+    // A pipe without COLUMNS has no limit: nothing folds.
+    let out = bin("strata-quota")
+        .args(["report", "--format", "table"])
+        .env_remove("COLUMNS")
+        .env("PATH", fake.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8_lossy(&out);
+    assert_eq!(out.lines().count(), 6, "{out}");
+}
+
+#[test]
+fn narrow_terminals_fold_text_and_keep_numbers_whole() {
+    let fake = SnapshotZfs::new(
+        "tank/数据@2024-01-01\t1000\t10\t1704067200\t0\t24576\t0\ton\t-\n\
+         tank/🚀@s1\t1001\t11\t1704153600\t1048576\t24576\t2\ton\t-\n\
+         tank/srv/docker/a-rather-long-dataset-name@zfs-auto-snap_daily-2024-01-03-0000\t1002\t12\t1704240000\t5242880\t1073741824\t0\ton\t-\n",
+    );
+    let path = with_bins(&fake);
+    for cols in [60, 80] {
+        let table = on_terminal_of(cols, "strata-snapshot list", &path, &[("TERM", "xterm"), ("NO_COLOR", "1")]);
+        let lines: Vec<&str> = table.lines().filter(|l| !l.is_empty()).collect();
+        for l in &lines {
+            assert!(shown_width(l) <= cols, "{} columns on a terminal of {cols}: {l:?}\n{table}", shown_width(l));
+        }
+        let head = words(lines[0]);
+        let names: Vec<&str> = head.iter().map(|w| w.2).collect();
+        assert_eq!(names, ["SNAPSHOT", "CREATED", "USED", "REFER", "HOLDS", "MANAGED", "LABEL"], "{table}");
+        let rows: Vec<Vec<(usize, usize, &str)>> =
+            lines[1..].iter().filter(|l| l.starts_with("tank/")).map(|l| words(l)).collect();
+        assert_eq!(rows.len(), 3, "{table}");
+        for row in &rows {
+            assert_eq!(row.len(), 6, "{row:?}\n{table}");
+            assert_eq!(row[1].0, head[1].0, "CREATED starts in one column:\n{table}");
+            for i in 2..=4 {
+                assert_eq!(row[i].1, head[i].1, "{} ends under {}:\n{table}", row[i].2, head[i].2);
+            }
+        }
+        // Folding loses nothing of the long name.
+        let text: String = table.split_whitespace().collect();
+        assert!(text.contains("zfs-auto-snap_daily-2024-01-03-0000") || text.contains("tank/srv/"), "{table}");
+        let pieces: String = lines
+            .iter()
+            .skip_while(|l| !l.starts_with("tank/srv/"))
+            .enumerate()
+            .take_while(|(k, l)| *k == 0 || !l.starts_with("tank/"))
+            .map(|(_, l)| words(l).first().map_or("", |w| if w.0 == 0 { w.2 } else { "" }))
+            .collect();
+        assert_eq!(pieces, "tank/srv/docker/a-rather-long-dataset-name@zfs-auto-snap_daily-2024-01-03-0000", "{table}");
+    }
+}
+
+#[test]
+fn term_dumb_gets_no_bold_and_no_colour() {
+    let fake = fake_zfs(2);
+    let path = with_bins(&fake);
+    let failing = FakeBin::new();
+    failing.script("zfs", "echo \"cannot open 'tank/nope': dataset does not exist\" >&2; exit 1\n");
+    let cmd = format!(
+        "strata-snapshot list --format table; PATH='{}' strata-snapshot list tank/nope",
+        with_bin_dir(&failing)
+    );
+    let dumb = on_terminal_of(80, &cmd, &path, &[("TERM", "dumb")]);
+    assert!(!dumb.contains('\x1b'), "escape codes on TERM=dumb:\n{dumb:?}");
+    assert!(dumb.contains("tank/a@s1") && dumb.contains("error: "), "{dumb}");
+    // The same on another terminal has them: the check above can fail.
+    let xterm = on_terminal_of(80, &cmd, &path, &[("TERM", "xterm")]);
+    assert!(xterm.contains("\x1b[1m"), "{xterm:?}");
+}
+
+/// A stand-in `zfs` whose `diff` prints `first` changed files, then waits until the file
+/// `release` exists in its directory (for a minute at most), then prints `then` more. It leaves
+/// `released` there when it was let go, `gave_up` when it stopped waiting.
+fn held_diff_zfs(first: usize, then: usize) -> FakeBin {
+    let fake = FakeBin::new();
+    let here = fake.dir.path().display().to_string();
+    fake.script(
+        "zfs",
+        &format!(
+            "here='{here}'\n\
+             row() {{ printf '1795636746.152000000\\tM\\tF\\t/tank/a/file-%05d\\n' \"$1\"; }}\n\
+             case \"$1\" in\n\
+             diff)\n\
+             \x20 i=0; while [ $i -lt {first} ]; do row $i; i=$((i+1)); done\n\
+             \x20 n=0; while [ ! -e \"$here/release\" ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n+1)); done\n\
+             \x20 if [ -e \"$here/release\" ]; then touch \"$here/released\"; else touch \"$here/gave_up\"; fi\n\
+             \x20 while [ $i -lt {total} ]; do row $i; i=$((i+1)); done;;\n\
+             list) ;;\n\
+             *) exit 99;;\n\
+             esac\n",
+            total = first + then,
+        ),
+    );
+    fake
+}
+
+#[test]
+fn a_table_shows_its_rows_while_its_input_still_comes() {
+    use std::io::Read;
+    // More rows than one batch come, then zfs waits: on a terminal the table must show them
+    // while it waits, not only once every row is in.
+    let fake = held_diff_zfs(150, 50);
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", "stty cols 100 rows 40; strata-diff tank/a@1 tank/a@2 --format table", "/dev/null"])
+        .env("PATH", with_bin_dir(&fake))
+        .env_remove("COLUMNS")
+        .env("TERM", "dumb")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux script(1) is needed for terminal tests");
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut shown = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let release = fake.dir.path().join("release");
+    loop {
+        let n = stdout.read(&mut chunk).expect("read the terminal");
+        if n == 0 {
+            break;
+        }
+        shown.extend_from_slice(&chunk[..n]);
+        if !release.exists() && String::from_utf8_lossy(&shown).contains("/tank/a/file-00149") {
+            std::fs::write(&release, "").unwrap();
+        }
+    }
+    let _ = child.wait();
+    let shown = String::from_utf8_lossy(&shown).replace('\r', "");
+    assert!(
+        fake.dir.path().join("released").exists(),
+        "the first 150 rows did not show while zfs was still running:\n{shown}"
+    );
+    // Every row, each once, in one table: one header, widths fixed by the first batch.
+    assert_eq!(shown.lines().filter(|l| l.starts_with("CHANGE ")).count(), 1, "{shown}");
+    for i in [0, 99, 100, 149, 150, 199] {
+        assert_eq!(shown.matches(&format!("/tank/a/file-{i:05}\n")).count(), 1, "row {i}:\n{shown}");
+    }
+}

@@ -270,7 +270,12 @@ fn color_allowed(arg: ColorArg, is_terminal: bool) -> bool {
     match arg {
         ColorArg::Always => true,
         ColorArg::Never => false,
-        ColorArg::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        // A terminal that says it cannot show any (TERM=dumb) gets none either.
+        ColorArg::Auto => {
+            is_terminal
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
     }
 }
 
@@ -347,7 +352,10 @@ fn run_matches(tool: &Tool, matches: &ArgMatches) -> Result<Outcome> {
     let out: Box<dyn Write> = Box::new(std::io::BufWriter::new(stdout.lock()));
     let mut ctx = Ctx {
         tool: tool.name,
-        out: Sink::new(out, format, color).on_terminal(stdout_is_terminal).print0(common.print0),
+        out: Sink::new(out, format, color)
+            .on_terminal(stdout_is_terminal)
+            .table_width(crate::table::output_width())
+            .print0(common.print0),
         runner,
         clock: crate::clock::from_env()?,
         quiet: common.quiet,

@@ -18,6 +18,7 @@ pub mod progress;
 pub mod runner;
 pub mod sanitize;
 pub mod shell;
+pub mod table;
 pub mod time;
 
 pub use cli::{Ctx, Tool};

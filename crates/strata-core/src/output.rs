@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::sanitize::for_terminal;
+use crate::table::{Cell, Kind, Table};
 
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -72,9 +73,15 @@ pub trait Record: Serialize {
     fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
         None
     }
+
+    /// The table columns that hold numbers: right-aligned whatever a cell says (`none`, `-`,
+    /// nothing). Other columns are right-aligned when the cells of the table's first rows are
+    /// numbers or blank, with at least one number.
+    const TABLE_NUMBERS: &'static [&'static str] = &[];
 }
 
-/// Where records go. Streams NDJSON, CSV and plain; buffers a table to align its columns.
+/// Where records go. Streams NDJSON, CSV and plain; a table is held for its first rows only, which
+/// fix its column widths (see [`crate::table`]).
 ///
 /// Output never decides how a command ends. When standard output is a pipe nobody reads any
 /// more (`| head -1`), the sink stops writing and drops the records that follow, quietly; when a
@@ -84,9 +91,8 @@ pub trait Record: Serialize {
 pub struct Sink {
     out: Box<dyn Write>,
     format: Format,
-    color: bool,
     csv_header: Option<Vec<String>>,
-    table: Vec<(Vec<String>, Vec<Vec<String>>)>,
+    table: Table,
     written: u64,
     state: State,
     /// Standard output is a terminal: CSV cells are escaped like the table's.
@@ -110,9 +116,8 @@ impl Sink {
         Sink {
             out,
             format,
-            color,
             csv_header: None,
-            table: Vec::new(),
+            table: Table::new(color),
             written: 0,
             state: State::Open,
             terminal: false,
@@ -125,6 +130,13 @@ impl Sink {
     /// colours or retitle the window.
     pub fn on_terminal(mut self, terminal: bool) -> Sink {
         self.terminal = terminal;
+        self
+    }
+
+    /// The width a table fits, in terminal columns (`None`: no limit); see
+    /// [`crate::table::output_width`].
+    pub fn table_width(mut self, width: Option<usize>) -> Sink {
+        self.table = std::mem::replace(&mut self.table, Table::new(false)).width(width);
         self
     }
 
@@ -238,15 +250,33 @@ impl Sink {
                 self.put(&bytes);
             }
             Format::Table | Format::Timeline => {
-                let row: Vec<(String, String)> = match record.table_row() {
-                    Some(cols) => cols.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-                    None => to_object(record)?.into_iter().map(|(k, v)| (k, cell(&v))).collect(),
+                // Cells are made safe first and measured after: an escaped control character
+                // takes the room its escape takes.
+                let safe = |v: &str| for_terminal(v).into_owned();
+                let (keys, cells): (Vec<String>, Vec<Cell>) = match record.table_row() {
+                    Some(cols) => cols.into_iter().map(|(k, v)| (k.to_string(), Cell::guess(safe(&v)))).unzip(),
+                    // The record's own fields: a JSON number is a number, whatever it looks like.
+                    None => to_object(record)?
+                        .into_iter()
+                        .map(|(k, v)| {
+                            let kind = match &v {
+                                Value::Number(_) => Kind::Number,
+                                Value::Null => Kind::Blank,
+                                _ => Kind::Text,
+                            };
+                            (k, Cell { text: safe(&cell(&v)), kind })
+                        })
+                        .unzip(),
                 };
-                let header: Vec<String> = row.iter().map(|(k, _)| k.clone()).collect();
-                let cells: Vec<String> = row.into_iter().map(|(_, v)| for_terminal(&v).into_owned()).collect();
-                match self.table.last_mut() {
-                    Some((h, rows)) if *h == header => rows.push(cells),
-                    _ => self.table.push((header, vec![cells])),
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                let mut text = String::new();
+                self.table.row(&keys, R::TABLE_NUMBERS, cells, &mut text);
+                if !text.is_empty() {
+                    self.put(text.as_bytes());
+                    // On a terminal each row shows as soon as it is made, as NDJSON does.
+                    if self.terminal {
+                        self.flush_now();
+                    }
                 }
             }
         }
@@ -266,18 +296,12 @@ impl Sink {
         Ok(())
     }
 
-    /// Renders a buffered table and flushes. Call once at the end; the main body does. Returns the
-    /// error that stopped the output, if any; a pipe nobody reads is not one.
+    /// Shows the rows a table still holds and flushes. Call once at the end; the main body does.
+    /// Returns the error that stopped the output, if any; a pipe nobody reads is not one.
     pub fn finish(&mut self) -> io::Result<()> {
-        let blocks = std::mem::take(&mut self.table);
-        let mut text = Vec::new();
-        for (i, (header, rows)) in blocks.iter().enumerate() {
-            if i > 0 {
-                text.push(b'\n');
-            }
-            render_table(&mut text, header, rows, self.color)?;
-        }
-        self.put(&text);
+        let mut text = String::new();
+        self.table.finish(&mut text);
+        self.put(text.as_bytes());
         self.flush_now();
         match &mut self.state {
             State::Failed(e) => Err(e.take().unwrap_or_else(|| io::Error::other("standard output failed before"))),
@@ -305,59 +329,6 @@ fn cell(v: &Value) -> String {
         }
         other => other.to_string(),
     }
-}
-
-fn render_table(out: &mut dyn Write, header: &[String], rows: &[Vec<String>], color: bool) -> io::Result<()> {
-    let width = |s: &str| s.chars().count();
-    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
-    for row in rows {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(width(c));
-        }
-    }
-    let numeric: Vec<bool> = (0..header.len())
-        .map(|i| rows.iter().all(|r| r[i].is_empty() || looks_numeric(&r[i])) && rows.iter().any(|r| !r[i].is_empty()))
-        .collect();
-    let bold = anstyle::Style::new().bold();
-    let mut line = String::new();
-    for (i, h) in header.iter().enumerate() {
-        let h = h.to_uppercase();
-        pad(&mut line, &h, widths[i], numeric[i], i + 1 == header.len());
-    }
-    if color {
-        writeln!(out, "{}{}{}", bold.render(), line.trim_end(), bold.render_reset())?;
-    } else {
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    for row in rows {
-        line.clear();
-        for (i, c) in row.iter().enumerate() {
-            pad(&mut line, c, widths[i], numeric[i], i + 1 == row.len());
-        }
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    Ok(())
-}
-
-fn pad(line: &mut String, s: &str, width: usize, right: bool, last: bool) {
-    let fill = width.saturating_sub(s.chars().count());
-    if right {
-        line.extend(std::iter::repeat_n(' ', fill));
-        line.push_str(s);
-    } else {
-        line.push_str(s);
-        if !last {
-            line.extend(std::iter::repeat_n(' ', fill));
-        }
-    }
-    if !last {
-        line.push_str("  ");
-    }
-}
-
-fn looks_numeric(s: &str) -> bool {
-    let s = s.trim_end_matches(['K', 'M', 'G', 'T', 'P', 'E', '%', 'x']);
-    !s.is_empty() && s.parse::<f64>().is_ok()
 }
 
 #[cfg(test)]

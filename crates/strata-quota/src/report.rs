@@ -117,6 +117,8 @@ pub(crate) fn human_percent(v: Option<f64>) -> String {
 
 impl Record for QuotaRecord {
     const KEY: &'static str = "dataset";
+    const TABLE_NUMBERS: &'static [&'static str] =
+        &["used", "avail", "refer", "quota", "refquota", "reserv", "refreserv", "usedsnap", "ratio", "use"];
 
     fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
         // The more filled of the two limits, as the one person-facing "use" column.

@@ -87,6 +87,7 @@ impl UserRecord {
 
 impl Record for UserRecord {
     const KEY: &'static str = "name";
+    const TABLE_NUMBERS: &'static [&'static str] = &["used", "quota", "use", "objects"];
 
     fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
         Some(vec![
