@@ -285,6 +285,12 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    // `COMPLETE=SHELL TOOL -- WORDS...` is the shell asking for completions: answered here,
+    // before anything else runs.
+    if let Some(code) = crate::complete::answer(|| tool.full_command(), tool.name, &args) {
+        return code;
+    }
     let matches = match tool.full_command().try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {

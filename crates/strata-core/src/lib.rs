@@ -7,6 +7,7 @@
 pub mod buf;
 pub mod cli;
 pub mod clock;
+pub mod complete;
 pub mod doc;
 pub mod exit;
 pub mod fs;
