@@ -21,11 +21,11 @@ use crate::text_of;
 #[derive(Debug, Clone, Args)]
 pub struct DiffArgs {
     /// A snapshot (DATASET@NAME), or a dataset to compare with its newest snapshot.
-    #[arg(value_name = "SNAPSHOT|DATASET", required = true)]
+    #[arg(value_name = "SNAPSHOT|DATASET", required = true, add = strata_core::complete::datasets_or_snapshots())]
     pub from: Option<String>,
     /// A later snapshot of the same filesystem (DATASET@NAME or @NAME), or the filesystem itself
     /// (the live state, also the default).
-    #[arg(value_name = "SNAPSHOT2|DATASET")]
+    #[arg(value_name = "SNAPSHOT2|DATASET", add = strata_core::complete::datasets_or_snapshots())]
     pub to: Option<String>,
     /// Only these changes (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "CHANGE")]
@@ -34,7 +34,7 @@ pub struct DiffArgs {
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND")]
     pub kind: Vec<Kind>,
     /// Only paths at or below the absolute PATH (either path of a rename); repeatable.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::DirPath)]
     pub under: Vec<PathBuf>,
     /// Only paths matching the glob PATTERN (the whole path; `*` also matches `/`; either path of
     /// a rename); repeatable, any may match.

@@ -30,7 +30,7 @@ pub struct VersionsArgs {
 #[derive(Debug, Clone, Args)]
 pub struct DeletedArgs {
     /// A directory on a mounted ZFS filesystem.
-    #[arg(value_name = "DIR")]
+    #[arg(value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub dir: PathBuf,
     /// Look into subdirectories too.
     #[arg(short, long)]

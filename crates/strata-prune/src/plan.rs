@@ -20,7 +20,7 @@ use crate::rules::{self, Rules};
 pub struct PlanArgs {
     /// Datasets whose snapshots are planned (listed with one zfs list call); without any, snapshot
     /// records are read from standard input.
-    #[arg(value_name = "DATASET", value_parser = strata_zfs::name::dataset_arg)]
+    #[arg(value_name = "DATASET", value_parser = strata_zfs::name::dataset_arg, add = strata_core::complete::datasets())]
     pub datasets: Vec<String>,
     /// With DATASETs: include their descendants.
     #[arg(short, long)]
@@ -56,7 +56,7 @@ pub struct PlanArgs {
     pub matches: Option<String>,
     /// Snapshot records of a replication target (e.g. `strata snapshot list -r backup/tank`): the
     /// newest snapshot of each dataset that the target also has (same guid) is kept.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub protect: Option<PathBuf>,
 }
 

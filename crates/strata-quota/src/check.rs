@@ -35,7 +35,7 @@ pub struct CheckArgs {
     pub nagios: bool,
     /// Also write a node_exporter textfile-collector file (FILE.prom), replaced atomically; on an
     /// error it says strata_quota_check_success 0.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub prometheus: Option<PathBuf>,
 }
 

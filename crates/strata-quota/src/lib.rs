@@ -93,7 +93,7 @@ pub enum Sub {
 #[derive(Debug, Clone, Args)]
 pub struct Selection {
     /// Datasets (every dataset of every pool when none is given).
-    #[arg(value_name = "DATASET", value_parser = strata_zfs::name::dataset_arg)]
+    #[arg(value_name = "DATASET", value_parser = strata_zfs::name::dataset_arg, add = strata_core::complete::datasets())]
     pub datasets: Vec<String>,
     /// Include the descendants of the given datasets.
     #[arg(short, long)]

@@ -19,11 +19,11 @@ use strata_zfs::size::{Size, human_size};
 #[derive(Debug, Clone, Args)]
 pub struct SetArgs {
     /// The dataset to change.
-    #[arg(value_name = "DATASET", value_parser = strata_zfs::name::dataset_arg)]
+    #[arg(value_name = "DATASET", value_parser = strata_zfs::name::dataset_arg, add = strata_core::complete::datasets())]
     pub dataset: String,
     /// What to set: quota=SIZE, refquota=SIZE, reservation=SIZE, refreservation=SIZE (SIZE like 10G,
     /// 512M, 1.5T, or none), compression=NAME, userquota@USER=SIZE, groupquota@GROUP=SIZE.
-    #[arg(value_name = "PROPERTY=VALUE", required = true, value_parser = assignment)]
+    #[arg(value_name = "PROPERTY=VALUE", required = true, value_parser = assignment, add = strata_core::complete::from_fn(assignment_names))]
     pub assignments: Vec<Assignment>,
     /// Skip strata's check of a new quota or refquota against the space already in use and let
     /// ZFS decide (OpenZFS itself refuses a quota below current usage; this only helps when
@@ -148,6 +148,34 @@ pub fn assignment(s: &str) -> Result<Assignment, String> {
         _ => Value::Size(strata_zfs::size::size(value).map_err(|e| format!("{prop}: {e}"))?),
     };
     Ok(Assignment { prop, value, text: s.to_string() })
+}
+
+/// Shell completion of `PROPERTY=VALUE`: the properties (`quota=`, ...) until `=` is typed, then
+/// the values ZFS accepts for compression (every name [`valid_compression`] takes) and `none`
+/// for the sizes.
+pub fn assignment_names(typed: &str) -> Vec<String> {
+    let props = [Prop::Quota, Prop::Refquota, Prop::Reservation, Prop::Refreservation, Prop::Compression];
+    let Some((name, _)) = typed.split_once('=') else {
+        return props.iter().map(|p| format!("{p}=")).collect();
+    };
+    // The property as `assignment` reads it (aliases included), from a value it always takes.
+    let prop = ["none", "off"].iter().find_map(|v| assignment(&format!("{name}={v}")).ok()).map(|a| a.prop);
+    let values: Vec<String> = match prop {
+        Some(Prop::Compression) => {
+            let levels = |base: &str, ns: &mut dyn Iterator<Item = u32>| -> Vec<String> {
+                ns.map(|n| format!("{base}-{n}")).collect()
+            };
+            let mut all: Vec<String> =
+                ["on", "off", "lzjb", "gzip", "zle", "lz4", "zstd", "zstd-fast"].map(String::from).to_vec();
+            all.extend(levels("gzip", &mut (1..=9)));
+            all.extend(levels("zstd", &mut (1..=19)));
+            all.extend(levels("zstd-fast", &mut (1..=10).chain((20..=100).step_by(10)).chain([500, 1000])));
+            all.into_iter().filter(|v| valid_compression(v)).collect()
+        }
+        Some(_) => vec!["none".to_string()],
+        None => Vec::new(),
+    };
+    values.into_iter().map(|v| format!("{name}={v}")).collect()
 }
 
 /// The refusals of a set of assignments against the current state (empty: go ahead).

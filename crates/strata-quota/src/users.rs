@@ -12,7 +12,7 @@ use strata_zfs::size::human_size;
 #[derive(Debug, Clone, Args)]
 pub struct UsersArgs {
     /// The dataset.
-    #[arg(value_name = "DATASET", value_parser = strata_zfs::name::dataset_arg)]
+    #[arg(value_name = "DATASET", value_parser = strata_zfs::name::dataset_arg, add = strata_core::complete::datasets())]
     pub dataset: String,
 }
 

@@ -14,7 +14,7 @@ pub const DEFAULT_NAME_FORMAT: &str = "%Y-%m-%d-%H-%M-%S";
 #[derive(Debug, Clone, Args)]
 pub struct CreateArgs {
     /// Datasets to snapshot; all in one atomic zfs snapshot call.
-    #[arg(value_name = "DATASET", required = true, value_parser = strata_zfs::name::dataset_arg)]
+    #[arg(value_name = "DATASET", required = true, value_parser = strata_zfs::name::dataset_arg, add = strata_core::complete::datasets())]
     pub datasets: Vec<String>,
     /// Snapshot the descendants too (zfs snapshot -r).
     #[arg(short, long)]

@@ -8,7 +8,7 @@ use strata_zfs::listing::{self, Listing, Scope};
 #[derive(Debug, Clone, Args)]
 pub struct ListArgs {
     /// Datasets whose snapshots are listed (every pool's when none is given).
-    #[arg(value_name = "DATASET", value_parser = strata_zfs::name::dataset_arg)]
+    #[arg(value_name = "DATASET", value_parser = strata_zfs::name::dataset_arg, add = strata_core::complete::datasets())]
     pub datasets: Vec<String>,
     /// Include the snapshots of descendants.
     #[arg(short, long)]

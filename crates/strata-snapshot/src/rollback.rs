@@ -16,7 +16,7 @@ use strata_zfs::snapshot::{self, SnapshotRecord};
 #[derive(Debug, Clone, Args)]
 pub struct RollbackArgs {
     /// The snapshot to roll back to, DATASET@NAME.
-    #[arg(value_name = "DATASET@SNAP")]
+    #[arg(value_name = "DATASET@SNAP", add = strata_core::complete::snapshots())]
     pub snapshot: String,
     #[command(flatten)]
     pub mutate: MutateArgs,

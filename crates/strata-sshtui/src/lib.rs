@@ -48,13 +48,13 @@ pub struct Cli {
     #[arg(long)]
     print: bool,
     /// Read this configuration file instead of ~/.ssh/config and /etc/ssh/ssh_config (`none`: no file).
-    #[arg(short = 'F', value_name = "FILE")]
+    #[arg(short = 'F', value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     config: Option<PathBuf>,
     /// Only hosts with this tag (a `# tags: ...` comment on the Host block); repeat for several.
     #[arg(long, value_name = "TAG")]
     tag: Vec<String>,
     /// Start with this text in the filter.
-    #[arg(value_name = "QUERY")]
+    #[arg(value_name = "QUERY", add = strata_core::complete::from_fn(host_names))]
     query: Option<String>,
 }
 
@@ -71,19 +71,32 @@ enum Sub {
         #[arg(long)]
         no_exec: bool,
         /// Read this configuration file instead of ~/.ssh/config and /etc/ssh/ssh_config (`none`: no file).
-        #[arg(short = 'F', value_name = "FILE")]
+        #[arg(short = 'F', value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
         config: Option<PathBuf>,
         /// Only hosts with this tag; repeat for several (a host needs all of them).
         #[arg(long, value_name = "TAG")]
         tag: Vec<String>,
         /// Only aliases matching this ssh pattern list (`web*,!web9`).
-        #[arg(value_name = "PATTERN")]
+        #[arg(value_name = "PATTERN", add = strata_core::complete::from_fn(host_names))]
         pattern: Option<String>,
     },
 }
 
 pub fn command() -> clap::Command {
     Cli::command()
+}
+
+/// Shell completion of a host: the concrete aliases of the configuration `-F` names on the
+/// command line being completed (the default files otherwise), Include followed. Only the files
+/// are read: no alias is resolved, so no `Match exec` command runs when Tab is pressed.
+fn host_names(_typed: &str) -> Vec<String> {
+    let env = Env::current();
+    let config = strata_core::complete::option_value(Some('F'), None);
+    let Ok(mut cfg) = load_config(config.as_ref(), &env) else {
+        return Vec::new();
+    };
+    cfg.skip_exec = true;
+    cfg.aliases.iter().filter_map(|a| String::from_utf8(raw::to_bytes(&a.name).into_owned()).ok()).collect()
 }
 
 /// One host and the settings ssh would use for it.
