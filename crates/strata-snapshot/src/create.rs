@@ -28,6 +28,11 @@ pub struct CreateArgs {
     /// Mark the snapshots with this label (user property strata:label).
     #[arg(long, value_name = "L")]
     pub label: Option<String>,
+    /// Snapshot only the datasets whose strata:snapshot interval has passed since their newest
+    /// strata-made snapshot (with -r: and their descendants), labelled with the interval; one
+    /// atomic zfs snapshot call per interval; nothing when nothing is due.
+    #[arg(long, conflicts_with = "label")]
+    pub due: bool,
     #[command(flatten)]
     pub mutate: MutateArgs,
 }
@@ -57,12 +62,12 @@ pub fn check_label(l: &str) -> Result<(), String> {
 }
 
 /// Which of `names` exist already (one zfs list call; ZFS lists those that exist).
-fn existing(ctx: &Ctx, names: &[String]) -> Result<Vec<String>> {
+pub(crate) fn existing(ctx: &Ctx, names: &[String]) -> Result<Vec<String>> {
     let out = ctx.runner.output(&snapshot::list_names_command(names))?;
     Ok(snapshot::parse_list(&out.stdout)?.into_iter().map(|r| r.snapshot).collect())
 }
 
-fn clash(names: &[String]) -> anyhow::Error {
+pub(crate) fn clash(names: &[String]) -> anyhow::Error {
     ExitError::usage(format!(
         "snapshot already exists: {}; nothing was made (choose another --prefix or --name-format)",
         names.iter().map(|n| strata_core::sanitize::for_terminal(n).into_owned()).collect::<Vec<_>>().join(", ")
@@ -73,6 +78,9 @@ fn clash(names: &[String]) -> anyhow::Error {
 /// Silent on success, like every action command; the snapshots as records when a format is
 /// given (`--format`, `--json`), and what was made on stderr with `-v`.
 pub fn run(args: &CreateArgs, ctx: &mut Ctx) -> Result<Outcome> {
+    if args.due {
+        return crate::due::run(args, ctx);
+    }
     let name = snapshot_name(&args.prefix, &args.name_format, ctx.clock.now())?;
     for d in &args.datasets {
         strata_zfs::name::check_snapshot_part(d, &name).map_err(|e| ExitError::usage(e.to_string()))?;
@@ -136,6 +144,7 @@ mod tests {
             name_format: DEFAULT_NAME_FORMAT.into(),
             prefix: String::new(),
             label: None,
+            due: false,
             mutate: MutateArgs::default(),
         }
     }

@@ -1,7 +1,10 @@
 //! strata-snapshot: take, list and roll back ZFS snapshots, safely and as records.
 
+pub mod check;
 pub mod create;
+pub mod due;
 pub mod list;
+pub mod policy;
 pub mod rollback;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -33,22 +36,41 @@ pub static DOC: ManDoc = ManDoc {
             "The cron line of strata prune: silent when all goes well.",
         ),
         (
+            "strata snapshot policy set tank/srv --every 1h --keep hourly=24,daily=7,weekly=4",
+            "Put the policy on the datasets: every dataset under tank/srv inherits it (one zfs set).",
+        ),
+        (
+            "strata snapshot create --due -r tank",
+            "From a timer every few minutes: snapshot each dataset whose strata:snapshot interval has passed; silent.",
+        ),
+        (
+            "strata snapshot check -r tank --nagios",
+            "Freshness for monitoring: WARNING past twice a dataset's interval, CRITICAL past four times.",
+        ),
+        (
             "strata snapshot rollback zroot/srv/docker/victim.org@2023-08-08-00-00-06",
             "Show the newer snapshots that would be destroyed and how many files changed since, then ask on the terminal.",
         ),
     ],
     exit_status: &[
-        (exit::SUCCESS, "Success: the snapshots were made, listed, or the dataset was rolled back."),
+        (
+            exit::SUCCESS,
+            "Success: the snapshots were made, listed, or the dataset was rolled back. check: every checked dataset is fresh.",
+        ),
+        (exit::NEGATIVE, "check: a dataset's newest snapshot is older than its warning age."),
         (
             exit::ERROR,
             "An error: a bad name, a snapshot name that exists already (nothing was made), a rollback refused \
              (no --yes and no terminal confirmation, or a newer snapshot is held), or zfs failed. list: a dataset \
              whose snapshots could not be read safely (a strata property value holding a newline) is left out and \
-             named on standard error; the others are listed.",
+             named on standard error; the others are listed. policy, create --due: a dataset whose policy value is \
+             invalid is reported and skipped (the others are snapshotted), and the run ends with 2. check: a dataset \
+             is older than its critical age, has no snapshot, or cannot be checked.",
         ),
+        (exit::UNKNOWN, "check: the state is unknown (zfs could not be asked); nothing was checked."),
     ],
     environment: &[],
-    records: &[&strata_zfs::snapshot::SNAPSHOT_DOC, &rollback::ROLLBACK_DOC],
+    records: &[&strata_zfs::snapshot::SNAPSHOT_DOC, &rollback::ROLLBACK_DOC, &policy::POLICY_DOC, &check::CHECK_DOC],
 };
 
 /// Take, list and roll back ZFS snapshots.
@@ -77,6 +99,10 @@ pub enum Sub {
     List(list::ListArgs),
     /// Roll a dataset back to a snapshot, destroying newer ones, after saying what will be lost.
     Rollback(rollback::RollbackArgs),
+    /// The snapshot policy on the datasets (strata:snapshot, strata:keep, strata:send), with sources; `policy set` writes it.
+    Policy(policy::PolicyArgs),
+    /// Are the snapshots fresh? Exit codes, a Nagios line and a node_exporter textfile.
+    Check(check::CheckArgs),
 }
 
 pub fn command() -> clap::Command {
@@ -89,14 +115,17 @@ pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         Sub::Create(a) => create::run(a, ctx),
         Sub::List(a) => list::run(a, ctx),
         Sub::Rollback(a) => rollback::run(a, ctx),
+        Sub::Policy(a) => policy::run(a, ctx),
+        Sub::Check(a) => check::run(a, ctx),
     }
 }
 
-/// The flags of the commands that change something: create and rollback (which asks).
+/// The flags of the commands that change something: create, policy set and rollback (which asks).
 pub fn mutate(m: &clap::ArgMatches) -> anyhow::Result<Option<MutateArgs>> {
     Ok(match Cli::from_arg_matches(m)?.cmd {
         Sub::Create(a) => Some(a.mutate),
         Sub::Rollback(a) => Some(a.mutate.asking(a.ask)),
-        Sub::List(_) => None,
+        Sub::Policy(policy::PolicyArgs { cmd: Some(policy::PolicySub::Set(s)), .. }) => Some(s.mutate),
+        Sub::List(_) | Sub::Policy(_) | Sub::Check(_) => None,
     })
 }
