@@ -788,7 +788,7 @@ fn assert_quota_columns_line_up(table: &str, cols: usize) {
 fn tables_fit_the_terminal_and_line_up_wide_characters_and_none() {
     let fake = quota_zfs();
     let path = with_bin_dir(&fake);
-    for cols in [100, 200] {
+    for cols in [200, 100] {
         let table = on_terminal_of(cols, "strata-quota report", &path, &[("TERM", "xterm"), ("NO_COLOR", "1")]);
         assert_quota_columns_line_up(&table, cols);
         // A quota of 64M and no quota sit in one right-aligned column.
@@ -966,4 +966,44 @@ fn a_table_shows_its_rows_while_its_input_still_comes() {
     for i in [0, 99, 100, 149, 150, 199] {
         assert_eq!(shown.matches(&format!("/tank/a/file-{i:05}\n")).count(), 1, "row {i}:\n{shown}");
     }
+}
+
+#[test]
+fn a_command_of_28_000_characters_folds_inside_its_column() {
+    // 5,001 snapshots of one dataset, the plan keeps the last: one destroy naming 5,000.
+    let fake = SnapshotZfs::new(&daily_rows("tank/a", 5001));
+    let list = bin("strata-snapshot").args(["list", "tank/a"]).env("PATH", fake.path()).assert().success();
+    let plan = bin("strata-prune")
+        .args(["plan", "--keep-last", "1"])
+        .write_stdin(list.get_output().stdout.clone())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let plan_file = fake.dir().join("plan.ndjson");
+    std::fs::write(&plan_file, plan).unwrap();
+    let json = bin("strata-prune")
+        .args(["apply", "--yes", "--json"])
+        .env("PATH", fake.path())
+        .pipe_stdin(&plan_file)
+        .unwrap()
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let commands: String =
+        crate::util::ndjson(&json).iter().filter_map(|r| r["command"].as_str().map(str::to_string)).collect();
+    assert!(commands.len() > 28_000, "{} characters", commands.len());
+    let cmd = format!("strata-prune apply --yes --format table < '{}' 2>/dev/null", plan_file.display());
+    let table = on_terminal_of(80, &cmd, &with_bins(&fake), &[("TERM", "xterm"), ("NO_COLOR", "1")]);
+    let lines: Vec<&str> = table.lines().filter(|l| !l.is_empty()).collect();
+    for l in &lines {
+        assert!(l.len() <= 80, "{} columns on a terminal of 80: {l}", l.len());
+    }
+    let at = lines[0].find("COMMAND").expect("a COMMAND column");
+    let shown: String = lines[1..].iter().map(|l| l.get(at..).unwrap_or("")).collect();
+    assert_eq!(shown, commands, "the command column, read down, is the whole command");
+    assert!(lines.len() > 300, "{} lines", lines.len());
 }
