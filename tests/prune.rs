@@ -541,3 +541,86 @@ fn match_searches_names_of_other_tools() {
     assert!(none.is_empty());
     assert!(warning.contains("matches none of the 8 snapshots"), "{warning}");
 }
+
+/// Snapshot rows of three datasets for the timelines: two months of dailies, a few weeks of
+/// them, and a name that tries to clear the screen.
+pub fn timeline_rows() -> String {
+    let mut rows = crate::util::daily_rows("tank/a", 60);
+    rows.push_str(&crate::util::daily_rows("tank/my data", 20));
+    rows.push_str(&crate::util::daily_rows("tank/\x1b[2Jevil", 5));
+    rows
+}
+
+fn plan_timeline(columns: &str) -> (String, String) {
+    let fake = crate::util::SnapshotZfs::new(&timeline_rows());
+    let out = bin("strata-prune")
+        .args(["plan", "-r", "tank", "--keep-daily", "7", "--keep-weekly", "4", "--format", "timeline"])
+        .env("PATH", fake.path())
+        .env("STRATA_NOW", "2024-03-01T12:00:00Z")
+        .env("COLUMNS", columns)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn plan_draws_a_timeline_a_row_per_dataset() {
+    let (wide, stderr) = plan_timeline("100");
+    assert_eq!(stderr, "");
+    insta::assert_snapshot!("plan_timeline_days", wide);
+    let (narrow, _) = plan_timeline("50");
+    insta::assert_snapshot!("plan_timeline_weeks", narrow);
+    for text in [&wide, &narrow] {
+        assert!(!text.contains('\x1b'), "no colour in a pipe, no escape from a name: {text:?}");
+    }
+    assert!(wide.lines().all(|l| l.chars().count() <= 100), "{wide}");
+    assert!(narrow.lines().all(|l| l.chars().count() <= 50), "{narrow}");
+    // The picture counts what the records say.
+    let fake = crate::util::SnapshotZfs::new(&timeline_rows());
+    let out = bin("strata-prune")
+        .args(["plan", "-r", "tank", "--keep-daily", "7", "--keep-weekly", "4", "--json"])
+        .env("PATH", fake.path())
+        .env("STRATA_NOW", "2024-03-01T12:00:00Z")
+        .output()
+        .unwrap();
+    let recs = ndjson(&out.stdout);
+    let destroyed = recs.iter().filter(|r| r["action"] == "destroy").count();
+    assert!(wide.contains(&format!("x destroyed ({destroyed})")), "{wide}");
+    assert!(wide.contains(&format!("# kept ({})", recs.len() - destroyed)), "{wide}");
+}
+
+#[test]
+fn the_timeline_is_coloured_on_a_terminal_unless_dumb_or_no_color() {
+    let fake = crate::util::SnapshotZfs::new(&timeline_rows());
+    let script = format!("{}/strata-prune plan -r tank --keep-daily 7 --format timeline", bin_dir().display());
+    let path = fake.path().into_string().unwrap();
+    let env = |term: &'static str| {
+        vec![("PATH", path.clone()), ("TERM", term.to_string()), ("STRATA_NOW", "2024-03-01T12:00:00Z".into())]
+    };
+    let run = |env: Vec<(&str, String)>, remove: &[&str]| {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        String::from_utf8_lossy(&crate::util::in_pty(&script, &env, remove)).into_owned()
+    };
+    let coloured = run(env("xterm"), &["NO_COLOR"]);
+    assert!(coloured.contains("\x1b[31mx"), "{coloured:?}");
+    assert!(!run(env("dumb"), &["NO_COLOR"]).contains("\x1b["), "TERM=dumb");
+    let mut no_color = env("xterm");
+    no_color.push(("NO_COLOR", "1".into()));
+    assert!(!run(no_color, &[]).contains("\x1b["), "NO_COLOR");
+}
+
+#[test]
+fn timeline_is_a_usage_error_where_there_is_none() {
+    let fake = crate::util::SnapshotZfs::new(&timeline_rows());
+    bin("strata-prune")
+        .args(["apply", "--yes", "--format", "timeline"])
+        .env("PATH", fake.path())
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--format timeline: strata prune apply has no timeline; only strata prune plan and strata snapshot list draw one",
+        ));
+    assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+}

@@ -139,3 +139,41 @@ fn rollback_refuses_without_yes_off_a_terminal() {
         .stderr(predicate::str::contains("dry-run: zfs rollback -r tank/a@s1"));
     assert!(!log(&fake).iter().any(|c| c.starts_with("rollback")));
 }
+
+fn list_timeline(columns: &str) -> String {
+    let fake = crate::util::SnapshotZfs::new(&crate::prune::timeline_rows());
+    let out = bin("strata-snapshot")
+        .args(["list", "-r", "tank", "--format", "timeline"])
+        .env("PATH", fake.path())
+        .env("STRATA_NOW", "2024-03-01T12:00:00Z")
+        .env("COLUMNS", columns)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn list_draws_a_timeline_of_what_exists() {
+    let wide = list_timeline("100");
+    insta::assert_snapshot!("list_timeline_days", wide);
+    let narrow = list_timeline("40");
+    insta::assert_snapshot!("list_timeline_weeks", narrow);
+    assert!(wide.contains("(85 snapshots in all)"), "{wide}");
+    assert!(narrow.lines().all(|l| l.chars().count() <= 40), "{narrow}");
+    assert!(!wide.contains('\x1b') && !narrow.contains('\x1b'));
+}
+
+#[test]
+fn timeline_on_create_is_a_usage_error_and_makes_nothing() {
+    let fake = crate::util::SnapshotZfs::new("");
+    bin("strata-snapshot")
+        .args(["create", "tank/a", "--format", "timeline"])
+        .env("PATH", fake.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "strata snapshot create has no timeline; only strata prune plan and strata snapshot list draw one",
+        ));
+    assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+}

@@ -21,6 +21,7 @@ pub mod sanitize;
 pub mod shell;
 pub mod table;
 pub mod time;
+pub mod timeline;
 
 pub use cli::{Ctx, Tool};
 pub use exit::Outcome;

@@ -10,7 +10,8 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::input::{InputError, parse_line};
-use strata_core::output::Record;
+use strata_core::output::{Format, Record};
+use strata_core::timeline::{Mark, Timeline};
 use strata_core::{Ctx, Outcome};
 use strata_zfs::name::SnapshotName;
 
@@ -518,7 +519,18 @@ pub fn run(args: &PlanArgs, ctx: &mut Ctx) -> Result<Outcome> {
         ));
     }
     let (order, mut decisions) = plan(&items, &rules, now, &owner, &protected);
-    for i in order {
+    let timeline = ctx.out.format() == Format::Timeline;
+    if timeline {
+        // The picture instead of the records: a row per dataset, kept and destroyed per period.
+        let mut picture = Timeline::new();
+        for &i in &order {
+            let mark = if decisions[i].action == Action::Keep { Mark::Kept } else { Mark::Destroyed };
+            picture.add(items[i].dataset(), items[i].created, mark);
+        }
+        let width = strata_core::timeline::output_width();
+        ctx.out.write_text(&picture.render(now, width, strata_core::timeline::color(ctx.color)))?;
+    }
+    for i in order.into_iter().filter(|_| !timeline) {
         let d = std::mem::replace(&mut decisions[i], Decision { action: Action::Keep, reasons: Vec::new() });
         ctx.out.write(&record(&items[i], d, &owner_kind)?)?;
     }

@@ -2,6 +2,8 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
+use strata_core::output::Format;
+use strata_core::timeline::{Mark, Timeline};
 use strata_core::{Ctx, Outcome};
 use strata_zfs::listing::{self, Listing, Scope};
 
@@ -47,6 +49,16 @@ pub fn report_bad(ctx: &Ctx, bad: &[listing::BadDataset]) -> Outcome {
 
 pub fn run(args: &ListArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let l = list(ctx, args)?;
+    if ctx.out.format() == Format::Timeline {
+        // The picture instead of the records: a row per dataset, how many snapshots per period.
+        let mut picture = Timeline::new();
+        for r in &l.records {
+            picture.add(&r.dataset, r.created_unix, Mark::Present);
+        }
+        let (now, width) = (ctx.clock.now().as_second(), strata_core::timeline::output_width());
+        ctx.out.write_text(&picture.render(now, width, strata_core::timeline::color(ctx.color)))?;
+        return Ok(report_bad(ctx, &l.bad));
+    }
     for r in &l.records {
         ctx.out.write(r)?;
     }
