@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod plan;
+pub mod policy;
 pub mod rules;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};

@@ -59,6 +59,11 @@ pub struct PlanArgs {
     /// newest snapshot of each dataset that the target also has (same guid) is kept.
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub protect: Option<PathBuf>,
+    /// Take each dataset's keep rules from its strata:keep property instead of --keep-* flags (a
+    /// dataset without one keeps everything; one whose policy is invalid is left out, exit 2). Reads
+    /// `strata snapshot list --policy` records, or lists DATASETs itself.
+    #[arg(long, help_heading = "Keep rules")]
+    pub policy: bool,
 }
 
 /// `--keep-within`: `36h`, `7d`, `2w`, `1m` (31 days), `1y` (365 days), as borg reads it.
@@ -153,7 +158,7 @@ pub static PRUNE_DOC: RecordDoc = RecordDoc {
                   \"daily:2023-08-07\", \"weekly:2023-W32\", \"monthly:2023-08\", \"yearly:2023\"; \"daily[oldest]:...\" when \
                   a rule ran short and kept the oldest), then the safety rules: \"hold\" (userrefs > 0), \"newest\" (the \
                   dataset's newest snapshot), \"common-with-target\" (the newest snapshot shared with --protect), \
-                  \"not-managed\" (not owned: not made by strata, or not matching --match). Empty for destroy.",
+                  \"not-managed\" (not owned: not made by strata, or not matching --match), \"no-policy\" (--policy: the dataset has no strata:keep). Empty for destroy.",
         },
         FieldDoc {
             name: "owner",
@@ -474,6 +479,9 @@ fn protect_guids(path: &std::path::Path) -> Result<Vec<String>> {
 }
 
 pub fn run(args: &PlanArgs, ctx: &mut Ctx) -> Result<Outcome> {
+    if args.policy {
+        return crate::policy::run(args, ctx);
+    }
     let rules = args.rules();
     if !rules.any() {
         return Err(strata_core::exit::ExitError::usage(

@@ -70,7 +70,13 @@ pub static DOC: ManDoc = ManDoc {
         (exit::UNKNOWN, "check: the state is unknown (zfs could not be asked); nothing was checked."),
     ],
     environment: &[],
-    records: &[&strata_zfs::snapshot::SNAPSHOT_DOC, &rollback::ROLLBACK_DOC, &policy::POLICY_DOC, &check::CHECK_DOC],
+    records: &[
+        &strata_zfs::snapshot::SNAPSHOT_DOC,
+        &rollback::ROLLBACK_DOC,
+        &policy::POLICY_DOC,
+        &policy::POLICY_SNAPSHOT_DOC,
+        &check::CHECK_DOC,
+    ],
 };
 
 /// Take, list and roll back ZFS snapshots.

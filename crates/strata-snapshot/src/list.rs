@@ -21,6 +21,10 @@ pub struct ListArgs {
     /// Only snapshots with this label (strata:label).
     #[arg(long, value_name = "LABEL")]
     pub label: Option<String>,
+    /// Add each dataset's keep policy to its snapshot records (keep, keep_source, policy_error), for
+    /// `strata prune plan --policy`.
+    #[arg(long)]
+    pub policy: bool,
 }
 
 /// The snapshot records, filtered as asked, sorted by dataset then createtxg, and the datasets
@@ -48,6 +52,9 @@ pub fn report_bad(ctx: &Ctx, bad: &[listing::BadDataset]) -> Outcome {
 }
 
 pub fn run(args: &ListArgs, ctx: &mut Ctx) -> Result<Outcome> {
+    if args.policy {
+        return crate::policy::list(args, ctx);
+    }
     let l = list(ctx, args)?;
     if ctx.out.format() == Format::Timeline {
         // The picture instead of the records: a row per dataset, how many snapshots per period.
@@ -92,7 +99,7 @@ mod tests {
             Box::new(std::io::sink()),
             Format::Json,
         );
-        let args = ListArgs { datasets: vec!["tank".into()], recursive: true, managed: true, label: None };
+        let args = ListArgs { datasets: vec!["tank".into()], recursive: true, managed: true, label: None, policy: false };
         let v = list(&ctx, &args).unwrap().records;
         let names: Vec<&str> = v.iter().map(|r| r.snapshot.as_str()).collect();
         assert_eq!(names, ["tank/a@s1", "tank/b@s2"]);

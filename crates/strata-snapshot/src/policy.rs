@@ -281,7 +281,8 @@ pub fn inherit_command(prop: &str, datasets: &[String]) -> strata_core::runner::
 pub fn set(args: &SetArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let mut values: Vec<(&str, &str)> = Vec::new();
     let mut errors: Vec<String> = Vec::new();
-    let checks: [(PolicyProp, &Option<String>, fn(&str) -> Result<(), String>); 3] = [
+    type Check = fn(&str) -> Result<(), String>;
+    let checks: [(PolicyProp, &Option<String>, Check); 3] = [
         (PolicyProp::Every, &args.every, |v| parse_interval(v).map(|_| ())),
         (PolicyProp::Keep, &args.keep, |v| parse_keep(v).map(|_| ())),
         (PolicyProp::Send, &args.send, |v| parse_send(v).map(|_| ())),
@@ -321,6 +322,81 @@ pub fn set(args: &SetArgs, ctx: &mut Ctx) -> Result<Outcome> {
         ));
     }
     Ok(Outcome::Success)
+}
+
+/// A snapshot record with its dataset's keep policy (`list --policy`): what `strata prune plan
+/// --policy` reads from a pipe, so it needs no zfs call of its own.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicySnapshot<'a> {
+    #[serde(flatten)]
+    pub snapshot: &'a strata_zfs::snapshot::SnapshotRecord,
+    pub keep: Option<String>,
+    pub keep_source: Option<String>,
+    pub policy_error: Option<String>,
+}
+
+pub static POLICY_SNAPSHOT_DOC: RecordDoc = RecordDoc {
+    name: "snapshot (list --policy)",
+    about: "The snapshot record and three fields of its dataset's policy, for strata prune plan --policy.",
+    fields: &[
+        FieldDoc {
+            name: "keep",
+            ty: "string|null",
+            doc: "the dataset's strata:keep (raw); null when unset: keep everything",
+        },
+        FieldDoc {
+            name: "keep_source",
+            ty: "string|null",
+            doc: "where strata:keep comes from (\"local\", \"inherited from tank/srv\", \"default\"); null when the policy could not be read",
+        },
+        FieldDoc {
+            name: "policy_error",
+            ty: "string|null",
+            doc: "why the dataset's policy is invalid (it is then neither snapshotted nor pruned); null when valid",
+        },
+    ],
+};
+
+impl Record for PolicySnapshot<'_> {
+    const KEY: &'static str = "snapshot";
+
+    fn table_row(&self) -> Option<Vec<(&'static str, String)>> {
+        let mut row = self.snapshot.table_row()?;
+        row.push((
+            "keep",
+            match (&self.policy_error, &self.keep) {
+                (Some(e), _) => format!("invalid: {e}"),
+                (None, Some(k)) => k.clone(),
+                (None, None) => "-".into(),
+            },
+        ));
+        Some(row)
+    }
+}
+
+/// `list --policy`: the snapshot records, each with its dataset's keep policy.
+pub fn list(args: &crate::list::ListArgs, ctx: &mut Ctx) -> Result<Outcome> {
+    let l = crate::list::list(ctx, args)?;
+    let entries = read(ctx, &args.datasets, args.recursive)?;
+    let by_ds: std::collections::HashMap<&str, &Entry> = entries.iter().map(|e| (e.dataset.as_str(), e)).collect();
+    for r in &l.records {
+        let e = by_ds.get(r.dataset.as_str());
+        let props = e.and_then(|e| e.props.as_ref());
+        let policy_error = match e {
+            None => Some("its policy was not read".to_string()),
+            Some(e) if !e.policy.valid() => Some(e.policy.errors.join("; ")),
+            Some(_) => None,
+        };
+        ctx.out.write(&PolicySnapshot {
+            snapshot: r,
+            keep: props.and_then(|p| p.keep.value.clone()),
+            keep_source: props.map(|p| p.keep.source.describe()),
+            policy_error,
+        })?;
+    }
+    let bad = report_invalid(ctx, &entries, "its snapshots will not be pruned");
+    let out = crate::list::report_bad(ctx, &l.bad);
+    Ok(if bad { Outcome::Code(strata_core::exit::ERROR) } else { out })
 }
 
 #[cfg(test)]
@@ -376,5 +452,33 @@ mod tests {
             assert_eq!(strata_core::exit::code_of(&e), 2, "{e}");
             assert!(e.to_string().ends_with("nothing was changed"), "{e}");
         }
+    }
+
+    #[test]
+    fn snapshot_records_carry_the_policy() {
+        let snap = strata_zfs::snapshot::SnapshotInput {
+            snapshot: "tank/a@s".into(),
+            created: jiff::Timestamp::UNIX_EPOCH,
+            guid: None,
+            createtxg: None,
+            used_bytes: None,
+            referenced_bytes: None,
+            userrefs: None,
+            managed: Some(true),
+            label: None,
+        }
+        .into_record()
+        .unwrap();
+        let r = PolicySnapshot {
+            snapshot: &snap,
+            keep: Some("daily=7".into()),
+            keep_source: Some("inherited from tank".into()),
+            policy_error: None,
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["snapshot"], "tank/a@s");
+        assert_eq!(v["managed"], true);
+        assert_eq!(v["keep_source"], "inherited from tank");
+        assert!(v["policy_error"].is_null());
     }
 }
