@@ -432,21 +432,6 @@ fn the_docs_say_match_exec_runs_through_the_users_shell() {
     says("the README's strata-sshtui section", section);
 }
 
-/// The host completion (fish) lists aliases with `--no-exec`: pressing Tab never runs a command
-/// from the ssh configuration.
-#[test]
-fn host_completion_never_runs_match_exec() {
-    let fish = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/strata-sshtui-hosts.fish"),
-    )
-    .unwrap();
-    let calls: Vec<&str> = fish.lines().filter(|l| l.contains("strata-sshtui list")).collect();
-    assert!(!calls.is_empty());
-    for l in calls.iter().filter(|l| !l.trim_start().starts_with('#')) {
-        assert!(l.contains("--no-exec"), "completion lists hosts running Match exec: {l}");
-    }
-}
-
 /// An alias that is not UTF-8 reaches ssh byte for byte, as ssh reads it from its configuration:
 /// `list` keeps its bytes (`host_bytes`, base64), records on stdin give them back, and the
 /// picker shows it escaped but runs ssh with the exact bytes.

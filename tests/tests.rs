@@ -4,6 +4,7 @@
 mod fakezfs;
 mod util;
 
+mod completions;
 mod contract;
 mod core;
 mod diff;

@@ -100,6 +100,9 @@ pub fn sh(program: &str, args: &[&str]) -> Result<()> {
 /// Debian packages the tests use as references and tools, by the command that must exist.
 const TEST_DEPS: &[(&str, &str)] = &[
     ("tmux", "tmux"),
+    // completion is tested in each shell it serves (bash is Debian's own)
+    ("zsh", "zsh"),
+    ("fish", "fish"),
     ("ssh", "openssh-client"),
     ("systemd-analyze", "systemd"),
     ("nix-instantiate", "nix-bin"),
