@@ -835,7 +835,9 @@ fn several_units_show_one_line_each_with_systemd_analyze_numbers() {
     for term in ["xterm-256color", "dumb"] {
         let mut cmd = util::bin("strata-harden-check");
         cmd.envs(glyph_env(term));
-        GLYPH_UNSET.iter().for_each(|k| drop(cmd.env_remove(k)));
+        for k in GLYPH_UNSET {
+            cmd.env_remove(k);
+        }
         // Wide enough that no unit name is folded.
         cmd.env("COLUMNS", "200");
         let out = cmd.args(["--all", "--format", "table", "--root"]).arg(&root).output().unwrap();
@@ -864,7 +866,9 @@ fn several_units_show_one_line_each_with_systemd_analyze_numbers() {
             let [unit, exposure, predicate, happy] = &row[..] else { panic!("not 4 columns: {row:?}") };
             let mut sa = Std::new("systemd-analyze");
             sa.envs(glyph_env(term));
-            GLYPH_UNSET.iter().for_each(|k| drop(sa.env_remove(k)));
+            for k in GLYPH_UNSET {
+                sa.env_remove(k);
+            }
             let sa =
                 sa.args(["security", "--offline=true", &format!("--root={}", root.display()), unit]).output().unwrap();
             let sa = String::from_utf8_lossy(&sa.stdout);
