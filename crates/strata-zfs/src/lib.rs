@@ -14,6 +14,7 @@ pub mod name;
 pub mod policy;
 pub mod props;
 pub mod quota;
+pub mod send;
 pub mod size;
 pub mod snapshot;
 pub mod table;

@@ -1,0 +1,244 @@
+//! Replication: the argv of `zfs send` and `zfs recv`, the listing of a dataset's snapshots and
+//! bookmarks by guid, the properties a send reads, and the parser of `zfs send -nP`.
+
+use strata_core::runner::Cmd;
+
+use crate::table::{self, ParseError};
+use crate::{zfs_mutate, zfs_read};
+
+/// A snapshot or a bookmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Snapshot,
+    Bookmark,
+}
+
+/// One row of [`guid_list_command`]: a snapshot (`DS@NAME`) or bookmark (`DS#NAME`) of one dataset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// The full name, `DS@NAME` or `DS#NAME`.
+    pub name: String,
+    pub kind: Kind,
+    pub guid: u64,
+    pub createtxg: u64,
+}
+
+/// `zfs list -Hp -t snapshot,bookmark -o name,guid,createtxg -d 1 DATASET`: one dataset's
+/// snapshots and bookmarks, by guid.
+pub fn guid_list_command(dataset: &str) -> Cmd {
+    zfs_read().args(["list", "-Hp", "-t", "snapshot,bookmark", "-o", "name,guid,createtxg", "-d", "1", dataset])
+}
+
+/// Parses [`guid_list_command`]'s output for `dataset`, oldest first (by createtxg, a snapshot
+/// before its bookmark). A row naming another dataset, or without a guid, is an error.
+pub fn parse_guid_list(output: &[u8], dataset: &str) -> Result<Vec<Listed>, ParseError> {
+    let mut v = Vec::new();
+    for (i, row) in table::rows(output, 3)?.into_iter().enumerate() {
+        let err = |message: String| ParseError { line: i + 1, message, text: row.join("\t") };
+        let rest =
+            row[0].strip_prefix(dataset).ok_or_else(|| err(format!("not a snapshot or bookmark of {dataset}")))?;
+        let kind = match rest.as_bytes().first() {
+            Some(b'@') if rest.len() > 1 => Kind::Snapshot,
+            Some(b'#') if rest.len() > 1 => Kind::Bookmark,
+            _ => return Err(err(format!("not a snapshot or bookmark of {dataset}"))),
+        };
+        let guid = table::req_u64(row[1], "guid").map_err(err)?;
+        let createtxg = table::req_u64(row[2], "createtxg").map_err(err)?;
+        v.push(Listed { name: row[0].to_string(), kind, guid, createtxg });
+    }
+    v.sort_by_key(|e| (e.createtxg, e.kind));
+    Ok(v)
+}
+
+/// `zfs list -H -o name -t filesystem,volume -d 1 PARENT`: the parent and its children, to tell
+/// a target that does not exist from a listing that failed.
+pub fn children_command(parent: &str) -> Cmd {
+    zfs_read().args(["list", "-H", "-o", "name", "-t", "filesystem,volume", "-d", "1", parent])
+}
+
+/// `zfs get -H -p -o property,value PROPS DATASET`.
+pub fn get_command(dataset: &str, props: &[&str]) -> Cmd {
+    zfs_read().args(["get", "-H", "-p", "-o", "property,value"]).arg(props.join(",")).arg(dataset)
+}
+
+/// The value of each of `props` in [`get_command`]'s output, `None` when unset (`-`) or absent.
+pub fn parse_get(output: &[u8], props: &[&str]) -> Result<Vec<Option<String>>, ParseError> {
+    let rows = table::rows(output, 2)?;
+    Ok(props
+        .iter()
+        .map(|p| rows.iter().find(|r| r[0] == *p).and_then(|r| table::opt_str(r[1])).map(str::to_string))
+        .collect())
+}
+
+/// What `zfs send` sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stream {
+    /// The whole snapshot.
+    Full { snapshot: String },
+    /// From `from` (a snapshot or a bookmark) to `snapshot`; with `intermediates`, every snapshot
+    /// between them too (`-I`, snapshots only), otherwise `-i`.
+    Incremental { from: String, snapshot: String, intermediates: bool },
+    /// The rest of an interrupted send (`-t TOKEN`; raw or not as the token says).
+    Resume { token: String },
+}
+
+/// `zfs send [-w] ...` of `stream`; `raw` sends encrypted blocks as they are (`-w`).
+pub fn send_command(stream: &Stream, raw: bool) -> Cmd {
+    send_args(zfs_read().arg("send"), stream, raw)
+}
+
+/// `zfs send -n -P ...`: the size the send would have (a read; nothing is sent).
+pub fn estimate_command(stream: &Stream, raw: bool) -> Cmd {
+    send_args(zfs_read().args(["send", "-n", "-P"]), stream, raw)
+}
+
+fn send_args(cmd: Cmd, stream: &Stream, raw: bool) -> Cmd {
+    match stream {
+        Stream::Resume { token } => cmd.arg("-t").arg(token),
+        Stream::Full { snapshot } => if raw { cmd.arg("-w") } else { cmd }.arg(snapshot),
+        Stream::Incremental { from, snapshot, intermediates } => {
+            if raw { cmd.arg("-w") } else { cmd }.arg(if *intermediates { "-I" } else { "-i" }).arg(from).arg(snapshot)
+        }
+    }
+}
+
+/// The estimated size in bytes from `zfs send -n -P` output (its `size<TAB>BYTES` line).
+pub fn parse_estimate(output: &[u8]) -> Option<u64> {
+    String::from_utf8_lossy(output).lines().find_map(|l| l.strip_prefix("size\t")?.trim().parse().ok())
+}
+
+/// How `zfs recv` receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecvOptions {
+    /// `-F`: roll the target back (and destroy what is newer) first.
+    pub force: bool,
+    /// `-u`: do not mount what is received.
+    pub unmounted: bool,
+    /// `-o readonly=on`: a dataset created by the receive is read-only.
+    pub readonly: bool,
+}
+
+/// `zfs recv -s [-F] [-u] [-o readonly=on] TARGET`: always resumable (`-s`).
+pub fn recv_command(target: &str, o: RecvOptions) -> Cmd {
+    let mut cmd = zfs_mutate().args(["recv", "-s"]);
+    if o.force {
+        cmd = cmd.arg("-F");
+    }
+    if o.unmounted {
+        cmd = cmd.arg("-u");
+    }
+    if o.readonly {
+        cmd = cmd.args(["-o", "readonly=on"]);
+    }
+    cmd.arg(target)
+}
+
+/// `zfs recv -A TARGET`: discards the state of an interrupted receive.
+pub fn recv_abort_command(target: &str) -> Cmd {
+    zfs_mutate().args(["recv", "-A", target])
+}
+
+/// `zfs bookmark SNAPSHOT BOOKMARK`.
+pub fn bookmark_command(snapshot: &str, bookmark: &str) -> Cmd {
+    zfs_mutate().args(["bookmark", snapshot, bookmark])
+}
+
+/// `zfs destroy BOOKMARK`.
+pub fn destroy_bookmark_command(bookmark: &str) -> Cmd {
+    zfs_mutate().args(["destroy", bookmark])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv_of_each_call() {
+        assert_eq!(
+            guid_list_command("tank/my data").display(),
+            "zfs list -Hp -t snapshot,bookmark -o name,guid,createtxg -d 1 'tank/my data'"
+        );
+        assert_eq!(children_command("tank").display(), "zfs list -H -o name -t filesystem,volume -d 1 tank");
+        assert_eq!(
+            get_command("tank/a", &["encryption", "receive_resume_token"]).display(),
+            "zfs get -H -p -o property,value encryption,receive_resume_token tank/a"
+        );
+        let full = Stream::Full { snapshot: "tank/a@s1".into() };
+        assert_eq!(send_command(&full, false).display(), "zfs send tank/a@s1");
+        assert_eq!(send_command(&full, true).display(), "zfs send -w tank/a@s1");
+        let incr = Stream::Incremental { from: "tank/a@s1".into(), snapshot: "tank/a@s3".into(), intermediates: true };
+        assert_eq!(send_command(&incr, true).display(), "zfs send -w -I tank/a@s1 tank/a@s3");
+        assert_eq!(estimate_command(&incr, false).display(), "zfs send -n -P -I tank/a@s1 tank/a@s3");
+        let book = Stream::Incremental { from: "tank/a#b".into(), snapshot: "tank/a@s3".into(), intermediates: false };
+        assert_eq!(send_command(&book, false).display(), "zfs send -i 'tank/a#b' tank/a@s3");
+        let resume = Stream::Resume { token: "1-ab-cd-ef".into() };
+        assert_eq!(send_command(&resume, true).display(), "zfs send -t 1-ab-cd-ef");
+        assert_eq!(estimate_command(&resume, false).display(), "zfs send -n -P -t 1-ab-cd-ef");
+        assert_eq!(recv_command("b/a", RecvOptions::default()).display(), "zfs recv -s b/a");
+        assert_eq!(
+            recv_command("b/my a", RecvOptions { force: true, unmounted: true, readonly: true }).display(),
+            "zfs recv -s -F -u -o readonly=on 'b/my a'"
+        );
+        assert_eq!(recv_abort_command("b/a").display(), "zfs recv -A b/a");
+        assert_eq!(bookmark_command("t/a@s", "t/a#x").display(), "zfs bookmark t/a@s 't/a#x'");
+        assert_eq!(destroy_bookmark_command("t/a#x").display(), "zfs destroy 't/a#x'");
+        assert_eq!(recv_command("b/a", RecvOptions::default()).effect, strata_core::runner::Effect::Mutate);
+        assert_eq!(send_command(&full, false).effect, strata_core::runner::Effect::Read);
+    }
+
+    #[test]
+    fn real_estimates() {
+        for (v, incr) in [("2.1", 27472), ("2.3", 28496)] {
+            assert_eq!(parse_estimate(&crate::fixtures::stdout(v, "send_full_nP")), Some(281568));
+            assert_eq!(parse_estimate(&crate::fixtures::stdout(v, "send_incr_I_nvP")), Some(incr));
+            assert_eq!(parse_estimate(&crate::fixtures::stdout(v, "send_token_nvP")), Some(5523872));
+        }
+        assert_eq!(parse_estimate(b"full\ttank/a@s\t1\n"), None);
+    }
+
+    #[test]
+    fn guid_listing_by_createtxg_snapshot_before_its_bookmark() {
+        let out = "tank/a b#strata-send-1\t7\t12\n\
+                   tank/a b@s2\t7\t12\n\
+                   tank/a b@s1\t5\t10\n";
+        let l = parse_guid_list(out.as_bytes(), "tank/a b").unwrap();
+        let names: Vec<(&str, Kind)> = l.iter().map(|e| (e.name.as_str(), e.kind)).collect();
+        assert_eq!(
+            names,
+            [
+                ("tank/a b@s1", Kind::Snapshot),
+                ("tank/a b@s2", Kind::Snapshot),
+                ("tank/a b#strata-send-1", Kind::Bookmark)
+            ]
+        );
+        assert_eq!(l[0].guid, 5);
+        // Real rows (list_backup asked for these three columns and a fourth).
+        let rows: String = String::from_utf8(crate::fixtures::stdout("2.3", "list_backup"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("tank/backup/victim.org@"))
+            .map(|l| format!("{}\n", l.rsplit_once('\t').unwrap().0))
+            .collect();
+        let l = parse_guid_list(rows.as_bytes(), "tank/backup/victim.org").unwrap();
+        assert_eq!(l.len(), 3);
+        assert_eq!(l[2].guid, 12756460918987718728);
+        for bad in
+            ["tank/ab@s\t1\t2\n", "tank/a b\t1\t2\n", "tank/a b@\t1\t2\n", "tank/a b@s\t-\t2\n", "tank/a b@s\t1\n"]
+        {
+            assert!(parse_guid_list(bad.as_bytes(), "tank/a b").is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn get_values() {
+        let out = b"encryption\taes-256-gcm\nreceive_resume_token\t-\n";
+        assert_eq!(
+            parse_get(out, &["encryption", "receive_resume_token", "x"]).unwrap(),
+            [Some("aes-256-gcm".to_string()), None, None]
+        );
+        let token = crate::fixtures::stdout("2.3", "get_resume_token");
+        let row: Vec<&[u8]> = token.split(|&b| b == b'\t').collect();
+        let line = [row[1], b"\t", row[2], b"\n"].concat();
+        assert!(parse_get(&line, &["receive_resume_token"]).unwrap()[0].as_ref().unwrap().starts_with("1-ad8e60081-"));
+    }
+}
