@@ -26,6 +26,7 @@ const CHANGING: &[Changing] = &[
     Changing { tool: "strata-snapshot", path: &["create"], argv: &["create", "tank/a"], asks: false },
     Changing { tool: "strata-snapshot", path: &["rollback"], argv: &["rollback", "tank/a@s1"], asks: true },
     Changing { tool: "strata-prune", path: &["apply"], argv: &["apply"], asks: true },
+    Changing { tool: "strata-send", path: &[], argv: &["tank/a", "--to", "backup/a"], asks: false },
     Changing { tool: "strata-quota", path: &["set"], argv: &["set", "tank/a", "quota=1G"], asks: false },
     // --suggest --write installs drop-ins; the tool has no subcommands.
     Changing { tool: "strata-harden-check", path: &[], argv: &["--suggest", "--write", "nginx"], asks: false },

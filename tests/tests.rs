@@ -12,5 +12,6 @@ mod dispatcher;
 mod harden_check;
 mod prune;
 mod quota;
+mod send;
 mod snapshot;
 mod sshtui;

@@ -14,6 +14,7 @@ pub const TOOLS: &[&Tool] = &[
     &strata_snapshot::TOOL,
     &strata_diff::TOOL,
     &strata_prune::TOOL,
+    &strata_send::TOOL,
     &strata_quota::TOOL,
     &strata_harden_check::TOOL,
     &strata_sshtui::TOOL,

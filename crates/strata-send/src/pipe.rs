@@ -1,0 +1,402 @@
+//! The data path: `zfs send` (here or over ssh) and `zfs recv` (or a file) as two children, and
+//! strata between them copying the bytes, so it can count them, hold them to a rate and show
+//! progress. Each child dies with strata (`PR_SET_PDEATHSIG`): a killed strata-send never leaves
+//! a `zfs send` writing into nothing, and the receive keeps its resumable state.
+
+use std::io::{self, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use strata_core::runner::Cmd;
+
+/// How much of a child's stderr is kept for the error message.
+const STDERR_KEPT: usize = 64 * 1024;
+
+/// The copy buffer.
+const BUF: usize = 1 << 20;
+
+/// Where the stream goes.
+pub enum Dest<'a> {
+    /// A receiving command (`zfs recv ...`, maybe through ssh): its stdin.
+    Command(&'a Cmd),
+    /// A file or standard output.
+    Writer(&'a mut dyn Write),
+}
+
+/// A transfer that ran to its end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Transferred {
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+/// How a transfer failed. Each side's exit and the last of its stderr are kept.
+#[derive(Debug, thiserror::Error)]
+pub enum PipeError {
+    #[error("cannot run `{cmd}`: {source}")]
+    Spawn { cmd: String, source: io::Error },
+    #[error("{}", describe(side, cmd, status, stderr, other))]
+    Failed { side: &'static str, cmd: String, status: String, stderr: String, other: Option<String> },
+    #[error("cannot write the stream after {bytes} bytes: {source}")]
+    Write { bytes: u64, source: io::Error },
+    #[error("cannot read the stream after {bytes} bytes: {source}")]
+    Read { bytes: u64, source: io::Error },
+    #[error("interrupted after {bytes} bytes")]
+    Interrupted { bytes: u64 },
+}
+
+fn describe(side: &str, cmd: &str, status: &str, stderr: &str, other: &Option<String>) -> String {
+    let mut s = format!("the {side} side failed ({status}): `{cmd}`");
+    let e = stderr.trim();
+    if !e.is_empty() {
+        s.push_str(": ");
+        s.push_str(e);
+    }
+    if let Some(o) = other {
+        s.push_str("; ");
+        s.push_str(o);
+    }
+    s
+}
+
+/// Progress as the user asked for it.
+pub enum Progress {
+    None,
+    /// indicatif on stderr.
+    Bar(indicatif::ProgressBar),
+    /// `{"type":"progress",...}` lines on stderr: one at the start, at most one a second, one at
+    /// the end.
+    Json {
+        total: Option<u64>,
+        last: Option<Instant>,
+    },
+}
+
+/// One line of `--progress json`.
+#[derive(Debug, Serialize)]
+pub struct ProgressRecord {
+    pub r#type: &'static str,
+    pub bytes: u64,
+    pub total: Option<u64>,
+    /// Bytes per second since the start.
+    pub rate: u64,
+}
+
+impl Progress {
+    /// A bar with the estimate as its length (a spinner with bytes when there is none).
+    pub fn bar(total: Option<u64>) -> Progress {
+        let bar = match total {
+            Some(t) => indicatif::ProgressBar::new(t),
+            None => indicatif::ProgressBar::no_length(),
+        };
+        let style = indicatif::ProgressStyle::with_template(
+            "{bytes}/{total_bytes} {wide_bar} {binary_bytes_per_sec} ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        Progress::Bar(bar)
+    }
+
+    fn update(&mut self, bytes: u64, elapsed: Duration, force: bool) {
+        match self {
+            Progress::None => {}
+            Progress::Bar(b) => b.set_position(bytes),
+            Progress::Json { total, last } => {
+                let now = Instant::now();
+                if force || last.is_none_or(|l| now.duration_since(l) >= Duration::from_secs(1)) {
+                    *last = Some(now);
+                    let secs = elapsed.as_secs_f64();
+                    let rate = if secs > 0.0 { (bytes as f64 / secs) as u64 } else { 0 };
+                    let rec = ProgressRecord { r#type: "progress", bytes, total: *total, rate };
+                    if let Ok(mut line) = serde_json::to_vec(&rec) {
+                        line.push(b'\n');
+                        let _ = io::stderr().lock().write_all(&line);
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, bytes: u64, elapsed: Duration) {
+        self.update(bytes, elapsed, true);
+        if let Progress::Bar(b) = self {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Spawns `cmd` so that it gets SIGKILL when strata ends, however strata ends.
+pub fn spawn(cmd: &Cmd, stdin: Stdio, stdout: Stdio) -> Result<Child, PipeError> {
+    let parent = std::process::id();
+    let mut c = Command::new(&cmd.program);
+    c.args(&cmd.args).stdin(stdin).stdout(stdout).stderr(Stdio::piped());
+    // SAFETY: between fork and exec only async-signal-safe calls are made (prctl, getppid).
+    unsafe {
+        c.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // strata ended before the prctl: the signal will never come, so do not run at all.
+            if libc::getppid() as u32 != parent {
+                return Err(io::Error::other("strata-send ended before its child started"));
+            }
+            Ok(())
+        });
+    }
+    c.spawn().map_err(|source| PipeError::Spawn { cmd: cmd.display(), source })
+}
+
+/// Reads a child's stderr on a thread, keeping its last [`STDERR_KEPT`] bytes.
+fn collect(mut r: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    kept.extend_from_slice(&buf[..n]);
+                    if kept.len() > 2 * STDERR_KEPT {
+                        kept.drain(..kept.len() - STDERR_KEPT);
+                    }
+                }
+            }
+        }
+        if kept.len() > STDERR_KEPT {
+            kept.drain(..kept.len() - STDERR_KEPT);
+        }
+        kept
+    })
+}
+
+fn status_text(s: &ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (s.code(), s.signal()) {
+        (Some(c), _) => format!("exit code {c}"),
+        (None, Some(sig)) => format!("killed by signal {sig}"),
+        _ => "ended".into(),
+    }
+}
+
+/// Runs `send` into `dest`, copying every byte through this process at most `rate` bytes a
+/// second. Both exit statuses are checked; a failure names its side and keeps its stderr.
+pub fn transfer(
+    send: &Cmd,
+    dest: Dest<'_>,
+    rate: Option<u64>,
+    progress: &mut Progress,
+    interrupted: &AtomicBool,
+) -> Result<Transferred, PipeError> {
+    let started = Instant::now();
+    let mut sender = spawn(send, Stdio::null(), Stdio::piped())?;
+    let send_err = sender.stderr.take().map(collect);
+    let mut from = sender
+        .stdout
+        .take()
+        .ok_or_else(|| PipeError::Spawn { cmd: send.display(), source: io::Error::other("no stdout") })?;
+    let (mut receiver, recv_err, recv_cmd) = match &dest {
+        Dest::Command(cmd) => match spawn(cmd, Stdio::piped(), Stdio::null()) {
+            Ok(mut r) => {
+                let e = r.stderr.take().map(collect);
+                (Some(r), e, Some(cmd.display()))
+            }
+            Err(e) => {
+                let _ = sender.kill();
+                let _ = sender.wait();
+                return Err(e);
+            }
+        },
+        Dest::Writer(_) => (None, None, None),
+    };
+    let mut to_child = receiver.as_mut().and_then(|r| r.stdin.take());
+    let mut writer = match dest {
+        Dest::Writer(w) => Some(w),
+        Dest::Command(_) => None,
+    };
+    progress.update(0, started.elapsed(), true);
+    let chunk = rate.map_or(BUF, |r| (r / 20).clamp(4096, BUF as u64) as usize);
+    let mut buf = vec![0u8; chunk];
+    let mut bytes = 0u64;
+    let mut failure: Option<PipeError> = None;
+    loop {
+        if interrupted.load(Ordering::Relaxed) {
+            failure = Some(PipeError::Interrupted { bytes });
+            break;
+        }
+        let n = match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(source) => {
+                failure = Some(PipeError::Read { bytes, source });
+                break;
+            }
+        };
+        let written = match (&mut to_child, &mut writer) {
+            (Some(c), _) => c.write_all(&buf[..n]),
+            (None, Some(w)) => w.write_all(&buf[..n]),
+            (None, None) => Ok(()),
+        };
+        if let Err(source) = written {
+            // A receiver that stopped reading has failed; its own status says why.
+            if source.kind() != io::ErrorKind::BrokenPipe || receiver.is_none() {
+                failure = Some(PipeError::Write { bytes, source });
+            }
+            break;
+        }
+        bytes += n as u64;
+        if let Some(r) = rate.filter(|&r| r > 0) {
+            let due = Duration::from_secs_f64(bytes as f64 / r as f64);
+            let now = started.elapsed();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+        }
+        progress.update(bytes, started.elapsed(), false);
+    }
+    if let Some(w) = writer.as_mut()
+        && failure.is_none()
+        && let Err(source) = w.flush()
+    {
+        failure = Some(PipeError::Write { bytes, source });
+    }
+    if failure.is_some() {
+        // Stop both sides now: a partial stream must not be taken for a whole one.
+        let _ = sender.kill();
+        if let Some(r) = receiver.as_mut() {
+            let _ = r.kill();
+        }
+    }
+    drop(from);
+    drop(to_child);
+    let send_status = sender.wait();
+    let recv_status = receiver.as_mut().map(Child::wait);
+    let send_stderr = send_err.and_then(|h| h.join().ok()).unwrap_or_default();
+    let recv_stderr = recv_err.and_then(|h| h.join().ok()).unwrap_or_default();
+    progress.finish(bytes, started.elapsed());
+    if let Some(f) = failure {
+        return Err(f);
+    }
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let failed = |s: &io::Result<ExitStatus>| match s {
+        Ok(s) if s.success() => None,
+        Ok(s) => Some(status_text(s)),
+        Err(e) => Some(format!("cannot wait for it: {e}")),
+    };
+    let send_failed = failed(&send_status);
+    let recv_failed = recv_status.as_ref().and_then(failed);
+    match (send_failed, recv_failed) {
+        (None, None) => Ok(Transferred { bytes, seconds: started.elapsed().as_secs_f64() }),
+        (s, Some(r)) => Err(PipeError::Failed {
+            side: "receiving",
+            cmd: recv_cmd.unwrap_or_default(),
+            status: r,
+            stderr: text(&recv_stderr),
+            other: s.map(|s| {
+                let e = text(&send_stderr);
+                format!(
+                    "the sending side ended too ({s}){}",
+                    if e.trim().is_empty() { String::new() } else { format!(": {}", e.trim()) }
+                )
+            }),
+        }),
+        (Some(s), None) => Err(PipeError::Failed {
+            side: "sending",
+            cmd: send.display(),
+            status: s,
+            stderr: text(&send_stderr),
+            other: None,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Cmd {
+        Cmd::read("sh").args(["-c", script])
+    }
+
+    #[test]
+    fn bytes_cross_and_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("got");
+        let recv = Cmd::mutate("sh").args(["-c", &format!("cat > '{}'", out.display())]);
+        let t = transfer(
+            &sh("head -c 3000000 /dev/zero | tr '\\0' x"),
+            Dest::Command(&recv),
+            None,
+            &mut Progress::None,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!(t.bytes, 3_000_000);
+        assert_eq!(std::fs::read(&out).unwrap().len(), 3_000_000);
+        let mut v = Vec::new();
+        let t = transfer(&sh("printf abc"), Dest::Writer(&mut v), None, &mut Progress::None, &AtomicBool::new(false))
+            .unwrap();
+        assert_eq!((t.bytes, v.as_slice()), (3, &b"abc"[..]));
+    }
+
+    #[test]
+    fn each_side_failure_is_named_with_its_stderr() {
+        let recv = Cmd::mutate("sh").args(["-c", "cat >/dev/null"]);
+        let e = transfer(
+            &sh("printf x; echo nope >&2; exit 3"),
+            Dest::Command(&recv),
+            None,
+            &mut Progress::None,
+            &AtomicBool::new(false),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("the sending side failed (exit code 3)") && e.ends_with(": nope"), "{e}");
+        let recv = Cmd::mutate("sh").args(["-c", "head -c 1 >/dev/null; echo full >&2; exit 1"]);
+        let e = transfer(
+            &sh("head -c 5000000 /dev/zero"),
+            Dest::Command(&recv),
+            None,
+            &mut Progress::None,
+            &AtomicBool::new(false),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("the receiving side failed (exit code 1)") && e.contains(": full"), "{e}");
+        let e = transfer(
+            &Cmd::read("/nonexistent/zfs"),
+            Dest::Command(&recv),
+            None,
+            &mut Progress::None,
+            &AtomicBool::new(false),
+        )
+        .unwrap_err();
+        assert!(matches!(e, PipeError::Spawn { .. }), "{e}");
+    }
+
+    #[test]
+    fn an_interruption_stops_both_sides() {
+        let recv = Cmd::mutate("sh").args(["-c", "cat >/dev/null"]);
+        let e = transfer(
+            &sh("exec cat /dev/zero"),
+            Dest::Command(&recv),
+            None,
+            &mut Progress::None,
+            &AtomicBool::new(true),
+        )
+        .unwrap_err();
+        assert!(matches!(e, PipeError::Interrupted { bytes: 0 }), "{e}");
+    }
+
+    #[test]
+    fn json_progress_has_a_first_and_a_last_line() {
+        // The lines go to stderr; here only the record's shape is checked.
+        let v = serde_json::to_value(ProgressRecord { r#type: "progress", bytes: 1, total: None, rate: 2 }).unwrap();
+        assert_eq!(v.to_string(), r#"{"type":"progress","bytes":1,"total":null,"rate":2}"#);
+    }
+}

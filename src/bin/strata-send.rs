@@ -1,0 +1,3 @@
+fn main() {
+    strata_core::cli::main(&strata_send::TOOL)
+}
