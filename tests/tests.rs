@@ -10,6 +10,7 @@ mod core;
 mod diff;
 mod dispatcher;
 mod harden_check;
+mod policy;
 mod prune;
 mod quota;
 mod send;

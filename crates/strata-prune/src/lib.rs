@@ -29,6 +29,10 @@ pub static DOC: ManDoc = ManDoc {
             "What a typical schedule would keep and destroy, and why, for a person.",
         ),
         (
+            "strata prune plan -r tank --keep-daily 7 --keep-weekly 4 --format timeline",
+            "The same at a glance: a row per dataset, a column per day, week or month, # kept, x destroyed.",
+        ),
+        (
             "strata prune plan -r tank --match '^zfs-auto-snap_' --keep-hourly 24 --keep-daily 30 | strata prune apply --dry-run --format table",
             "Adopt snapshots made by another tool; show the exact zfs destroy commands and the space each would free.",
         ),

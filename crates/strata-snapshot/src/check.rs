@@ -252,7 +252,8 @@ pub fn nagios_line(checked: &[CheckRecord]) -> String {
     let text = if checked.is_empty() {
         "no dataset has a snapshot schedule".to_string()
     } else if level == Level::Ok {
-        let oldest = checked.iter().max_by_key(|c| c.newest_age_seconds).unwrap_or(&checked[0]);
+        let oldest =
+            checked.iter().fold(&checked[0], |m, c| if c.newest_age_seconds > m.newest_age_seconds { c } else { m });
         let n = checked.len();
         format!("{n} dataset{} fresh, stalest {}", if n == 1 { "" } else { "s" }, describe(oldest))
     } else {

@@ -32,6 +32,10 @@ pub static DOC: ManDoc = ManDoc {
         ),
         ("strata snapshot list -r tank --managed --format plain", "The names of the snapshots strata made."),
         (
+            "strata snapshot list -r tank --format timeline",
+            "A row per dataset, a column per day, week or month: how many snapshots each period has, and the gaps.",
+        ),
+        (
             "strata snapshot list -r tank | strata prune plan --keep-daily 7 | strata prune apply --yes",
             "The cron line of strata prune: silent when all goes well.",
         ),
