@@ -4,6 +4,7 @@
 
 mod diff;
 mod harness;
+mod policy;
 mod prune;
 mod quota;
 mod safety;
@@ -19,6 +20,7 @@ fn scenarios() -> Vec<harness::Scenario> {
     v.extend(diff::scenarios());
     v.extend(quota::scenarios());
     v.extend(safety::scenarios());
+    v.extend(policy::scenarios());
     v
 }
 
