@@ -748,7 +748,9 @@ fn security_policy_scores_as_systemd_analyze_scores_it() {
     let (units, checks) = compare_with(&testdata("edge"), &[], &extra);
     assert!(units > 40, "{units}");
     compare_with(&testdata("corpus"), &["redis-server", "mariadb", "php8.2-fpm", "apache2", "cron"], &extra);
-    eprintln!("policy: {units} units, {checks} checks agree");
+    // And the unit files of the machine the tests run on.
+    let (here, _) = compare_with(Path::new("/"), &[], &extra);
+    eprintln!("policy: {units} units, {checks} checks agree; {here} units of this machine");
     // The policy shows: a check left out says so, and a description is the policy's.
     let out = util::bin("strata-harden-check")
         .args(["--json", "--root"])
