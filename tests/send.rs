@@ -44,6 +44,7 @@ impl World {
                  list)\n\
                  \x20 case \"$*\" in\n\
                  \x20 *filesystem,volume*) echo \"$last\"; [ -e \"$here/tgt.tsv\" ] && echo \"$last/a\"; exit 0;;\n\
+                 \x20 *name,userrefs*) cat \"$here/holds.tsv\" 2>/dev/null; exit 0;;\n\
                  \x20 esac\n\
                  \x20 case \"$last\" in\n\
                  \x20 tank/*) cat \"$here/src.tsv\";;\n\
@@ -213,6 +214,14 @@ fn a_diverged_target_is_refused_naming_its_own_snapshots_and_forced_only_with_co
         .code(2)
         .stderr(predicate::str::contains("does not name the target dataset backup/a"));
     assert!(w.actions().is_empty());
+    // A held snapshot that -F would destroy: refused up front, naming the hold.
+    std::fs::write(w.dir().join("holds.tsv"), "backup/a@s1\t0\nbackup/a@mine\t1\n").unwrap();
+    w.send(&["tank/a", "--to", "backup/a", "--force", "--confirm=backup/a"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("held snapshots of the target: backup/a@mine (1 hold)"));
+    assert!(w.actions().is_empty());
+    std::fs::remove_file(w.dir().join("holds.tsv")).unwrap();
     w.send(&["tank/a", "--to", "backup/a", "--force", "--confirm=backup/a"]).assert().success();
     assert_eq!(w.actions()[..2], ["send|-I|tank/a@s1|tank/a@s3|".to_string(), "recv|-s|-F|-u|backup/a|".into()]);
 }
@@ -365,7 +374,7 @@ fn to_a_file_atomically_and_to_stdout() {
     w.send(&["tank/a@s2", "--to-file", file.to_str().unwrap()]).assert().success().stdout("");
     assert_eq!(std::fs::read(&file).unwrap(), stream_bytes());
     let names: Vec<PathBuf> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(names, [file.clone()], "no temporary file left");
+    assert_eq!(names, std::slice::from_ref(&file), "no temporary file left");
     // A failing send leaves no file at all.
     std::fs::write(w.dir().join("send.sh"), "echo 'cannot open tank/a@s2' >&2; exit 1\n").unwrap();
     let other = dir.path().join("b.zfs");
@@ -480,4 +489,10 @@ fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> T {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     panic!("gave up waiting")
+}
+
+#[test]
+fn the_dispatcher_runs_it() {
+    bin("strata").args(["send", "--version"]).assert().success().stdout(predicate::str::contains("strata-send"));
+    bin("strata").args(["send", "tank/a", "--to", "backup/a@s"]).assert().code(2);
 }

@@ -279,9 +279,6 @@ pub fn transfer(
     let send_stderr = send_err.and_then(|h| h.join().ok()).unwrap_or_default();
     let recv_stderr = recv_err.and_then(|h| h.join().ok()).unwrap_or_default();
     progress.finish(bytes, started.elapsed());
-    if let Some(f) = failure {
-        return Err(f);
-    }
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let failed = |s: &io::Result<ExitStatus>| match s {
         Ok(s) if s.success() => None,
@@ -290,6 +287,14 @@ pub fn transfer(
     };
     let send_failed = failed(&send_status);
     let recv_failed = recv_status.as_ref().and_then(failed);
+    // Ctrl-C reaches the children too: their ends are the interruption's, not failures of their own.
+    let any_failed = failure.is_some() || send_failed.is_some() || recv_failed.is_some();
+    if any_failed && interrupted.load(Ordering::Relaxed) {
+        return Err(PipeError::Interrupted { bytes });
+    }
+    if let Some(f) = failure {
+        return Err(f);
+    }
     match (send_failed, recv_failed) {
         (None, None) => Ok(Transferred { bytes, seconds: started.elapsed().as_secs_f64() }),
         (s, Some(r)) => Err(PipeError::Failed {
@@ -377,6 +382,32 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, PipeError::Spawn { .. }), "{e}");
+    }
+
+    #[test]
+    fn children_ended_by_the_interruption_are_not_failures_of_their_own() {
+        let recv = Cmd::mutate("sh").args(["-c", "cat >/dev/null"]);
+        let flag = std::sync::Arc::new(AtomicBool::new(false));
+        let set = std::sync::Arc::clone(&flag);
+        let dir = tempfile::tempdir().unwrap();
+        let (ready, go) = (dir.path().join("ready"), dir.path().join("go"));
+        // The sender writes, says so, and dies of SIGINT once the flag is set: Ctrl-C ends both
+        // sides while strata waits in a read.
+        let send = sh(&format!(
+            "printf x; touch '{}'; while [ ! -e '{}' ]; do sleep 0.01; done; kill -INT $$; sleep 5",
+            ready.display(),
+            go.display()
+        ));
+        let t = std::thread::spawn(move || {
+            while !ready.exists() {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            set.store(true, Ordering::Relaxed);
+            std::fs::write(go, "").unwrap();
+        });
+        let e = transfer(&send, Dest::Command(&recv), None, &mut Progress::None, &flag).unwrap_err();
+        t.join().unwrap();
+        assert!(matches!(e, PipeError::Interrupted { .. }), "{e}");
     }
 
     #[test]

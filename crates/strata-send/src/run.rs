@@ -359,6 +359,9 @@ fn send_round(
     };
     let new = state == TargetState::Missing;
     let opts = RecvOptions { force: p.force, unmounted: !cli.writable, readonly: new && !cli.writable };
+    if p.force {
+        refuse_held(ctx, ssh, tgt, &state, &source, p.from.as_deref())?;
+    }
     let send = at(ssh, src.host.as_ref(), zsend::send_command(stream, raw))?;
     let recv = at(ssh, tgt.host.as_ref(), zsend::recv_command(&tgt.dataset, opts))?;
     let total = if wants_estimate(cli, ctx) { estimate(ctx, ssh, src, stream, raw)? } else { None };
@@ -385,6 +388,43 @@ fn send_round(
     let rec = record(sent.0, sent.1);
     write_record(ctx, &rec, false)?;
     Ok(p.mode == Mode::Resume)
+}
+
+/// Before `zfs recv -F`: names what it will destroy (the target's snapshots newer than the base),
+/// and refuses, nothing changed, when one of them is held (the receive would fail on it).
+fn refuse_held(
+    ctx: &Ctx,
+    ssh: &Ssh,
+    tgt: &Location,
+    state: &TargetState,
+    source: &[Listed],
+    from: Option<&str>,
+) -> Result<()> {
+    let TargetState::Present { snapshots, .. } = state else {
+        return Ok(());
+    };
+    let base_guid = from.and_then(|f| source.iter().find(|e| e.name == f)).map(|e| e.guid);
+    let base_txg = base_guid.and_then(|g| snapshots.iter().find(|t| t.guid == g)).map_or(0, |t| t.createtxg);
+    let doomed: Vec<&str> = snapshots.iter().filter(|t| t.createtxg > base_txg).map(|t| t.name.as_str()).collect();
+    if doomed.is_empty() {
+        return Ok(());
+    }
+    let cmd = at(ssh, tgt.host.as_ref(), zsend::holds_command(&tgt.dataset))?;
+    let out = ctx.runner.run(&cmd).map_err(|e| side_error(e, tgt))?;
+    let held: Vec<String> = zsend::parse_held(&out.stdout)?
+        .into_iter()
+        .filter(|(n, _)| doomed.contains(&n.as_str()))
+        .map(|(n, k)| format!("{}{n} ({k} hold{})", tgt.prefix(), if k == 1 { "" } else { "s" }))
+        .collect();
+    if !held.is_empty() {
+        return Err(usage(format!(
+            "--force would destroy held snapshots of the target: {}; zfs recv -F fails on a held snapshot (dataset \
+             is busy). Nothing was changed; release the holds (zfs holds, zfs release) first",
+            held.join(", ")
+        )));
+    }
+    ctx.info(format!("--force: destroying on the target: {}", doomed.join(", ")));
+    Ok(())
 }
 
 /// Leaves `DATASET#strata-send-HASH` on the source at the sent snapshot, replacing the previous one.

@@ -56,6 +56,25 @@ pub fn children_command(parent: &str) -> Cmd {
     zfs_read().args(["list", "-H", "-o", "name", "-t", "filesystem,volume", "-d", "1", parent])
 }
 
+/// `zfs list -Hp -t snapshot -o name,userrefs -d 1 DATASET`: the holds on each snapshot.
+pub fn holds_command(dataset: &str) -> Cmd {
+    zfs_read().args(["list", "-Hp", "-t", "snapshot", "-o", "name,userrefs", "-d", "1", dataset])
+}
+
+/// The snapshots of [`holds_command`]'s output that are held, with their number of holds.
+pub fn parse_held(output: &[u8]) -> Result<Vec<(String, u64)>, ParseError> {
+    let mut v = Vec::new();
+    for (i, row) in table::rows(output, 2)?.into_iter().enumerate() {
+        let n = table::opt_u64(row[1])
+            .map_err(|message| ParseError { line: i + 1, message, text: row.join("\t") })?
+            .unwrap_or(0);
+        if n > 0 {
+            v.push((row[0].to_string(), n));
+        }
+    }
+    Ok(v)
+}
+
 /// `zfs get -H -p -o property,value PROPS DATASET`.
 pub fn get_command(dataset: &str, props: &[&str]) -> Cmd {
     zfs_read().args(["get", "-H", "-p", "-o", "property,value"]).arg(props.join(",")).arg(dataset)
@@ -227,6 +246,25 @@ mod tests {
         {
             assert!(parse_guid_list(bad.as_bytes(), "tank/a b").is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn held_snapshots() {
+        assert_eq!(holds_command("b/my a").display(), "zfs list -Hp -t snapshot -o name,userrefs -d 1 'b/my a'");
+        // Real rows: list_after_defer asked for name,userrefs,defer_destroy.
+        let rows: String = String::from_utf8(crate::fixtures::stdout("2.3", "list_after_defer"))
+            .unwrap()
+            .lines()
+            .map(|l| format!("{}\n", l.rsplit_once('\t').unwrap().0))
+            .collect();
+        assert_eq!(
+            parse_held(rows.as_bytes()).unwrap(),
+            [
+                ("tank/srv/docker/victim.org@2023-08-08-00-00-06".to_string(), 1),
+                ("tank/srv/docker/victim.org@2023-08-09-00-00-06".to_string(), 1)
+            ]
+        );
+        assert!(parse_held(b"a@b\tmany\n").is_err());
     }
 
     #[test]
