@@ -8,6 +8,7 @@ mod policy;
 mod prune;
 mod quota;
 mod safety;
+mod send;
 mod snapshot;
 
 use std::process::ExitCode;
@@ -21,6 +22,7 @@ fn scenarios() -> Vec<harness::Scenario> {
     v.extend(quota::scenarios());
     v.extend(safety::scenarios());
     v.extend(policy::scenarios());
+    v.extend(send::scenarios());
     v
 }
 
