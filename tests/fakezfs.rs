@@ -40,7 +40,8 @@ pub fn version_get_arms(rows: &Path) -> String {
 /// It answers `version`, `list` (datasets by name, snapshots by columns, for `-r`, `-d 1` and
 /// snapshot names), `get` (the strata properties of snapshots, the policy properties of datasets),
 /// and logs every call to `calls.log`; `snapshot` appends the snapshots it makes to `snaps.tsv`,
-/// created at `STRATA_NOW`, so a second run sees them; `set` and `inherit` only log.
+/// created at `STRATA_NOW`, so a second run sees them; `destroy DATASET@a,b` removes them;
+/// `set` and `inherit` only log.
 pub fn policy_zfs(dir: &Path) -> String {
     let d = dir.display();
     let scope = r#"
@@ -117,6 +118,10 @@ snapshot)
     n=$(wc -l < "$here/snaps.tsv")
     printf '%s\t%s\t%s\t%s\t0\t0\t0\ton\t%s\n' "$s" "$((9000 + n))" "$((100 + n))" "$now" "${{label:--}}" >> "$here/snaps.tsv"
   done;;
+destroy)
+  t=$(tail -n 1 "$here/args"); ds=${{t%%@*}}; list=${{t#*@}}
+  awk -F '\t' -v ds="$ds" -v list="$list" 'BEGIN {{ n = split(list, s, ","); for (i = 1; i <= n; i++) gone[ds "@" s[i]] = 1 }}
+    !($1 in gone)' "$here/snaps.tsv" > "$here/snaps.new" && mv "$here/snaps.new" "$here/snaps.tsv";;
 set|inherit) ;;
 *) echo "unexpected: $cmd $*" >&2; exit 99;;
 esac

@@ -300,3 +300,62 @@ fn check_is_ok_then_warning_then_critical_as_the_clock_moves() {
     assert_eq!(ndjson(&out.get_output().stdout)[0]["newest_snapshot"], serde_json::Value::Null);
     t.cmd("strata-snapshot", &["check", "tank"], T0).assert().code(0);
 }
+
+/// The README's timer script, exactly as written there.
+fn readme_timer_script() -> String {
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let block = readme
+        .split("```sh\n")
+        .map(|b| b.split("```").next().unwrap())
+        .find(|b| b.contains("# /usr/local/sbin/strata-policy"))
+        .expect("the README shows the timer script");
+    block.to_string()
+}
+
+/// The README's script runs every stage for the datasets it can handle and fails when any stage
+/// fails: a clean tree ends with 0, a hostile value on one dataset with 2 (and the others are
+/// still snapshotted and pruned).
+#[test]
+fn the_readme_timer_script_fails_the_unit_when_a_stage_fails() {
+    let run = |t: &Tree| {
+        let script = t.bin.dir.path().join("strata-policy");
+        std::fs::write(&script, readme_timer_script()).unwrap();
+        let mut path = vec![t.bin.dir.path().to_path_buf(), crate::util::bin_dir()];
+        path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+        std::process::Command::new("bash")
+            .arg(&script)
+            .env("PATH", std::env::join_paths(path).unwrap())
+            .env("STRATA_NOW", "2024-01-21T00:00:00Z")
+            .output()
+            .unwrap()
+    };
+    let snaps = crate::util::daily_rows("tank/srv", 20);
+    let t = Tree::new(DATASETS, PROPS, &snaps);
+    let out = run(&t);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let calls = t.calls();
+    assert!(
+        calls.iter().any(|c| c.starts_with("snapshot ") && c.contains("tank/srv@2024-01-21-00-00-00")),
+        "{calls:?}"
+    );
+    // daily=7 of 21 daily snapshots: the 14 oldest go, in one batch.
+    let destroy: Vec<&String> = calls.iter().filter(|c| c.starts_with("destroy ")).collect();
+    assert_eq!(destroy.len(), 1, "{calls:?}");
+    assert!(
+        destroy[0].contains("tank/srv@s0,") && destroy[0].contains("s13") && !destroy[0].contains("s14"),
+        "{destroy:?}"
+    );
+
+    let datasets = format!("{DATASETS}tank/user\n");
+    let props = format!("{PROPS}tank/user\tstrata:keep\tdaily=1\\nforged\n");
+    let t = Tree::new(&datasets, &props, &(snaps + &crate::util::daily_rows("tank/user", 5)));
+    let out = run(&t);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let calls = t.calls();
+    assert!(calls.iter().any(|c| c.starts_with("snapshot ") && c.contains("tank/srv@")), "{calls:?}");
+    assert!(calls.iter().any(|c| c.starts_with("destroy ") && c.contains("tank/srv@s0")), "{calls:?}");
+    assert!(
+        !calls.iter().any(|c| (c.starts_with("snapshot ") || c.starts_with("destroy ")) && c.contains("tank/user")),
+        "{calls:?}"
+    );
+}

@@ -77,12 +77,17 @@ struct PolicyFields {
     snapshot: String,
     #[serde(default)]
     keep: Option<String>,
-    /// Present (a string) on every record listed with the policy: it tells such a record from
-    /// one listed without it.
-    #[serde(default)]
-    keep_source: Option<String>,
+    /// Present on every record listed with the policy (a string, or null when the dataset's
+    /// policy could not be read): it tells such a record from one listed without it.
+    #[serde(default, deserialize_with = "present")]
+    keep_source: Option<Option<String>>,
     #[serde(default)]
     policy_error: Option<String>,
+}
+
+/// A field that is there, even as null (`Some(None)`), against one that is not (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// Reads snapshot records with their policy: the items, and each dataset's policy. A record
@@ -332,6 +337,10 @@ mod tests {
 {\"snapshot\":\"t/a@2\",\"created\":\"2023-08-09T00:00:06Z\",\"keep\":\"daily=9\",\"keep_source\":\"local\",\"policy_error\":null}\n";
         let e = read_with_policy(two, "stdin").unwrap_err().to_string();
         assert!(e.contains("line 3") && e.contains("differs from line 1"), "{e}");
+        // A dataset whose policy could not be read: keep_source null, the reason in policy_error.
+        let unread = br#"{"snapshot":"t/u@1","created":"2023-08-08T00:00:06Z","keep":null,"keep_source":null,"policy_error":"zfs get line 3: names no listed dataset"}"#;
+        let (_, p) = read_with_policy(unread, "stdin").unwrap();
+        assert_eq!(p["t/u"], DatasetPolicy::Invalid("zfs get line 3: names no listed dataset".into()));
         let ok = String::from_utf8_lossy(two).replace("daily=9", "daily=1");
         let (items, p) = read_with_policy(ok.as_bytes(), "stdin").unwrap();
         assert_eq!(items.len(), 2);
