@@ -67,7 +67,8 @@ enum Sub {
     /// its one host). With --no-exec none runs.
     List {
         /// Run no `Match exec` command: a Match line holding `exec` counts as not matching (the
-        /// values it would set are left out). Shell completion lists hosts this way.
+        /// values it would set are left out). Shell completion runs none either: it only reads
+        /// the files for the aliases and resolves no host.
         #[arg(long)]
         no_exec: bool,
         /// Read this configuration file instead of ~/.ssh/config and /etc/ssh/ssh_config (`none`: no file).
