@@ -25,6 +25,12 @@ struct Changing {
 const CHANGING: &[Changing] = &[
     Changing { tool: "strata-snapshot", path: &["create"], argv: &["create", "tank/a"], asks: false },
     Changing { tool: "strata-snapshot", path: &["rollback"], argv: &["rollback", "tank/a@s1"], asks: true },
+    Changing {
+        tool: "strata-snapshot",
+        path: &["policy", "set"],
+        argv: &["policy", "set", "tank/a", "--every", "1h"],
+        asks: false,
+    },
     Changing { tool: "strata-prune", path: &["apply"], argv: &["apply"], asks: true },
     Changing { tool: "strata-send", path: &[], argv: &["tank/a", "--to", "backup/a"], asks: false },
     Changing { tool: "strata-quota", path: &["set"], argv: &["set", "tank/a", "quota=1G"], asks: false },
@@ -35,6 +41,8 @@ const CHANGING: &[Changing] = &[
 /// Command lines that change nothing, one per command that is not in [`CHANGING`].
 const READING: &[(&str, &[&str])] = &[
     ("strata-snapshot", &["list"]),
+    ("strata-snapshot", &["policy", "tank/a"]),
+    ("strata-snapshot", &["check", "tank/a"]),
     ("strata-diff", &["tank/a@s1"]),
     ("strata-prune", &["plan", "--keep-last", "1"]),
     ("strata-quota", &["report"]),
