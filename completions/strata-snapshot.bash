@@ -17,7 +17,7 @@ _strata_complete_strata_snapshot() {
     compopt +o nospace 2>/dev/null
     COMPREPLY=($(STRATA_COMPLETE_INDEX="$((${#words[@]} - 1))" COMPLETE=bash strata-snapshot -- "${words[@]}" 2>/dev/null))
     for i in "${!COMPREPLY[@]}"; do
-        COMPREPLY[i]="${COMPREPLY[i]#"$keep"}"
+        printf -v 'COMPREPLY[i]' '%q' "${COMPREPLY[i]#"$keep"}"
     done
     if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} =~ [=/:@]$ ]]; then
         compopt -o nospace 2>/dev/null

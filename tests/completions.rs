@@ -45,7 +45,12 @@ impl World {
             w.marker().display()
         );
         std::fs::write(w.path("home/.ssh/config"), config).unwrap();
-        std::fs::write(w.path("home/.ssh/conf.d/db"), "Host included-db\n  HostName db.example\n").unwrap();
+        // An alias that would be a command if the shell read it unquoted.
+        std::fs::write(
+            w.path("home/.ssh/conf.d/db"),
+            "Host included-db\n  HostName db.example\nHost x$(touch${IFS}pwned)\n  HostName x.example\n",
+        )
+        .unwrap();
 
         // Unit files under a root, as harden-check --root reads them.
         for (d, f) in [("etc/systemd/system", "web-app.service"), ("lib/systemd/system", "backup-job.service")] {
@@ -293,6 +298,8 @@ fn host_aliases_complete_without_running_match_exec() {
             return Err(format!("{}: a pattern was offered as a host:\n{screen}", s.shell));
         }
         s.complete("strata sshtui list -F ~/.ssh/config inc", &["list -F ~/.ssh/config included-db"])?;
+        // Inserted quoted: `$(` stays text on the command line.
+        s.complete("strata-sshtui -F ~/.ssh/config x", &["config x\\$\\(touch"])?;
         if w.marker().exists() {
             return Err(format!("{}: pressing Tab ran the configuration's Match exec command", s.shell));
         }

@@ -230,7 +230,9 @@ fn index_from_env() -> Option<usize> {
 
 /// bash: the words are joined back where bash split them at `=` or `:` (COMP_WORDBREAKS) but the
 /// line has no blank, the candidates are for that whole word, and the part bash does not replace
-/// is taken off them again. No file names unless the argument takes a path.
+/// is taken off them again. Each candidate is quoted (`printf %q`) as bash inserts it as it is: a
+/// name holding a blank stays one word, and one holding `$(...)` is text, not a command. No file
+/// names unless the argument takes a path.
 struct BashShell;
 
 const BASH: &str = r#"_strata_complete_NAME() {
@@ -251,7 +253,7 @@ const BASH: &str = r#"_strata_complete_NAME() {
     compopt +o nospace 2>/dev/null
     COMPREPLY=($(INDEX_VAR="$((${#words[@]} - 1))" VAR=bash BIN -- "${words[@]}" 2>/dev/null))
     for i in "${!COMPREPLY[@]}"; do
-        COMPREPLY[i]="${COMPREPLY[i]#"$keep"}"
+        printf -v 'COMPREPLY[i]' '%q' "${COMPREPLY[i]#"$keep"}"
     done
     if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} =~ [=/:@]$ ]]; then
         compopt -o nospace 2>/dev/null
