@@ -331,3 +331,51 @@ fn quota_set_completes_properties_and_compression_values() {
         Ok(())
     });
 }
+
+/// Without zfs on PATH a dataset argument has no candidates, quietly: exit 0, nothing on stderr.
+#[test]
+fn no_zfs_means_no_candidates_and_no_error() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = util::bin("strata-snapshot")
+        .env("PATH", empty.path())
+        .env("COMPLETE", "fish")
+        .args(["--", "strata-snapshot", "create", "tank/"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
+}
+
+/// A dataset is completed from one level of the tree: the children of the part typed up to its
+/// last `/` (`zfs list -d 1`), and a snapshot from its dataset's snapshots only; names ZFS
+/// printed with control characters are left out.
+#[test]
+fn dataset_candidates_come_from_one_level_below_what_was_typed() {
+    let zfs = util::FakeBin::new();
+    let log = zfs.dir.path().join("calls.log");
+    zfs.script(
+        "zfs",
+        &format!(
+            "printf '%s\\n' \"$*\" >> '{}'\nprintf 'tank/srv\\ntank/srv/www\\ntank/srv/w\\033[2Jx\\ntank/srv/web\\tjunk\\n'\n",
+            log.display()
+        ),
+    );
+    let complete = |words: &[&str]| -> Vec<String> {
+        let out = util::bin("strata-snapshot")
+            .env("PATH", zfs.path())
+            .env("COMPLETE", "fish")
+            .arg("--")
+            .args(words)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
+    };
+    assert_eq!(complete(&["strata-snapshot", "create", "tank/srv/w"]), ["tank/srv/www", "tank/srv/web"]);
+    complete(&["strata-snapshot", "rollback", "tank/srv/www@d"]);
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        calls,
+        "list -H -o name -t filesystem,volume -d 1 tank/srv\nlist -H -o name -t snapshot -d 1 tank/srv/www\n"
+    );
+}

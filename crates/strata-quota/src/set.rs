@@ -468,4 +468,18 @@ mod tests {
         let err = testutil::run(&["set", "tank/nope", "quota=1G"], &mut ctx).unwrap_err();
         assert!(format!("{err:#}").starts_with("cannot read the current values of tank/nope"), "{err:#}");
     }
+
+    /// Completion offers the five properties, then values every one of which `assignment` takes
+    /// (aliases of a property included), and nothing for a property strata does not set.
+    #[test]
+    fn completion_offers_properties_then_values_assignment_accepts() {
+        assert_eq!(assignment_names(""), ["quota=", "refquota=", "reservation=", "refreservation=", "compression="]);
+        let comp = assignment_names("compression=");
+        assert!(comp.len() > 40 && comp.contains(&"compression=zstd-fast-1000".to_string()), "{comp:?}");
+        for v in comp.iter().chain(&assignment_names("compress=")).chain(&assignment_names("refquota=")) {
+            assert!(assignment(v).is_ok(), "{v} offered but refused");
+        }
+        assert_eq!(assignment_names("refreserv="), ["refreserv=none"]);
+        assert!(assignment_names("mountpoint=").is_empty());
+    }
 }
