@@ -99,11 +99,17 @@ pub fn read_as(
 pub fn apply_lines(props: &mut [DatasetProps], output: &[u8]) -> Result<(), String> {
     let index: HashMap<String, usize> = props.iter().enumerate().map(|(i, p)| (p.dataset.clone(), i)).collect();
     let mut seen: HashSet<(usize, usize)> = HashSet::new();
-    for (n, line) in output.split(|&b| b == b'\n').enumerate() {
-        if line.is_empty() {
-            continue;
-        }
+    let lines: Vec<&[u8]> = output.split(|&b| b == b'\n').collect();
+    for (n, &line) in lines.iter().enumerate() {
         let bad = |what: &str| format!("zfs get line {}: {what}; a property value holds a newline?", n + 1);
+        if line.is_empty() {
+            // Only the end of the output: an empty line inside it is a value that ended with a
+            // newline, and reading on would cut that value short.
+            if n + 1 == lines.len() {
+                continue;
+            }
+            return Err(bad("an empty line"));
+        }
         let mut f = line.splitn(4, |&b| b == b'\t');
         let (Some(name), Some(prop), Some(source), Some(value)) = (f.next(), f.next(), f.next(), f.next()) else {
             return Err(bad("fewer than 4 fields"));
@@ -260,6 +266,34 @@ mod tests {
         assert!(apply_lines(&mut fresh(), unknown.as_bytes()).unwrap_err().contains("unknown property"));
         let three = good.replace("tank\tstrata:send\t-\t-", "tank\tstrata:send\t-");
         assert!(apply_lines(&mut fresh(), three.as_bytes()).unwrap_err().contains("fewer than 4"));
+    }
+
+    proptest::proptest! {
+        /// Whatever the values hold (newlines, tabs, escapes, forged lines naming other datasets),
+        /// the lines are either proven and every value is read back exactly, or refused.
+        #[test]
+        fn values_are_read_exactly_or_refused(
+            values in proptest::collection::vec("[a-z=,0-9]{0,6}(\n|\t|\x1b|\r)?(tank(/srv)?\tstrata:(keep|send)\t(local|-)\t[a-z0-9=]{0,4})?\n?", 8)
+        ) {
+            let names = ["tank", "tank/srv"];
+            let mut out = String::new();
+            for (i, d) in names.iter().enumerate() {
+                for (j, p) in POLICY_PROPERTIES.iter().enumerate() {
+                    out += &format!("{d}\t{p}\tlocal\t{}\n", values[i * 4 + j]);
+                }
+            }
+            let mut props: Vec<DatasetProps> = names.iter().map(|n| DatasetProps::unset(n)).collect();
+            if apply_lines(&mut props, out.as_bytes()).is_ok() {
+                for (i, d) in props.iter_mut().enumerate() {
+                    for j in 0..POLICY_PROPERTIES.len() {
+                        let want = Prop::new(&values[i * 4 + j], Source::Local);
+                        proptest::prop_assert_eq!(d.prop_mut(j).clone(), want);
+                    }
+                }
+            } else {
+                proptest::prop_assert!(values.iter().any(|v| v.contains('\n')));
+            }
+        }
     }
 
     fn entry(name: &str, props: &[(&str, &str, &str, &str)]) -> serde_json::Value {
