@@ -345,8 +345,35 @@ fn a_live_token_is_resumed_then_the_rest_is_sent() {
     assert_eq!(modes, ["resume", "incremental"]);
     assert_eq!(recs[0]["from"], "tank/a@s1");
     let a = w.actions();
-    assert_eq!(a[0], format!("send|-t|{token}|"));
+    assert_eq!(a[..2], [format!("send|-t|{token}|"), "recv|-s|-u|backup/a|".to_string()]);
     assert!(a.contains(&"send|-I|tank/a@s2|tank/a@s3|".to_string()), "{a:?}");
+}
+
+/// A receive that was creating the dataset is resumed with its `-o readonly=on`: ZFS applies
+/// `-o` when a receive ends, so the interrupted one never did.
+#[test]
+fn resuming_a_new_dataset_gives_its_properties_again() {
+    let _serial = serial();
+    let token = strata_send::token::encode(
+        &strata_send::token::ResumeToken {
+            toname: "tank/a@s3".into(),
+            toguid: 103,
+            fromguid: None,
+            object: 1,
+            offset: 2,
+            bytes: 3,
+        },
+        &[],
+    );
+    let w = World::new(SRC_ROWS, Some(""));
+    std::fs::write(w.dir().join("token"), &token).unwrap();
+    std::fs::write(
+        w.dir().join("recv.sh"),
+        "rm -f \"$here/token\"; printf 'backup/a@s3\\t103\\t6\\n' > \"$here/tgt.tsv\"\n",
+    )
+    .unwrap();
+    w.send(&["tank/a", "--to", "backup/a"]).assert().success();
+    assert_eq!(w.actions()[..2], [format!("send|-t|{token}|"), "recv|-s|-u|-o|readonly=on|backup/a|".to_string()]);
 }
 
 #[test]

@@ -290,6 +290,7 @@ fn sigkill_then_resume(lab: &Lab) -> Result<()> {
     let recs = run.records()?;
     check_eq(recs[0]["mode"].as_str(), Some("resume"), "resumed")?;
     check_eq(lab.get("receive_resume_token", &dst)?, "-".to_string(), "no token left")?;
+    check_eq(lab.get("readonly", &dst)?, "on".to_string(), "the resumed new dataset is read-only too")?;
     lab.zfs(&["mount", &dst])?;
     let sums = lab.sh(&format!(
         "sha256sum '{}' '{}' | cut -d' ' -f1",

@@ -357,7 +357,12 @@ fn send_round(
         Stream::Resume { .. } => false,
         _ => raw(cli, ctx, ssh, src)?,
     };
-    let new = state == TargetState::Missing;
+    // A dataset this receive creates: missing, or being created by the interrupted receive (it has
+    // no snapshot yet; `-o` takes effect when a receive ends, so the resume gives it again).
+    let new = match &state {
+        TargetState::Missing => true,
+        TargetState::Present { snapshots, .. } => p.mode == Mode::Resume && snapshots.is_empty(),
+    };
     let opts = RecvOptions { force: p.force, unmounted: !cli.writable, readonly: new && !cli.writable };
     if p.force {
         refuse_held(ctx, ssh, tgt, &state, &source, p.from.as_deref())?;
