@@ -102,7 +102,13 @@ impl Timeline {
 
     /// One snapshot of `dataset` (the raw name: it is escaped when drawn), made at `unix`.
     pub fn add(&mut self, dataset: &str, unix: i64, mark: Mark) {
-        self.rows.entry(dataset.to_string()).or_default().push((unix, mark));
+        // A name is copied once per dataset, not once per snapshot.
+        match self.rows.get_mut(dataset) {
+            Some(row) => row.push((unix, mark)),
+            None => {
+                self.rows.insert(dataset.to_string(), vec![(unix, mark)]);
+            }
+        }
     }
 
     pub fn is_empty(&self) -> bool {
