@@ -571,6 +571,67 @@ impl Drop for PartFile {
 mod tests {
     use super::*;
 
+    use strata_core::runner::{FakeRunner, Output};
+
+    fn ctx(fake: FakeRunner) -> Ctx {
+        let clock = Box::new(strata_core::clock::SystemClock);
+        Ctx::for_test(Box::new(fake), clock, Box::new(Vec::new()), Format::Json)
+    }
+
+    fn argv(c: Cmd) -> Vec<String> {
+        c.argv_strings()
+    }
+
+    #[test]
+    fn a_missing_target_is_told_by_its_parent_listing_not_by_zfs_words() {
+        let t = Location::target("backup/a b").unwrap();
+        let fake = FakeRunner::new()
+            .expect(&argv(zsend::guid_list_command("backup/a b")), Output::failed(1, "any words\n"))
+            .expect(&argv(zsend::children_command("backup")), Output::ok("backup\nbackup/other\n"));
+        assert_eq!(target_state(&ctx(fake), &Ssh::default(), &t).unwrap(), TargetState::Missing);
+        // Listed by its parent but not listable itself: an error with zfs's words, never "missing".
+        let fake = FakeRunner::new()
+            .expect(&argv(zsend::guid_list_command("backup/a b")), Output::failed(1, "permission denied\n"))
+            .expect(&argv(zsend::children_command("backup")), Output::ok("backup\nbackup/a b\n"));
+        let e = target_state(&ctx(fake), &Ssh::default(), &t).unwrap_err();
+        assert!(format!("{e:#}").contains("permission denied"), "{e:#}");
+        // No parent: a receive could not create the target.
+        let fake = FakeRunner::new()
+            .expect(&argv(zsend::guid_list_command("backup/a b")), Output::failed(1, ""))
+            .expect(&argv(zsend::children_command("backup")), Output::failed(1, "no such pool\n"));
+        let e = target_state(&ctx(fake), &Ssh::default(), &t).unwrap_err();
+        assert!(format!("{e:#}").contains("the target's parent backup cannot be listed"), "{e:#}");
+    }
+
+    #[test]
+    fn a_present_target_is_read_with_its_token_and_over_ssh_the_host_is_named() {
+        let ssh = Ssh { options: vec![] };
+        let t = Location::target("u@h:backup/a").unwrap();
+        let host = Some(Host("u@h".into()));
+        let list = ssh.at(host.as_ref(), zsend::guid_list_command("backup/a")).unwrap();
+        let get = ssh.at(host.as_ref(), zsend::get_command("backup/a", &["receive_resume_token"])).unwrap();
+        assert_eq!(
+            list.display(),
+            "ssh -o BatchMode=yes -- u@h 'zfs list -Hp -t snapshot,bookmark -o name,guid,createtxg -d 1 backup/a'"
+        );
+        let fake = FakeRunner::new()
+            .expect(&argv(list.clone()), Output::ok("backup/a@s1\t7\t3\nbackup/a#b\t7\t3\n"))
+            .expect(&argv(get), Output::ok("receive_resume_token\t1-ab-cd-ef\n"));
+        let state = target_state(&ctx(fake), &ssh, &t).unwrap();
+        assert_eq!(
+            state,
+            TargetState::Present {
+                snapshots: vec![Listed { name: "backup/a@s1".into(), kind: Kind::Snapshot, guid: 7, createtxg: 3 }],
+                token: Some("1-ab-cd-ef".into())
+            }
+        );
+        let fake = FakeRunner::new()
+            .expect(&argv(list), Output::failed(255, "ssh: connect to host h port 22: Connection refused\n"));
+        let e = target_state(&ctx(fake), &ssh, &t).unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(msg.starts_with("ssh to u@h failed") && msg.contains("Connection refused"), "{msg}");
+    }
+
     #[test]
     fn bookmark_names_are_stable_per_target() {
         assert_eq!(short_hash("backup:tank/a"), short_hash("backup:tank/a"));
