@@ -350,6 +350,20 @@ mod tests {
     }
 
     #[test]
+    fn a_rate_limited_transfer_still_delivers_every_byte_in_small_chunks() {
+        let mut v = Vec::new();
+        let t = transfer(
+            &sh("head -c 300000 /dev/zero"),
+            Dest::Writer(&mut v),
+            Some(100 << 20),
+            &mut Progress::None,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!((t.bytes, v.len()), (300_000, 300_000));
+    }
+
+    #[test]
     fn each_side_failure_is_named_with_its_stderr() {
         let recv = Cmd::mutate("sh").args(["-c", "cat >/dev/null"]);
         let e = transfer(
