@@ -389,6 +389,21 @@ mod tests {
     }
 
     #[test]
+    fn wide_characters_keep_the_cells_in_line() {
+        let mut t = Timeline::new();
+        t.add("tank/数据", JAN1, Mark::Present);
+        t.add("tank/ab", JAN1, Mark::Present);
+        let s = t.render(JAN1 + DAY, 80, false);
+        // Where the cells start, in terminal columns: the same on every row.
+        let starts: Vec<usize> = s
+            .lines()
+            .filter(|l| l.starts_with("tank/"))
+            .map(|l| l.width() - l.rsplit(' ').next().unwrap_or("").width())
+            .collect();
+        assert_eq!(starts, [9 + GAP, 9 + GAP], "{s}");
+    }
+
+    #[test]
     fn colour_only_when_asked() {
         let mut t = Timeline::new();
         t.add("t", JAN1, Mark::Kept);
