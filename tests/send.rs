@@ -43,11 +43,12 @@ impl World {
                  case \"$1\" in\n\
                  list)\n\
                  \x20 case \"$*\" in\n\
+                 \x20 *filesystem,volume\\ -r\\ *) printf '%s\\n' \"$last\" \"$last/c d\"; exit 0;;\n\
                  \x20 *filesystem,volume*) echo \"$last\"; [ -e \"$here/tgt.tsv\" ] && echo \"$last/a\"; exit 0;;\n\
                  \x20 *name,userrefs*) cat \"$here/holds.tsv\" 2>/dev/null; exit 0;;\n\
                  \x20 esac\n\
                  \x20 case \"$last\" in\n\
-                 \x20 tank/*) cat \"$here/src.tsv\";;\n\
+                 \x20 tank/*) sed \"s|^tank/a|$last|\" \"$here/src.tsv\";;\n\
                  \x20 *) [ -e \"$here/tgt.tsv\" ] || {{ echo \"cannot open '$last': dataset does not exist\" >&2; exit 1; }}\n\
                  \x20    sed \"s|^backup/a|$last|\" \"$here/tgt.tsv\";;\n\
                  \x20 esac;;\n\
@@ -522,4 +523,23 @@ fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> T {
 fn the_dispatcher_runs_it() {
     bin("strata").args(["send", "--version"]).assert().success().stdout(predicate::str::contains("strata-send"));
     bin("strata").args(["send", "tank/a", "--to", "backup/a@s"]).assert().code(2);
+}
+
+#[test]
+fn recursive_sends_each_dataset_under_the_target_by_its_relative_name() {
+    let _serial = serial();
+    let w = World::new(SRC_ROWS, None);
+    w.send(&["-r", "tank/a@s2", "--to", "backup/a"]).assert().success();
+    let a = w.actions();
+    let sends: Vec<&String> = a.iter().filter(|l| l.starts_with("send|") || l.starts_with("recv|")).collect();
+    assert_eq!(
+        sends,
+        [
+            "send|tank/a@s2|",
+            "recv|-s|-u|-o|readonly=on|backup/a|",
+            "send|tank/a/c d@s2|",
+            "recv|-s|-u|-o|readonly=on|backup/a/c d|"
+        ],
+        "the parent first, each on its own"
+    );
 }
