@@ -92,6 +92,9 @@ pub fn run(args: &CreateArgs, ctx: &mut Ctx) -> Result<Outcome> {
             .run(&snapshot::create_command(group, &name, false, Some(label)))
             .with_context(|| format!("cannot make the {} snapshot(s) due every {label}", group.len()))?;
     }
+    if targets.is_empty() {
+        ctx.debug(format_args!("nothing is due"));
+    }
     if !targets.is_empty() && !ctx.dry_run() {
         ctx.debug(format_args!(
             "made {} snapshot(s): {}",

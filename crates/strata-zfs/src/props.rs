@@ -76,7 +76,10 @@ pub fn read_as(
         return Ok(parse_json(&out.stdout)?);
     }
     let names = runner.run(&names_command(datasets, recursive))?;
-    let names = crate::listing::parse_names(&names.stdout);
+    let mut names = crate::listing::parse_names(&names.stdout);
+    // Overlapping arguments (`-r tank tank/srv`) name a dataset twice: once is enough.
+    let mut seen = HashSet::new();
+    names.retain(|n| seen.insert(n.clone()));
     let out = runner.run(&get_command(datasets, recursive))?;
     let mut props: Vec<DatasetProps> = names.iter().map(|n| DatasetProps::unset(n)).collect();
     if apply_lines(&mut props, &out.stdout).is_ok() {
