@@ -179,7 +179,7 @@ fn the_readme_cron_line_runs_once_at_a_time() {
     assert!(first.status.success(), "first run: {first:?}");
     assert!(first.stdout.is_empty() && first.stderr.is_empty(), "the cron line is silent: {first:?}");
     let destroys: Vec<String> = fake.calls().into_iter().filter(|l| l.starts_with("destroy")).collect();
-    assert_eq!(destroys, ["destroy tank/a@s0,s1"], "only the first run destroys");
+    assert_eq!(destroys, ["destroy -v -p tank/a@s0,s1"], "only the first run destroys");
 }
 
 #[test]
@@ -612,7 +612,10 @@ fn action_commands_are_silent_without_a_format_and_say_what_they_did_at_v() {
         .assert()
         .success()
         .stdout("")
-        .stderr("strata-prune: destroyed 1 snapshot(s) of tank/a\n");
+        .stderr(
+            predicate::str::contains("\nstrata-prune: destroyed 1 snapshot of tank/a\n")
+                .and(predicate::str::ends_with("\nstrata-prune: destroyed 1 snapshot in 1 batch\n")),
+        );
     let fake = fake_zfs(3);
     let out = bin("strata-prune")
         .args(["apply", "--yes", "--json"])
@@ -636,6 +639,40 @@ fn action_commands_are_silent_without_a_format_and_say_what_they_did_at_v() {
         .stdout("")
         .stderr("dry-run: zfs snapshot -o strata:managed=on tank/a@2023-08-08-00-00-06\n");
     assert!(!fake.calls().iter().any(|c| c.starts_with("snapshot")));
+}
+
+/// -v shows each command a tool runs and its time, from the one runner every tool shares (a read
+/// and a streamed one here); -vv also names each as it starts; -q wins over -v; without -v the
+/// commands are not shown.
+#[test]
+fn verbose_shows_each_command_and_its_time() {
+    let fake = fake_zfs(2);
+    let time = r" \([0-9]+\.[0-9]{2} s\)\n";
+    let listed =
+        bin("strata-snapshot").args(["list", "tank/a", "--json", "-v"]).env("PATH", fake.path()).assert().success();
+    let err = String::from_utf8_lossy(&listed.get_output().stderr).into_owned();
+    let want = [
+        "strata-snapshot: zfs version".to_string(),
+        "strata-snapshot: zfs list -H -p -t snapshot -o name,guid,createtxg,creation,used,referenced,userrefs -d 1 tank/a".into(),
+        "strata-snapshot: zfs get -H -p -t snapshot -o name,property,source,value strata:managed,strata:label -d 1 tank/a".into(),
+    ];
+    let pattern = want.iter().map(|w| format!("{}{time}", w.replace('.', r"\."))).collect::<String>();
+    assert!(predicate::str::is_match(format!("^{pattern}$")).unwrap().eval(&err), "{err}");
+    let very =
+        bin("strata-snapshot").args(["list", "tank/a", "--json", "-vv"]).env("PATH", fake.path()).assert().success();
+    let err = String::from_utf8_lossy(&very.get_output().stderr).into_owned();
+    assert!(err.starts_with("strata-snapshot: running zfs version\nstrata-snapshot: zfs version ("), "{err}");
+    bin("strata-snapshot")
+        .args(["list", "tank/a", "--json", "-v", "-q"])
+        .env("PATH", fake.path())
+        .assert()
+        .success()
+        .stderr("");
+    bin("strata-snapshot").args(["list", "tank/a", "--json"]).env("PATH", fake.path()).assert().success().stderr("");
+    // A streamed command (zfs diff) is timed to the end of its output.
+    bin("strata-diff").args(["tank/a@s0", "tank/a@s1", "-v"]).env("PATH", fake.path()).assert().success().stderr(
+        predicate::str::is_match(format!("^strata-diff: zfs diff -H -F -t tank/a@s0 tank/a@s1{time}$")).unwrap(),
+    );
 }
 
 /// -q silences information, never an error.

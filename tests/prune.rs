@@ -4,7 +4,7 @@
 
 use predicates::prelude::*;
 
-use crate::util::{FakeBin, bin, bin_dir, ndjson};
+use crate::util::{FakeBin, bin, bin_dir, in_pty, ndjson};
 
 fn record(snapshot: &str, created: &str, guid: u64, txg: u64) -> String {
     format!(
@@ -120,6 +120,12 @@ fn bad_input_and_usage_exit_2() {
 /// A stand-in zfs: the snapshot listings answer from `listing` (see `fakezfs`), `destroy` fails
 /// for datasets named in `failing`, every call is logged.
 fn fake_zfs(listing: &str, failing: &str) -> FakeBin {
+    fake_zfs_freeing(listing, failing, None)
+}
+
+/// [`fake_zfs`] whose `destroy -v -p` says, as ZFS does, that each batch frees `reclaim` bytes.
+fn fake_zfs_freeing(listing: &str, failing: &str, reclaim: Option<u64>) -> FakeBin {
+    let said = reclaim.map(|r| format!("printf 'reclaim\\t%s\\n' {r}")).unwrap_or_else(|| ":".into());
     let fake = FakeBin::new();
     let dir = fake.dir.path();
     std::fs::write(dir.join("listing.tsv"), listing).unwrap();
@@ -130,7 +136,7 @@ fn fake_zfs(listing: &str, failing: &str) -> FakeBin {
             "printf '%s\\n' \"$*\" >> '{log}'\n\
              case \"$1\" in\n\
              {arms}\
-             destroy) case \"$2\" in {failing}) echo \"cannot destroy: it's busy\" >&2; exit 1;; esac;;\n\
+             destroy) case \"$4\" in {failing}) echo \"cannot destroy: it's busy\" >&2; exit 1;; esac; {said};;\n\
              *) echo \"unexpected: $*\" >&2; exit 99;;\n\
              esac\n",
             log = log.display(),
@@ -186,7 +192,10 @@ fn apply_batches_per_dataset_and_goes_on_after_a_failure() {
     assert!(stderr.contains("cannot destroy: it's busy"), "{stderr}");
     assert!(out.get_output().stdout.is_empty());
     let destroys: Vec<String> = log(&fake).into_iter().filter(|l| l.starts_with("destroy")).collect();
-    assert_eq!(destroys, ["destroy tank/a@s0,s1,s2", "destroy tank/b@s0,s1", "destroy tank/my data@s0,s1"]);
+    assert_eq!(
+        destroys,
+        ["destroy -v -p tank/a@s0,s1,s2", "destroy -v -p tank/b@s0,s1", "destroy -v -p tank/my data@s0,s1"]
+    );
     let lists: Vec<String> = log(&fake).into_iter().filter(|l| l.starts_with("list")).collect();
     assert_eq!(lists.len(), 2, "one list for strata-snapshot, one fresh list for apply: {lists:?}");
     assert!(lists[1].ends_with("-d 1 tank/a tank/b tank/my data"), "{}", lists[1]);
@@ -209,7 +218,7 @@ fn the_cron_line_is_silent() {
     assert!(out.status.success(), "{out:?}");
     assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
     let destroys: Vec<String> = log(&fake).into_iter().filter(|l| l.starts_with("destroy")).collect();
-    assert_eq!(destroys, ["destroy tank/srv/docker/victim.org@s0,s1"]);
+    assert_eq!(destroys, ["destroy -v -p tank/srv/docker/victim.org@s0,s1"]);
 }
 
 #[test]
@@ -386,7 +395,7 @@ fn apply_rechecks_the_plans_match() {
         .write_stdin(one_destroy_plan())
         .assert()
         .success();
-    assert!(log(&fake).iter().any(|c| c == "destroy tank/user@u1"), "{:?}", log(&fake));
+    assert!(log(&fake).iter().any(|c| c == "destroy -v -p tank/user@u1"), "{:?}", log(&fake));
     let other = one_destroy_plan().replace("\"u.*\"", "\"v.*\"");
     let fake = scripted_zfs(VICTIM_ROWS, props, Some("tank\n"), None);
     bin("strata-prune")
@@ -449,7 +458,7 @@ fn apply_stops_after_the_batch_in_flight_on_sigint() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("interrupted") && stderr.contains("1 of 3"), "{stderr}");
     let destroys: Vec<String> = log(&fake).into_iter().filter(|l| l.starts_with("destroy")).collect();
-    assert_eq!(destroys, ["destroy tank/a@s0"]);
+    assert_eq!(destroys, ["destroy -v -p tank/a@s0"]);
 }
 
 /// The README's /etc/cron.d line, run the way cron runs it (its SHELL, `-c`, the command after
@@ -476,7 +485,7 @@ fn the_readme_cron_d_line_fails_when_a_stage_fails() {
     let fake = fake_zfs(&rows("tank/a", 12), "nothing");
     let ok = run(&fake);
     assert!(ok.status.success() && ok.stdout.is_empty() && ok.stderr.is_empty(), "{ok:?}");
-    assert!(log(&fake).iter().any(|l| l.starts_with("destroy tank/a@")), "{:?}", log(&fake));
+    assert!(log(&fake).iter().any(|l| l.starts_with("destroy -v -p tank/a@")), "{:?}", log(&fake));
     // The listing stage fails: the line fails, apply destroys nothing.
     let failing = scripted_zfs(VICTIM_ROWS, "", Some("tank\n"), Some("cannot iterate filesystems: I/O error"));
     let bad = run(&failing);
@@ -540,6 +549,124 @@ fn match_searches_names_of_other_tools() {
     let (none, warning) = plan("^nothing-like-this");
     assert!(none.is_empty());
     assert!(warning.contains("matches none of the 8 snapshots"), "{warning}");
+}
+
+/// `n` hourly snapshots of tank/a with names long enough (37 bytes with the comma) that 1,430 of
+/// them take two destroy batches, and the plan that destroys all but the newest.
+fn many_hourly(n: usize) -> (String, String) {
+    let name = |i: usize| format!("zfs-auto-snap_hourly-{i:05}-0000-abcdef");
+    let rows = (0..n)
+        .map(|i| {
+            format!("tank/a@{}\t{}\t{}\t{}\t4096\t24576\t0\ton\t-\n", name(i), 1000 + i, 10 + i, 1704067200 + 3600 * i)
+        })
+        .collect();
+    let plan = (0..n - 1)
+        .map(|i| {
+            format!(
+                "{{\"type\":\"prune\",\"snapshot\":\"tank/a@{}\",\"guid\":\"{}\",\"action\":\"destroy\"}}\n",
+                name(i),
+                1000 + i
+            )
+        })
+        .collect();
+    (rows, plan)
+}
+
+/// Half of 1.40 TiB: what the stand-in says each of the two batches frees.
+const HALF_OF_1_40_T: u64 = 769_658_139_443;
+
+/// On a terminal, apply of 1,430 snapshots shows a bar counting them on stderr and ends with one
+/// line saying what it did and the space ZFS said it freed; -q shows neither.
+#[test]
+fn apply_on_a_terminal_shows_progress_and_a_summary() {
+    let (rows, plan) = many_hourly(1431);
+    let fake = fake_zfs_freeing(&rows, "nothing", Some(HALF_OF_1_40_T));
+    let plan_file = fake.dir.path().join("plan.ndjson");
+    std::fs::write(&plan_file, plan).unwrap();
+    let run = |flags: &str| {
+        let script = format!(
+            "'{}' apply --yes {flags} < '{}' > /dev/null",
+            assert_cmd::cargo::cargo_bin("strata-prune").display(),
+            plan_file.display()
+        );
+        let path = fake.path();
+        String::from_utf8_lossy(&in_pty(&script, &[("PATH", path.to_str().unwrap()), ("TERM", "xterm")], &["NO_COLOR"]))
+            .into_owned()
+    };
+    let shown = run("");
+    assert!(shown.contains("strata-prune: destroyed 1,430 snapshots in 2 batches, 1.40T freed\r\n"), "{shown:?}");
+    assert!(shown.contains("/1,430 snapshots"), "a bar counting the snapshots: {shown:?}");
+    let destroys = log(&fake).into_iter().filter(|l| l.starts_with("destroy -v -p tank/a@")).count();
+    assert_eq!(destroys, 2);
+    let quiet = run("-q");
+    assert_eq!(quiet, "", "-q: no bar, no summary");
+}
+
+/// In a pipe apply is silent (cron), but -v says each command with its time and the summary.
+#[test]
+fn apply_verbose_in_a_pipe_says_each_command_and_the_summary() {
+    let (rows, plan) = many_hourly(1431);
+    let fake = fake_zfs_freeing(&rows, "nothing", Some(HALF_OF_1_40_T));
+    bin("strata-prune")
+        .args(["apply", "--yes"])
+        .env("PATH", fake.path())
+        .write_stdin(plan.clone())
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    let fake = fake_zfs_freeing(&rows, "nothing", Some(HALF_OF_1_40_T));
+    let out = bin("strata-prune")
+        .args(["apply", "--yes", "-v"])
+        .env("PATH", fake.path())
+        .write_stdin(plan.clone())
+        .assert()
+        .success()
+        .stdout("")
+        .stderr(
+            predicate::str::is_match(r"(?m)^strata-prune: zfs version \([0-9]+\.[0-9]{2} s\)$")
+                .unwrap()
+                .and(
+                    predicate::str::is_match(
+                        r"(?m)^strata-prune: zfs destroy -v -p tank/a@zfs-auto-snap_hourly-00000-0000-abcdef,\S+ \([0-9]+\.[0-9]{2} s\)$",
+                    )
+                    .unwrap(),
+                )
+                .and(predicate::str::contains(
+                    "\nstrata-prune: destroyed 1,430 snapshots in 2 batches, 1.40T freed\n",
+                )),
+        );
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(!stderr.contains('\x1b'), "no bar in a pipe: {stderr:?}");
+    assert_eq!(stderr.lines().filter(|l| l.contains(": zfs destroy")).count(), 2, "{stderr}");
+    // -q wins over -v: nothing on stderr.
+    let fake = fake_zfs_freeing(&rows, "nothing", Some(HALF_OF_1_40_T));
+    bin("strata-prune")
+        .args(["apply", "--yes", "-v", "-q"])
+        .env("PATH", fake.path())
+        .write_stdin(plan)
+        .assert()
+        .success()
+        .stderr("");
+}
+
+/// --dry-run with -v: the would-be commands, and a summary of what would be freed, from -nvp.
+#[test]
+fn a_dry_run_summary_says_what_would_be_freed() {
+    let (rows, plan) = many_hourly(4);
+    let fake = fake_zfs_freeing(&rows, "nothing", Some(25600));
+    bin("strata-prune")
+        .args(["apply", "--dry-run", "-v"])
+        .env("PATH", fake.path())
+        .write_stdin(plan)
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("dry-run: zfs destroy -v -p tank/a@zfs-auto-snap_hourly-00000-0000-abcdef,")
+                .and(predicate::str::contains("strata-prune: would destroy 3 snapshots in 1 batch, would free 25K\n")),
+        );
+    assert!(!log(&fake).iter().any(|l| l.starts_with("destroy -v -p")), "{:?}", log(&fake));
+    assert!(log(&fake).iter().any(|l| l.starts_with("destroy -n -v -p")), "{:?}", log(&fake));
 }
 
 /// Snapshot rows of three datasets for the timelines: two months of dailies, a few weeks of

@@ -180,7 +180,7 @@ fn dry_run_and_refusal(lab: &Lab) -> Result<()> {
     let dry = lab.strata_stdin("strata-prune", &["apply", "--dry-run", "--json"], &plan.stdout).ok()?;
     let recs = dry.records()?;
     check_eq(recs.len(), 1, "one batch")?;
-    let cmd = format!("zfs destroy '{ds}@x1,x2'");
+    let cmd = format!("zfs destroy -v -p '{ds}@x1,x2'");
     check_eq(recs[0]["command"].as_str(), Some(cmd.as_str()), "the exact command")?;
     let nvp = lab.zfs(&["destroy", "-nvp", &format!("{ds}@x1,x2")])?;
     let reclaim: u64 = nvp.lines().find_map(|l| l.strip_prefix("reclaim\t")).context("reclaim line")?.parse()?;

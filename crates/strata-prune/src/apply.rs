@@ -12,6 +12,7 @@ use strata_core::cli::{AskArgs, MutateArgs};
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::exit::ExitError;
 use strata_core::output::Record;
+use strata_core::progress::Progress;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::destroy;
 use strata_zfs::destroy::Current;
@@ -27,7 +28,8 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub ask: AskArgs,
     /// Keep a bookmark (DATASET#NAME) of each snapshot before destroying it, so incremental sends
-    /// from it still work.
+    /// from it still work. One zfs bookmark per snapshot: the command makes one bookmark per call
+    /// (it ignores further pairs), unlike zfs destroy, which takes a whole batch.
     #[arg(long)]
     pub bookmark: bool,
 }
@@ -127,13 +129,14 @@ pub static DESTROY_DOC: RecordDoc = RecordDoc {
         FieldDoc {
             name: "command",
             ty: "string",
-            doc: "the exact command, as a shell would take it (zfs destroy DATASET@a,b,c)",
+            doc: "the exact command, as a shell would take it (zfs destroy -v -p DATASET@a,b,c)",
         },
         FieldDoc { name: "snapshots", ty: "integer", doc: "how many snapshots the batch names" },
         FieldDoc {
             name: "reclaim_bytes",
             ty: "integer|null",
-            doc: "under --dry-run: the space the batch would free (zfs destroy -nvp); null otherwise",
+            doc: "the space the batch freed, as zfs destroy -v -p reported it (under --dry-run: would free, from \
+                  zfs destroy -nvp); null when zfs gave no figure or the batch failed",
         },
         FieldDoc { name: "result", ty: "string", doc: "\"would-destroy\" (--dry-run), \"destroyed\" or \"failed\"" },
         FieldDoc {
@@ -361,40 +364,151 @@ fn act(args: &ApplyArgs, ctx: &mut Ctx, by_ds: &BTreeMap<String, Vec<Target>>) -
         HashMap::new()
     };
 
+    let total: u64 = by_ds.values().map(|v| v.len() as u64).sum();
+    let progress = Progress::for_ctx(ctx, total, "snapshots");
+    let mut tally = Tally::default();
+    let seen = Seen { fresh: &fresh, newest: &newest, unreadable: &unreadable, bookmarks: &bookmarks };
+    let outcome = destroy_all(args, ctx, by_ds, &seen, &progress, &mut tally);
+    drop(progress);
+    if !ctx.quiet && (ctx.stderr_is_terminal || ctx.verbose > 0) {
+        ctx.info(tally.summary(dry, args.bookmark));
+    }
+    outcome
+}
+
+/// What the re-check found, for [`destroy_all`].
+struct Seen<'a> {
+    fresh: &'a HashMap<&'a str, &'a Current>,
+    newest: &'a HashMap<&'a str, &'a str>,
+    unreadable: &'a HashMap<String, String>,
+    bookmarks: &'a HashMap<String, Option<String>>,
+}
+
+/// What a run did, for its one-line summary.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Tally {
+    /// Snapshots destroyed (would be, under --dry-run), and in how many batches.
+    destroyed: u64,
+    batches: u64,
+    failed_batches: u64,
+    /// The sum of the batches' reclaim figures, and whether a batch had none.
+    freed: u64,
+    freed_unknown: bool,
+    bookmarks: u64,
+    left_alone: u64,
+}
+
+impl Tally {
+    /// "destroyed 1,430 snapshots in 2 batches, 1.40T freed" and what else happened.
+    fn summary(&self, dry: bool, bookmark: bool) -> String {
+        let mut s = format!(
+            "{} {} in {}",
+            if dry { "would destroy" } else { "destroyed" },
+            counted(self.destroyed, "snapshot", "snapshots"),
+            counted(self.batches, "batch", "batches")
+        );
+        if self.batches > 0 && !(self.freed_unknown && self.freed == 0) {
+            let at_least = if self.freed_unknown { "at least " } else { "" };
+            let size = bytes(self.freed);
+            s.push_str(&if dry {
+                format!(", would free {at_least}{size}")
+            } else {
+                format!(", {at_least}{size} freed")
+            });
+        }
+        if bookmark {
+            s.push_str(&format!(
+                "; {} {}",
+                counted(self.bookmarks, "bookmark", "bookmarks"),
+                if dry { "would be made" } else { "made" }
+            ));
+        }
+        if self.left_alone > 0 {
+            s.push_str(&format!("; {} left alone", thousands(self.left_alone)));
+        }
+        if self.failed_batches > 0 {
+            s.push_str(&format!("; {} failed", counted(self.failed_batches, "batch", "batches")));
+        }
+        s
+    }
+}
+
+/// `1,430` (a comma every three digits).
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1 snapshot`, `1,430 snapshots`.
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// A size as ZFS shows it (`1.40T`), with a unit below 1 KiB too (`512B`).
+fn bytes(n: u64) -> String {
+    if n < 1024 { format!("{n}B") } else { strata_zfs::size::human_size(n) }
+}
+
+/// The bookmarks and destroy batches of every dataset, counted in `tally` as they go.
+fn destroy_all(
+    args: &ApplyArgs,
+    ctx: &mut Ctx,
+    by_ds: &BTreeMap<String, Vec<Target>>,
+    seen: &Seen<'_>,
+    progress: &Progress,
+    tally: &mut Tally,
+) -> Result<Outcome> {
+    let dry = ctx.dry_run();
     let mut failed = false;
     let interrupted = Arc::new(AtomicBool::new(false));
     // Ctrl-C ends the run after the batch in flight, never inside the loop that decides.
     let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted));
     let total_batches = by_ds.len();
     for (done, (dataset, targets)) in by_ds.iter().enumerate() {
+        let shown_ds = strata_core::sanitize::for_terminal(dataset).into_owned();
         if let Some(stop) = stopped(ctx, &interrupted, dataset, done, total_batches) {
             return Ok(stop);
         }
-        if let Some(why) = unreadable.get(dataset) {
+        if let Some(why) = seen.unreadable.get(dataset) {
             failed = true;
             ctx.error(format_args!(
-                "the snapshots of {} are left alone: the re-check could not list them: {}",
-                strata_core::sanitize::for_terminal(dataset),
+                "the snapshots of {shown_ds} are left alone: the re-check could not list them: {}",
                 strata_core::sanitize::for_terminal(why)
             ));
+            tally.left_alone += targets.len() as u64;
+            progress.inc(targets.len() as u64);
             continue;
         }
+        progress.set_message(format!("re-checking {shown_ds}"));
         let mut names: Vec<&str> = Vec::new();
+        let mut marked = 0u64;
         for t in targets {
             let full = format!("{dataset}@{}", t.name);
-            if let Some((why, is_failure)) = recheck(t, &full, &fresh, &newest, dataset) {
+            let left_alone = |tally: &mut Tally| {
+                tally.left_alone += 1;
+                progress.inc(1);
+            };
+            if let Some((why, is_failure)) = recheck(t, &full, seen.fresh, seen.newest, dataset) {
                 failed |= is_failure;
                 if is_failure {
                     ctx.error(format_args!("{}: left alone: {why}", strata_core::sanitize::for_terminal(&full)));
                 } else {
                     ctx.info(format_args!("{}: left alone: {why}", strata_core::sanitize::for_terminal(&full)));
                 }
+                left_alone(tally);
                 continue;
             }
             if args.bookmark {
                 let mark = format!("{dataset}#{}", t.name);
-                let guid = fresh.get(full.as_str()).and_then(|r| r.guid.clone());
-                match bookmarks.get(&mark) {
+                let guid = seen.fresh.get(full.as_str()).and_then(|r| r.guid.clone());
+                match seen.bookmarks.get(&mark) {
                     Some(g) if *g == guid => {}
                     Some(_) => {
                         failed = true;
@@ -403,17 +517,28 @@ fn act(args: &ApplyArgs, ctx: &mut Ctx, by_ds: &BTreeMap<String, Vec<Target>>) -
                             strata_core::sanitize::for_terminal(&full),
                             strata_core::sanitize::for_terminal(&mark)
                         ));
+                        left_alone(tally);
                         continue;
                     }
                     None => {
+                        // One `zfs bookmark` per snapshot: the command takes one pair (see
+                        // destroy::bookmark_command); the bar's message counts them.
+                        marked += 1;
+                        progress.set_message(format!(
+                            "bookmarking {shown_ds}: {}/{}",
+                            thousands(marked),
+                            thousands(targets.len() as u64)
+                        ));
                         if let Err(e) = ctx.runner.run(&destroy::bookmark_command(dataset, &t.name)) {
                             failed = true;
                             ctx.error(format_args!(
                                 "{}: left alone: cannot bookmark it: {e}",
                                 strata_core::sanitize::for_terminal(&full)
                             ));
+                            left_alone(tally);
                             continue;
                         }
+                        tally.bookmarks += 1;
                     }
                 }
             }
@@ -423,6 +548,11 @@ fn act(args: &ApplyArgs, ctx: &mut Ctx, by_ds: &BTreeMap<String, Vec<Target>>) -
             if let Some(stop) = stopped(ctx, &interrupted, dataset, done, total_batches) {
                 return Ok(stop);
             }
+            progress.set_message(format!(
+                "{} {} of {shown_ds}",
+                if dry { "would destroy" } else { "destroying" },
+                thousands(batch.len() as u64)
+            ));
             let cmd = destroy::destroy_command(dataset, &batch);
             let mut rec = DestroyRecord {
                 r#type: "destroy",
@@ -430,37 +560,52 @@ fn act(args: &ApplyArgs, ctx: &mut Ctx, by_ds: &BTreeMap<String, Vec<Target>>) -
                 command: cmd.display(),
                 snapshots: batch.len() as u64,
                 reclaim_bytes: None,
-                result: DestroyResult::Destroyed,
+                result: if dry { DestroyResult::WouldDestroy } else { DestroyResult::Destroyed },
                 error: None,
             };
+            // The space freed: under --dry-run from `zfs destroy -nvp`, otherwise from what the
+            // destroy itself printed (-v -p).
+            let reclaim = |out: &[u8]| destroy::parse_destroy_preview(out).map(|p| p.reclaim_bytes);
             if dry {
                 let preview = destroy::destroy_dry_command(dataset, &batch);
-                match ctx
-                    .runner
-                    .run(&preview)
-                    .map_err(anyhow::Error::from)
-                    .and_then(|o| Ok(destroy::parse_destroy_preview(&o.stdout)?))
-                {
-                    Ok(p) => rec.reclaim_bytes = p.reclaim_bytes,
+                match ctx.runner.run(&preview).map_err(anyhow::Error::from).and_then(|o| Ok(reclaim(&o.stdout)?)) {
+                    Ok(r) => rec.reclaim_bytes = r,
                     Err(e) => ctx.info(format_args!("warning: cannot estimate the space freed: {e:#}")),
                 }
-                rec.result = DestroyResult::WouldDestroy;
             }
-            if let Err(e) = ctx.runner.run(&cmd) {
-                failed = true;
-                ctx.error(&e);
-                rec.result = DestroyResult::Failed;
-                rec.error = Some(e.to_string());
+            match ctx.runner.run(&cmd) {
+                Ok(out) if !dry => match reclaim(&out.stdout) {
+                    Ok(r) => rec.reclaim_bytes = r,
+                    Err(e) => ctx.info(format_args!(
+                        "warning: {shown_ds}: the batch was destroyed, but what zfs said it freed is unreadable: {e}"
+                    )),
+                },
+                Ok(_) => {}
+                Err(e) => {
+                    failed = true;
+                    ctx.error(&e);
+                    rec.result = DestroyResult::Failed;
+                    rec.error = Some(e.to_string());
+                }
             }
+            progress.inc(rec.snapshots);
             if rec.error.is_none() {
-                let freed = rec.reclaim_bytes.map(|b| format!(", freeing {}", strata_zfs::size::human_size(b)));
+                tally.destroyed += rec.snapshots;
+                tally.batches += 1;
+                match rec.reclaim_bytes {
+                    Some(b) => tally.freed += b,
+                    None => tally.freed_unknown = true,
+                }
+                let freed = rec.reclaim_bytes.map(|b| format!(", freeing {}", bytes(b)));
                 ctx.debug(format_args!(
-                    "{} {} snapshot(s) of {}{}",
+                    "{} {} of {shown_ds}{}",
                     if dry { "would destroy" } else { "destroyed" },
-                    rec.snapshots,
-                    strata_core::sanitize::for_terminal(dataset),
+                    counted(rec.snapshots, "snapshot", "snapshots"),
                     freed.unwrap_or_default()
                 ));
+            } else {
+                tally.failed_batches += 1;
+                tally.left_alone += rec.snapshots;
             }
             if ctx.format_given {
                 ctx.out.write(&rec)?;
@@ -477,6 +622,118 @@ fn act(args: &ApplyArgs, ctx: &mut Ctx, by_ds: &BTreeMap<String, Vec<Target>>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strata_core::runner::{Cmd, FakeRunner, Output, RunError, Runner};
+    use strata_zfs::listing::props_command;
+    use strata_zfs::snapshot::list_command;
+
+    /// The fake runner, shared so its log can be read after the run.
+    struct Shared(std::rc::Rc<FakeRunner>);
+
+    impl Runner for Shared {
+        fn output(&self, c: &Cmd) -> Result<Output, RunError> {
+            self.0.output(c)
+        }
+
+        fn stream(&self, c: &Cmd) -> Result<Box<dyn std::io::Read>, RunError> {
+            self.0.stream(c)
+        }
+    }
+
+    /// `zfs list` rows and `zfs get` lines of managed snapshots `names` of `ds`, as ZFS 2.1 prints them.
+    fn listed(fake: FakeRunner, ds: &str, names: &[&str]) -> FakeRunner {
+        let datasets = [ds.to_string()];
+        let rows: String = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("{ds}@{n}\t{}\t{}\t{}\t0\t24576\t0\n", 1000 + i, 10 + i, 1704067200 + i))
+            .collect();
+        let props: String = names
+            .iter()
+            .map(|n| format!("{ds}@{n}\tstrata:managed\tlocal\ton\n{ds}@{n}\tstrata:label\t-\t-\n"))
+            .collect();
+        let scope = Scope::Datasets { datasets: &datasets, recursive: false };
+        fake.expect(&["zfs", "version"], Output::ok("zfs-2.1.11-1\nzfs-kmod-2.1.11-1\n"))
+            .expect(&list_command(&datasets, false).argv_strings(), Output::ok(rows))
+            .expect(&props_command(scope).argv_strings(), Output::ok(props))
+    }
+
+    fn plan(ds: &str, names: &[&str]) -> BTreeMap<String, Vec<Target>> {
+        let text: String = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                format!(
+                    "{{\"type\":\"prune\",\"snapshot\":\"{ds}@{n}\",\"guid\":\"{}\",\"action\":\"destroy\"}}\n",
+                    1000 + i
+                )
+            })
+            .collect();
+        read_targets(strata_core::input::records(std::io::Cursor::new(text.into_bytes()), "stdin")).unwrap()
+    }
+
+    /// `--bookmark`: one `zfs bookmark` per snapshot (the command takes one pair and ignores
+    /// more), then one `zfs destroy -v -p` for the batch, whose reclaim figure is the record's.
+    #[test]
+    fn bookmarks_one_per_snapshot_then_one_destroy_batch() {
+        let ds = "tank/my data";
+        let fake = listed(FakeRunner::new(), ds, &["s0", "s1", "s2"])
+            .expect(&destroy::list_bookmarks_command(&[ds.to_string()]).argv_strings(), Output::ok(""))
+            .expect(&["zfs", "bookmark", "tank/my data@s0", "tank/my data#s0"], Output::ok(""))
+            .expect(&["zfs", "bookmark", "tank/my data@s1", "tank/my data#s1"], Output::ok(""))
+            .expect(
+                &["zfs", "destroy", "-v", "-p", "tank/my data@s0,s1"],
+                Output::ok("destroy\ttank/my data@s0\ndestroy\ttank/my data@s1\nreclaim\t25600\n"),
+            );
+        let fake = std::rc::Rc::new(fake);
+        let out = strata_core::buf::SharedBuf::new();
+        let mut ctx = Ctx::for_test(
+            Box::new(Shared(fake.clone())),
+            Box::new(strata_core::clock::SystemClock),
+            Box::new(out.clone()),
+            strata_core::output::Format::Json,
+        );
+        ctx.format_given = true;
+        let args = ApplyArgs { mutate: MutateArgs::default(), ask: AskArgs { yes: true }, bookmark: true };
+        let outcome = act(&args, &mut ctx, &plan(ds, &["s0", "s1"])).unwrap();
+        assert_eq!(outcome, Outcome::Success);
+        ctx.out.finish().unwrap();
+        assert_eq!(
+            fake.argvs()[3..],
+            [
+                "zfs list -H -p -t bookmark -o name,guid -d 1 'tank/my data'",
+                "zfs bookmark 'tank/my data@s0' 'tank/my data#s0'",
+                "zfs bookmark 'tank/my data@s1' 'tank/my data#s1'",
+                "zfs destroy -v -p 'tank/my data@s0,s1'",
+            ]
+        );
+        let rec: serde_json::Value = serde_json::from_str(out.text().trim()).unwrap();
+        assert_eq!((rec["result"].as_str(), rec["reclaim_bytes"].as_u64()), (Some("destroyed"), Some(25600)));
+        assert_eq!(rec["command"], "zfs destroy -v -p 'tank/my data@s0,s1'");
+    }
+
+    #[test]
+    fn the_summary_says_what_was_done_in_one_line() {
+        let t = Tally { destroyed: 1430, batches: 2, freed: 1_539_316_278_886, ..Tally::default() };
+        assert_eq!(t.summary(false, false), "destroyed 1,430 snapshots in 2 batches, 1.40T freed");
+        assert_eq!(t.summary(true, false), "would destroy 1,430 snapshots in 2 batches, would free 1.40T");
+        let t = Tally {
+            destroyed: 1,
+            batches: 1,
+            freed: 512,
+            freed_unknown: true,
+            bookmarks: 1,
+            left_alone: 1002,
+            failed_batches: 1,
+        };
+        assert_eq!(
+            t.summary(false, true),
+            "destroyed 1 snapshot in 1 batch, at least 512B freed; 1 bookmark made; 1,002 left alone; 1 batch failed"
+        );
+        let none = Tally { freed_unknown: true, batches: 1, destroyed: 3, ..Tally::default() };
+        assert_eq!(none.summary(false, false), "destroyed 3 snapshots in 1 batch");
+        assert_eq!(Tally::default().summary(false, false), "destroyed 0 snapshots in 0 batches");
+        assert_eq!([0, 999, 1000, 123_456, 1_234_567].map(thousands), ["0", "999", "1,000", "123,456", "1,234,567"]);
+    }
 
     #[test]
     fn destroy_record_is_documented() {

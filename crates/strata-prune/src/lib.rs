@@ -75,7 +75,10 @@ pub static DOC: ManDoc = ManDoc {
                   (made by strata, or matching --match); a held snapshot, the newest snapshot of a dataset and the \
                   newest one shared with a replication target (--protect) are never destroyed.\n\n\
                   apply reads the prune records, re-checks each snapshot marked destroy with one fresh zfs list, and \
-                  destroys them in batches per dataset (zfs destroy DATASET@a,b,c)."
+                  destroys them in batches per dataset (zfs destroy -v -p DATASET@a,b,c, whose reclaim figure is the \
+                  space freed). On a terminal it shows a progress bar on standard error and ends with one line saying \
+                  what it did (destroyed 1,430 snapshots in 2 batches, 1.40T freed); in a pipe or under cron it is \
+                  silent unless -v, which also shows each zfs command and its time; -q shows neither."
 )]
 pub struct Cli {
     #[command(flatten)]

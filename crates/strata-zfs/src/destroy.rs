@@ -40,9 +40,12 @@ pub fn batch_arg(dataset: &str, names: &[&str]) -> String {
     format!("{dataset}@{}", names.join(","))
 }
 
-/// `zfs destroy DATASET@a,b,c`: one process for a batch of one dataset's snapshots.
+/// `zfs destroy -v -p DATASET@a,b,c`: one process for a batch of one dataset's snapshots. With
+/// `-v -p` ZFS prints what it destroys and, as `reclaim<TAB>BYTES`, the space the batch frees
+/// (the same figure as `-nvp`, computed just before it destroys): read it with
+/// [`parse_destroy_preview`].
 pub fn destroy_command(dataset: &str, names: &[&str]) -> Cmd {
-    zfs_mutate().arg("destroy").arg(batch_arg(dataset, names))
+    zfs_mutate().args(["destroy", "-v", "-p"]).arg(batch_arg(dataset, names))
 }
 
 /// `zfs destroy -n -v -p DATASET@a,b,c`: what the batch would destroy and the space it would free
@@ -51,7 +54,7 @@ pub fn destroy_dry_command(dataset: &str, names: &[&str]) -> Cmd {
     zfs_read().args(["destroy", "-n", "-v", "-p"]).arg(batch_arg(dataset, names))
 }
 
-/// What `zfs destroy -nvp` printed.
+/// What `zfs destroy -nvp` (or `-vp`) printed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DestroyPreview {
     /// Every `destroy<TAB>NAME` line.
@@ -109,6 +112,11 @@ pub fn dataset_gone(runner: &dyn strata_core::runner::Runner, dataset: &str) -> 
 }
 
 /// `zfs bookmark DATASET@NAME DATASET#NAME`: keeps an incremental-send base after the snapshot goes.
+///
+/// One snapshot per process, unlike destroy: the kernel's bookmark call takes many pairs at once,
+/// but the `zfs bookmark` command (OpenZFS 2.1 to 2.3) passes it exactly one, its first two
+/// arguments, and silently ignores any more, so several pairs on one command line would make one
+/// bookmark and report success.
 pub fn bookmark_command(dataset: &str, name: &str) -> Cmd {
     zfs_mutate().arg("bookmark").arg(format!("{dataset}@{name}")).arg(format!("{dataset}#{name}"))
 }
@@ -181,6 +189,24 @@ mod tests {
         assert!(parse_destroy_preview(b"would destroy x\n").is_err());
     }
 
+    /// The real destroy, with -v -p, says what it freed in the preview's format (ZFS 2.1 and 2.3).
+    #[test]
+    fn a_real_destroy_reports_its_reclaim() {
+        for v in ["2.1", "2.3"] {
+            let (code, cmd) = fixtures::index(v, "destroy_real_vp");
+            assert_eq!(
+                (code, cmd.as_str()),
+                (0, "zfs destroy -vp tank/srv/docker/victim.org@zfs-auto-snap_daily-2023-08-08-0000")
+            );
+            let p = parse_destroy_preview(&fixtures::stdout(v, "destroy_real_vp")).unwrap();
+            assert_eq!(p.destroyed, ["tank/srv/docker/victim.org@zfs-auto-snap_daily-2023-08-08-0000"]);
+            assert_eq!(p.reclaim_bytes, Some(0));
+        }
+        let argv = destroy_command("tank/a", &["x", "y"]).argv_strings();
+        assert_eq!(argv, ["zfs", "destroy", "-v", "-p", "tank/a@x,y"]);
+        assert_eq!(bookmark_command("tank/a", "x").argv_strings(), ["zfs", "bookmark", "tank/a@x", "tank/a#x"]);
+    }
+
     #[test]
     fn batches_stay_under_the_limit_and_keep_every_name() {
         let names: Vec<String> = (0..5000).map(|i| format!("2023-08-08-00-00-{i:05}")).collect();
@@ -191,7 +217,7 @@ mod tests {
         assert_eq!(b.concat(), refs);
         assert_eq!(batches("t", &["abc", "de"], 3), vec![vec!["abc"], vec!["de"]]);
         assert_eq!(batches("t", &["a", "b"], 100), vec![vec!["a", "b"]]);
-        assert_eq!(destroy_command("tank/my data", &["a", "b"]).display(), "zfs destroy 'tank/my data@a,b'");
+        assert_eq!(destroy_command("tank/my data", &["a", "b"]).display(), "zfs destroy -v -p 'tank/my data@a,b'");
     }
 
     #[test]
