@@ -263,6 +263,13 @@ fn over_ssh_names_with_spaces_arrive_whole() {
     let ssh = w.ssh_log();
     assert!(ssh.iter().any(|l| l.ends_with("|src|zfs send tank/a@s3|")), "{ssh:?}");
     assert!(ssh.iter().any(|l| l.contains("|src|zfs bookmark tank/a@s3 ")), "{ssh:?}");
+    // Remote to remote: strata in the middle of both pipes.
+    let w = World::new(SRC_ROWS, None);
+    w.send(&["src:tank/a", "--to", "dst:backup/a"]).assert().success();
+    let ssh = w.ssh_log();
+    assert!(ssh.iter().any(|l| l.ends_with("|src|zfs send tank/a@s3|")), "{ssh:?}");
+    assert!(ssh.iter().any(|l| l.ends_with("|dst|zfs recv -s -u -o readonly=on backup/a|")), "{ssh:?}");
+    assert_eq!(std::fs::read(w.dir().join("received")).unwrap(), stream_bytes());
 }
 
 #[test]
