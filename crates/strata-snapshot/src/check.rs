@@ -488,4 +488,40 @@ mod tests {
         assert!(text.contains("strata_snapshot_level{dataset=\"tank/x'\\n\"} 3\n"), "{text}");
         assert!(prometheus_text(None, 5).starts_with("# HELP strata_snapshot_check_success"));
     }
+
+    #[test]
+    fn a_zfs_failure_is_unknown_not_ok() {
+        use strata_core::buf::SharedBuf;
+        use strata_core::runner::{FakeRunner, Output};
+        let nope = vec!["tank/nope".to_string()];
+        let fake = || {
+            FakeRunner::new()
+                .expect(&listing::version_command().argv_strings(), Output::ok("zfs-2.1.11-1+deb12u1\n"))
+                .expect(
+                    &strata_zfs::props::names_command(&nope, false).argv_strings(),
+                    Output::failed(1, "cannot open 'tank/nope': dataset does not exist\n"),
+                )
+        };
+        let a = CheckArgs { datasets: nope.clone(), recursive: false, ..args() };
+        let buf = SharedBuf::new();
+        let mut ctx = Ctx::for_test(
+            Box::new(fake()),
+            Box::new(strata_core::clock::FixedClock(jiff::Timestamp::UNIX_EPOCH)),
+            Box::new(buf.clone()),
+            strata_core::output::Format::Json,
+        );
+        let e = run(&a, &mut ctx).unwrap_err();
+        assert_eq!(exit::code_of(&e), exit::UNKNOWN);
+        assert!(format!("{e:#}").contains("dataset does not exist"), "{e:#}");
+        let a = CheckArgs { nagios: true, ..a };
+        let mut ctx = Ctx::for_test(
+            Box::new(fake()),
+            Box::new(strata_core::clock::FixedClock(jiff::Timestamp::UNIX_EPOCH)),
+            Box::new(buf.clone()),
+            strata_core::output::Format::Json,
+        );
+        assert_eq!(run(&a, &mut ctx).unwrap(), Outcome::Code(exit::UNKNOWN));
+        ctx.out.finish().unwrap();
+        assert!(buf.text().starts_with("SNAPSHOTS UNKNOWN - cannot read the policy properties"), "{}", buf.text());
+    }
 }
