@@ -13,6 +13,8 @@ use clap::Args;
 use serde::Serialize;
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::output::Record;
+use strata_core::progress::Progress;
+use strata_core::sanitize::for_terminal;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::diff::{Kind, rfc3339_nanos};
 use strata_zfs::snapshot::{SnapshotRecord, list_command, parse_list};
@@ -283,19 +285,34 @@ fn versions_of(l: &Located, snaps: &[SnapshotRecord]) -> Result<Vec<Version>> {
     Ok(found)
 }
 
+/// `deleted DIR`: on a terminal, a bar on stderr counts the snapshots read (newest first).
 pub fn deleted(a: &DeletedArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let l = mounts::locate(&a.dir)?;
+    deleted_in(a, ctx, &l, |ctx, total| Progress::for_ctx(ctx, total, "snapshots"))
+}
+
+/// [`deleted`] of a located directory, with the progress bar `progress` makes for the number of
+/// snapshots to read.
+pub(crate) fn deleted_in(
+    a: &DeletedArgs,
+    ctx: &mut Ctx,
+    l: &Located,
+    progress: impl FnOnce(&Ctx, u64) -> Progress,
+) -> Result<Outcome> {
     match lstat(&l.path)? {
         Some(m) if m.is_dir() => {}
         Some(_) => bail!("{} is not a directory", l.path.display()),
         None => bail!("{}: no such directory in the live filesystem", l.path.display()),
     }
     let snaps = snapshots(ctx, &l.mount.dataset)?;
+    let bar = progress(ctx, snaps.len() as u64);
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut count = 0u64;
     for s in snaps.iter().rev() {
+        bar.set_message(format!("{}, {} deleted found", for_terminal(&s.name), count));
         let root = snapshot_path(&l.mount, &s.name, &l.rel);
         if lstat(&root)?.is_none_or(|m| !m.is_dir()) {
+            bar.inc(1);
             continue;
         }
         let mut stack: Vec<PathBuf> = vec![PathBuf::new()];
@@ -342,6 +359,7 @@ pub fn deleted(a: &DeletedArgs, ctx: &mut Ctx) -> Result<Outcome> {
             }
             stack.extend(subdirs.into_iter().rev());
         }
+        bar.inc(1);
     }
     Ok(Outcome::negative_if(count > 0))
 }

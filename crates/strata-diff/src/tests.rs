@@ -380,3 +380,60 @@ fn change_and_kind_values_come_from_the_model() {
         assert!(help.contains(want), "{want:?} in\n{help}");
     }
 }
+
+/// `deleted -r` counts the snapshots it has read on a bar (on stderr, on a terminal only): here
+/// drawn into a buffer, with the listing of the lab's real `zfs list` and a directory tree in
+/// place of the mount's `.zfs/snapshot`.
+#[test]
+fn deleted_counts_the_snapshots_it_reads() {
+    struct Gone(std::path::PathBuf);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let tmp = Gone(std::env::temp_dir().join(format!("strata-diff-deleted-{}", std::process::id())));
+    std::fs::create_dir_all(&tmp.0).unwrap();
+    let root = std::fs::canonicalize(&tmp.0).unwrap();
+    let names: Vec<String> = String::from_utf8(listing())
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().trim_start_matches(&format!("{DS}@")).to_string())
+        .collect();
+    assert!(names.len() >= 3, "{names:?}");
+    std::fs::create_dir_all(root.join("data/sub")).unwrap();
+    std::fs::write(root.join("data/kept"), "k").unwrap();
+    // Every snapshot but the first has the directory; each lost a file of its own.
+    for (i, n) in names.iter().enumerate().skip(1) {
+        let d = root.join(".zfs/snapshot").join(n).join("data");
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        std::fs::write(d.join("kept"), "k").unwrap();
+        std::fs::write(d.join("sub").join(format!("gone{i}")), "g").unwrap();
+    }
+    let mount = strata_zfs::mounts::Mount { dataset: DS.to_string(), mountpoint: root.clone() };
+    let located = strata_zfs::mounts::locate_in(&[mount], &root.join("data")).unwrap();
+    let fake = FakeRunner::new().expect(&list_argv(), Output::ok(listing()));
+    let buf = Buf::default();
+    let mut ctx =
+        Ctx::for_test(Box::new(fake), Box::new(strata_core::clock::SystemClock), Box::new(buf.clone()), Format::Json);
+    let args = files::DeletedArgs { dir: root.join("data"), recursive: true };
+    let drawn = std::cell::RefCell::new(None);
+    let outcome = files::deleted_in(&args, &mut ctx, &located, |_, total| {
+        let (bar, text) = strata_core::progress::Progress::recording(total, "snapshots");
+        *drawn.borrow_mut() = Some(text);
+        bar
+    })
+    .unwrap();
+    ctx.out.finish().unwrap();
+    assert_eq!(outcome, Outcome::Negative);
+    assert_eq!(records(&buf.text()).len(), names.len() - 1);
+    let text = drawn.borrow().clone().unwrap().text();
+    let n = names.len();
+    let newest = &names[n - 1];
+    assert!(text.lines().any(|l| l.ends_with(&format!("] 0/{n} snapshots  {newest}, 0 deleted found"))), "{text}");
+    assert!(text.lines().any(|l| l.ends_with(&format!("] 1/{n} snapshots  {newest}, 0 deleted found"))), "{text}");
+    assert!(
+        text.lines().any(|l| l.contains(&format!("] {n}/{n} snapshots  {}, {} deleted found", names[0], n - 1))),
+        "{text}"
+    );
+}
