@@ -33,6 +33,7 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "send/progress-json", run: progress_json },
         Scenario { name: "send/recursive-and-stdin", run: recursive_and_stdin },
         Scenario { name: "send/bad-input", run: bad_input },
+        Scenario { name: "bench/send-local-192mb", run: bench_local },
     ]
 }
 
@@ -422,5 +423,42 @@ fn bad_input(lab: &Lab) -> Result<()> {
     let r = lab.strata(BIN, &[format!("{src}@nope").as_str(), "--to", &dst]).code(2)?;
     r.check(r.err().contains("no snapshot \"nope\""), "a missing snapshot")?;
     check_eq(lab.zfs_run(&["list", &dst]).code, 1, "nothing made")?;
+    Ok(())
+}
+
+/// strata-send to a local target against `zfs send | zfs recv -u` of the same 192 MiB snapshot,
+/// alternated three times, strata with progress on (json, as a bar needs a terminal). Prints the
+/// whole command's time and the data path's own (the record's `seconds`); asserts nothing on time.
+fn bench_local(lab: &Lab) -> Result<()> {
+    let src = source_with_data(lab, "src", 192, "s1")?;
+    let snap = format!("{src}@s1");
+    let (mut raw, mut whole, mut path) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..3 {
+        let dst = lab.ds(&format!("raw{round}"));
+        let t0 = std::time::Instant::now();
+        lab.sh(&format!("set -o pipefail 2>/dev/null; zfs send '{snap}' | zfs recv -u '{dst}'"))?;
+        raw.push(t0.elapsed().as_secs_f64());
+        lab.zfs(&["destroy", "-r", &dst])?;
+
+        let dst = lab.ds(&format!("strata{round}"));
+        let t0 = std::time::Instant::now();
+        let run = lab.strata(BIN, &[snap.as_str(), "--to", &dst, "--progress", "json", "--json"]).ok()?;
+        whole.push(t0.elapsed().as_secs_f64());
+        path.push(record(&run)?["seconds"].as_f64().context("seconds")?);
+        check_eq(guid(lab, &format!("{dst}@s1"))?, guid(lab, &snap)?, "received")?;
+        lab.zfs(&["destroy", "-r", &dst])?;
+        lab.zfs(&["destroy", &bookmark(&src, &dst)])?;
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (r, w, p) = (median(&mut raw), median(&mut whole), median(&mut path));
+    println!(
+        "bench send-local-192mb: raw zfs send | zfs recv -u {r:.3} s, strata-send {w:.3} s (its data path {p:.3} s); \
+         strata-send is {:.3}x raw's speed ({:.3}x for the data path alone); rounds raw {raw:.3?}, strata {whole:.3?}",
+        r / w,
+        r / p
+    );
     Ok(())
 }
