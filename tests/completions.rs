@@ -268,6 +268,8 @@ fn snapshot_names_complete_after_the_at_sign() {
     in_every_shell(|s, _| {
         s.complete("strata-snapshot rollback tank/srv/www@", &["daily-1", "daily-2"])?;
         let screen = s.complete("strata-diff tank/srv/db@", &["strata-diff tank/srv/db@daily-1"])?;
+        // The second snapshot as @NAME: the first one's dataset's snapshots.
+        s.complete("strata-diff tank/srv/www@daily-1 @da", &["@daily-1", "@daily-2"])?;
         if screen.contains("www@") {
             return Err(format!("{}: another dataset's snapshots were offered:\n{screen}", s.shell));
         }
@@ -378,4 +380,26 @@ fn dataset_candidates_come_from_one_level_below_what_was_typed() {
         calls,
         "list -H -o name -t filesystem,volume -d 1 tank/srv\nlist -H -o name -t snapshot -d 1 tank/srv/www\n"
     );
+}
+
+/// `strata <Tab>` offers the built-in tools and the `strata-*` programs on PATH, as it runs them.
+#[test]
+fn the_dispatcher_offers_tools_on_path_too() {
+    let bin = util::FakeBin::new();
+    bin.script("strata-backup", "exit 0\n");
+    let out = util::bin("strata")
+        .env("PATH", bin.path())
+        .env("COMPLETE", "fish")
+        .args(["--", "strata", ""])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let names: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or("").to_string())
+        .collect();
+    for want in ["snapshot", "sshtui", "backup"] {
+        assert!(names.iter().any(|n| n == want), "{want} not offered: {names:?}");
+    }
 }

@@ -34,8 +34,8 @@ const INDEX_VAR: &str = "STRATA_COMPLETE_INDEX";
 
 const SUPPORTED: Shells<'static> = Shells(&[&BashShell, &ZshShell, &FishShell]);
 
-/// The words of the command line being completed (for completers that depend on another
-/// option, such as `--root` or `-F`); empty outside a completion request.
+/// The words of the command line before the one being completed (for completers that depend on
+/// another argument, such as `--root` or `-F`); empty outside a completion request.
 static WORDS: OnceLock<Vec<OsString>> = OnceLock::new();
 
 /// Answers a completion request when the environment holds one (`COMPLETE=SHELL`), and returns
@@ -46,7 +46,10 @@ pub fn answer(command: impl Fn() -> clap::Command, bin: &str, args: &[OsString])
         return None;
     }
     if let Some(at) = args.iter().position(|a| a == "--") {
-        let _ = WORDS.set(args[at + 1..].to_vec());
+        // The words before the one being completed (bash and zsh say which it is; fish's is last).
+        let words = &args[at + 1..];
+        let current = index_from_env().unwrap_or(words.len().saturating_sub(1));
+        let _ = WORDS.set(words[..current.min(words.len())].to_vec());
     }
     let cwd = std::env::current_dir().ok();
     let result = CompleteEnv::with_factory(command)
@@ -164,6 +167,33 @@ pub fn datasets_or_snapshots() -> ArgValueCompleter {
     from_fn(|prefix| match prefix.split_once('@') {
         Some((dataset, _)) => snapshot_names(dataset),
         None => dataset_names(prefix),
+    })
+}
+
+/// A later snapshot of the same filesystem: as [`datasets_or_snapshots`], and `@NAME` (the
+/// snapshots of the dataset of the `DATASET@NAME` argument before it) once `@` is typed first.
+pub fn later_snapshots() -> ArgValueCompleter {
+    from_fn(|prefix| match prefix.strip_prefix('@') {
+        Some(_) => {
+            let earlier = WORDS
+                .get()
+                .into_iter()
+                .flatten()
+                .skip(1)
+                .filter_map(|w| w.to_str())
+                .filter(|w| !w.starts_with('-'))
+                .find_map(|w| w.split_once('@').map(|(dataset, _)| dataset.to_string()));
+            earlier
+                .map(|d| snapshot_names(&d))
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|s| s.split_once('@').map(|(_, name)| format!("@{name}")))
+                .collect()
+        }
+        None => match prefix.split_once('@') {
+            Some((dataset, _)) => snapshot_names(dataset),
+            None => dataset_names(prefix),
+        },
     })
 }
 

@@ -25,7 +25,7 @@ pub struct DiffArgs {
     pub from: Option<String>,
     /// A later snapshot of the same filesystem (DATASET@NAME or @NAME), or the filesystem itself
     /// (the live state, also the default).
-    #[arg(value_name = "SNAPSHOT2|DATASET", add = strata_core::complete::datasets_or_snapshots())]
+    #[arg(value_name = "SNAPSHOT2|DATASET", add = strata_core::complete::later_snapshots())]
     pub to: Option<String>,
     /// Only these changes (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "CHANGE")]
