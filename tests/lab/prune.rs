@@ -188,6 +188,12 @@ fn dry_run_and_refusal(lab: &Lab) -> Result<()> {
     dry.check(reclaim > 0, "the batch frees space")?;
     dry.check(dry.err().contains(&format!("dry-run: {cmd}")), "the command on stderr")?;
     check_eq(lab.snapshots(&ds)?.len(), 3, "nothing destroyed")?;
+    // For real: the record carries what the destroy itself said it freed (-v -p), the same figure.
+    let real = lab.strata_stdin("strata-prune", &["apply", "--yes", "--json"], &plan.stdout).ok()?;
+    let recs = real.records()?;
+    check_eq(recs[0]["result"].as_str(), Some("destroyed"), "the batch ran")?;
+    check_eq(recs[0]["reclaim_bytes"].as_u64(), Some(reclaim), "space freed, from zfs destroy -v -p")?;
+    check_eq(lab.snapshots(&ds)?.len(), 1, "x1 and x2 destroyed")?;
     Ok(())
 }
 
