@@ -465,6 +465,7 @@ mod tests {
             (c[0].snapshots, c[0].newest_snapshot.as_deref(), c[0].newest_age_seconds),
             (2, Some("tank/a@s1000"), Some(601))
         );
+        strata_core::doc::check_fields(&CHECK_DOC, &c[0]);
         // no snapshot at all is critical
         let c = assess(&entries[..1], &[], &HashMap::new(), &args(), 0);
         assert_eq!((c[0].level, c[0].newest_snapshot.as_deref()), (Level::Crit, None));

@@ -481,4 +481,18 @@ mod tests {
         assert_eq!(v["keep_source"], "inherited from tank");
         assert!(v["policy_error"].is_null());
     }
+
+    #[test]
+    fn policy_records_are_documented() {
+        let mut p = DatasetProps::unset("tank/srv/a");
+        p.snapshot = Prop::new("1h", zp::Source::Inherited("tank/srv".into()));
+        p.send = Prop::new("backup@nas:pool/srv", zp::Source::Inherited("tank/srv".into()));
+        let e = Entry { dataset: p.dataset.clone(), policy: zp::policy(&p), props: Some(p) };
+        let r = e.record();
+        strata_core::doc::check_fields(&POLICY_DOC, &r);
+        assert_eq!(r.send_target.as_deref(), Some("backup@nas:pool/srv/a"));
+        assert_eq!(r.interval_source.as_deref(), Some("inherited from tank/srv"));
+        assert_eq!(r.keep_source.as_deref(), Some("default"));
+        assert_eq!((r.interval_seconds, r.valid), (Some(3600), true));
+    }
 }
