@@ -15,7 +15,7 @@ _strata_complete_strata_harden_check() {
     local cur="${words[${#words[@]}-1]}"
     local keep="${cur%"$2"}"
     compopt +o nospace 2>/dev/null
-    COMPREPLY=($(STRATA_COMPLETE_INDEX="$((${#words[@]} - 1))" COMPLETE=bash strata-harden-check -- "${words[@]}" 2>/dev/null))
+    COMPREPLY=($(STRATA_COMPLETE_INDEX="$((${#words[@]} - 1))" STRATA_COMPLETE=bash strata-harden-check -- "${words[@]}" 2>/dev/null))
     for i in "${!COMPREPLY[@]}"; do
         printf -v 'COMPREPLY[i]' '%q' "${COMPREPLY[i]#"$keep"}"
     done

@@ -340,7 +340,7 @@ fn no_zfs_means_no_candidates_and_no_error() {
     let empty = tempfile::tempdir().unwrap();
     let out = util::bin("strata-snapshot")
         .env("PATH", empty.path())
-        .env("COMPLETE", "fish")
+        .env("STRATA_COMPLETE", "fish")
         .args(["--", "strata-snapshot", "create", "tank/"])
         .output()
         .unwrap();
@@ -365,7 +365,7 @@ fn dataset_candidates_come_from_one_level_below_what_was_typed() {
     let complete = |words: &[&str]| -> Vec<String> {
         let out = util::bin("strata-snapshot")
             .env("PATH", zfs.path())
-            .env("COMPLETE", "fish")
+            .env("STRATA_COMPLETE", "fish")
             .arg("--")
             .args(words)
             .output()
@@ -389,7 +389,7 @@ fn the_dispatcher_offers_tools_on_path_too() {
     bin.script("strata-backup", "exit 0\n");
     let out = util::bin("strata")
         .env("PATH", bin.path())
-        .env("COMPLETE", "fish")
+        .env("STRATA_COMPLETE", "fish")
         .args(["--", "strata", ""])
         .output()
         .unwrap();
@@ -402,4 +402,13 @@ fn the_dispatcher_offers_tools_on_path_too() {
     for want in ["snapshot", "sshtui", "backup"] {
         assert!(names.iter().any(|n| n == want), "{want} not offered: {names:?}");
     }
+}
+
+/// A `COMPLETE` variable meant for another program (clap's default name) leaves a strata tool
+/// running as usual: strata answers only its own `STRATA_COMPLETE`.
+#[test]
+fn another_programs_complete_variable_is_not_a_completion_request() {
+    let out = util::bin("strata-snapshot").env("COMPLETE", "bash").arg("--version").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("strata-snapshot "), "{out:?}");
 }

@@ -286,8 +286,8 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-    // `COMPLETE=SHELL TOOL -- WORDS...` is the shell asking for completions: answered here,
-    // before anything else runs.
+    // `STRATA_COMPLETE=SHELL TOOL -- WORDS...` is the shell asking for completions: answered
+    // here, before anything else runs.
     if let Some(code) = crate::complete::answer(|| tool.full_command(), tool.name, &args) {
         return code;
     }

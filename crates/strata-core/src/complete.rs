@@ -1,9 +1,9 @@
 //! Shell completion for bash, zsh and fish, served from one place: the binary itself.
 //!
-//! A shell loads a small registration script (`completions/`, or `COMPLETE=bash strata-snapshot`
-//! prints it) whose function calls back into the binary on every Tab:
-//! `COMPLETE=bash strata-snapshot -- WORDS...`. The binary answers through clap_complete's
-//! dynamic engine ([`answer`], called by the shared main body before anything else runs) from the
+//! A shell loads a small registration script (`completions/`, or what
+//! `STRATA_COMPLETE=bash strata-snapshot` prints) whose function calls back into the binary on
+//! every Tab: `STRATA_COMPLETE=bash strata-snapshot -- WORDS...`. The binary answers through
+//! clap_complete's dynamic engine ([`answer`], called by the shared main body before anything else runs) from the
 //! same `clap::Command` it parses with, so subcommands, options, value enums and the arguments'
 //! own candidates ([`datasets`], [`snapshots`], [`from_fn`]) are the same in every shell.
 //!
@@ -21,8 +21,10 @@ use clap_complete::env::{CompleteEnv, EnvCompleter, Shells};
 use crate::exit;
 use crate::runner::{Cmd, Runner, SystemRunner};
 
-/// The environment variable that makes a run a completion request (`COMPLETE=bash`).
-pub const VAR: &str = "COMPLETE";
+/// The environment variable that makes a run a completion request (`STRATA_COMPLETE=bash`):
+/// strata's own name, so that a `COMPLETE` meant for another program never turns a run of a
+/// strata tool into a completion answer.
+pub const VAR: &str = "STRATA_COMPLETE";
 
 /// The shells completion is served for, with the file name of each one's registration script
 /// (`{}` is the binary's name): bash-completion's, zsh's `fpath` and fish's completions
@@ -38,8 +40,8 @@ const SUPPORTED: Shells<'static> = Shells(&[&BashShell, &ZshShell, &FishShell]);
 /// another argument, such as `--root` or `-F`); empty outside a completion request.
 static WORDS: OnceLock<Vec<OsString>> = OnceLock::new();
 
-/// Answers a completion request when the environment holds one (`COMPLETE=SHELL`), and returns
-/// the exit code then; `None` for a normal run. Without words it prints the registration script
+/// Answers a completion request when the environment holds one (`STRATA_COMPLETE=SHELL`), and
+/// returns the exit code then; `None` for a normal run. Without words it prints the registration script
 /// of `bin`, with them (`-- WORDS...`) the candidates for the last one.
 pub fn answer(command: impl Fn() -> clap::Command, bin: &str, args: &[OsString]) -> Option<u8> {
     if std::env::var_os(VAR).is_none_or(|v| v.is_empty() || v == "0") {
@@ -69,7 +71,7 @@ pub fn answer(command: impl Fn() -> clap::Command, bin: &str, args: &[OsString])
 }
 
 /// The registration script of `bin` for `shell` (one of [`SHELLS`]): what `completions/` holds
-/// and what `COMPLETE=SHELL BIN` prints. It calls `bin` from PATH.
+/// and what `STRATA_COMPLETE=SHELL BIN` prints. It calls `bin` from PATH.
 pub fn registration(shell: &str, bin: &str) -> std::io::Result<Vec<u8>> {
     let s = SUPPORTED
         .completer(shell)
@@ -501,7 +503,7 @@ mod tests {
     fn every_registration_names_the_binary_and_calls_it_back() {
         for (shell, _) in SHELLS {
             let text = String::from_utf8(registration(shell, "strata-x").unwrap()).unwrap();
-            assert!(text.contains("COMPLETE="), "{shell}: {text}");
+            assert!(text.contains("STRATA_COMPLETE="), "{shell}: {text}");
             assert!(text.contains(&format!("{shell} strata-x --")) || text.contains(&format!("={shell} strata-x --")));
             assert!(!text.contains("BIN") && !text.contains("NAME") && !text.contains("INDEX_VAR"), "{text}");
         }
