@@ -8,6 +8,7 @@
 //! everything; a dataset whose policy is invalid is left out of the plan, said on stderr, and the
 //! run ends with exit 2.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 
@@ -71,23 +72,25 @@ pub fn rules(k: &Keep) -> Rules {
     }
 }
 
-/// The policy fields of a snapshot record from `strata snapshot list --policy`.
+/// The policy fields of a snapshot record from `strata snapshot list --policy`, borrowed from
+/// the line where they hold no escape.
 #[derive(Deserialize)]
-struct PolicyFields {
-    snapshot: String,
-    #[serde(default)]
-    keep: Option<String>,
-    /// Present on every record listed with the policy (a string, or null when the dataset's
-    /// policy could not be read): it tells such a record from one listed without it.
+struct PolicyFields<'a> {
+    #[serde(borrow)]
+    snapshot: Cow<'a, str>,
+    #[serde(default, borrow)]
+    keep: Option<Cow<'a, str>>,
+    /// There on every record listed with the policy (a string, or null when the dataset's policy
+    /// could not be read): it tells such a record from one listed without it.
     #[serde(default, deserialize_with = "present")]
-    keep_source: Option<Option<String>>,
-    #[serde(default)]
-    policy_error: Option<String>,
+    keep_source: Option<()>,
+    #[serde(default, borrow)]
+    policy_error: Option<Cow<'a, str>>,
 }
 
-/// A field that is there, even as null (`Some(None)`), against one that is not (`None`).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
+/// A field that is there, whatever its value (null too), against one that is not.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<()>, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| Some(()))
 }
 
 /// Reads snapshot records with their policy: the items, and each dataset's policy. A record
@@ -95,10 +98,12 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
 /// the line.
 pub fn read_with_policy(bytes: &[u8], source: &str) -> Result<(Vec<Item>, HashMap<String, DatasetPolicy>)> {
     let items = read_items(bytes, source)?;
-    let mut policies: HashMap<String, (DatasetPolicy, usize)> = HashMap::new();
-    for (n, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+    // Each dataset's raw values as first seen, and that line; parsed once at the end.
+    type Raw = (Option<String>, Option<String>, usize);
+    let mut raw: HashMap<String, Raw> = HashMap::new();
+    for (n, text) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = n + 1;
-        let f: PolicyFields = match parse_line(raw, source, line) {
+        let f: PolicyFields = match parse_line(text, source, line) {
             None => continue,
             Some(r) => r?,
         };
@@ -109,23 +114,31 @@ pub fn read_with_policy(bytes: &[u8], source: &str) -> Result<(Vec<Item>, HashMa
             )
             .into());
         }
-        let dataset = f.snapshot.split_once('@').map_or(f.snapshot.as_str(), |(d, _)| d).to_string();
-        let p = DatasetPolicy::from_value(f.keep.as_deref(), f.policy_error.as_deref());
-        match policies.get(&dataset) {
-            Some((q, first)) if *q != p => {
-                return Err(bad(format!(
-                    "the policy of {} differs from line {first}'s: refusing to plan",
-                    for_terminal(&dataset)
-                ))
-                .into());
+        let dataset = f.snapshot.split_once('@').map_or(&*f.snapshot, |(d, _)| d);
+        match raw.get(dataset) {
+            Some((keep, error, first)) => {
+                if keep.as_deref() != f.keep.as_deref() || error.as_deref() != f.policy_error.as_deref() {
+                    return Err(bad(format!(
+                        "the policy of {} differs from line {first}'s: refusing to plan",
+                        for_terminal(dataset)
+                    ))
+                    .into());
+                }
             }
-            Some(_) => {}
             None => {
-                policies.insert(dataset, (p, line));
+                let v = (f.keep.map(Cow::into_owned), f.policy_error.map(Cow::into_owned), line);
+                raw.insert(dataset.to_string(), v);
             }
         }
     }
-    Ok((items, policies.into_iter().map(|(d, (p, _))| (d, p)).collect()))
+    let policies = raw
+        .into_iter()
+        .map(|(d, (keep, error, _))| {
+            let p = DatasetPolicy::from_value(keep.as_deref(), error.as_deref());
+            (d, p)
+        })
+        .collect();
+    Ok((items, policies))
 }
 
 /// The plan of every item under its dataset's policy: (item index, decision) in output order
@@ -162,7 +175,12 @@ pub fn plan_policy(
         }
     }
     for (k, idx) in groups {
-        let sub: Vec<Item> = idx.iter().map(|&i| items[i].clone()).collect();
+        // One rule set for every item (the common case): plan them in place, no copy.
+        let (sub, idx): (Cow<[Item]>, Vec<usize>) = if idx.len() == items.len() {
+            (Cow::Borrowed(items), (0..items.len()).collect())
+        } else {
+            (Cow::Owned(idx.iter().map(|&i| items[i].clone()).collect()), idx)
+        };
         let (order, mut decisions) = plan(&sub, &rules(&k), now, owner, protected);
         let mut per_ds: Vec<(&str, Vec<(usize, Decision)>)> = Vec::new();
         for j in order {
