@@ -359,3 +359,21 @@ fn the_readme_timer_script_fails_the_unit_when_a_stage_fails() {
         "{calls:?}"
     );
 }
+
+#[test]
+fn prune_plan_policy_draws_its_timeline() {
+    let t = Tree::new(DATASETS, PROPS, &crate::util::daily_rows("tank/srv/a", 20));
+    let out = t
+        .cmd(
+            "strata-prune",
+            &["plan", "--policy", "-r", "tank", "--now", "2024-01-21T00:00:00Z", "--format", "timeline"],
+            T0,
+        )
+        .env("COLUMNS", "80")
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let row = text.lines().find(|l| l.starts_with("tank/srv/a ")).unwrap_or_else(|| panic!("{text}"));
+    // 13 destroyed days, then 7 kept ones.
+    assert!(row.contains(&format!("{}{}", "x".repeat(13), "#".repeat(7))), "{text}");
+}

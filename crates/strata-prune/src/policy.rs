@@ -259,8 +259,23 @@ pub fn run(args: &PlanArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let owner_kind = owner.kind(args.matches.as_deref());
     let now = args.now.unwrap_or_else(|| ctx.clock.now()).as_second();
     let (planned, skipped) = plan_policy(&items, &policies, now, &owner, &protected);
-    for (i, d) in planned {
-        ctx.out.write(&record(&items[i], d, &owner_kind)?)?;
+    if ctx.out.format() == strata_core::output::Format::Timeline {
+        // The picture instead of the records, as plan draws it: kept and destroyed per period.
+        let mut picture = strata_core::timeline::Timeline::new();
+        for (i, d) in &planned {
+            let mark = if d.action == Action::Keep {
+                strata_core::timeline::Mark::Kept
+            } else {
+                strata_core::timeline::Mark::Destroyed
+            };
+            picture.add(items[*i].dataset(), items[*i].created, mark);
+        }
+        let width = strata_core::timeline::output_width();
+        ctx.out.write_text(&picture.render(now, width, strata_core::timeline::color(ctx.color)))?;
+    } else {
+        for (i, d) in planned {
+            ctx.out.write(&record(&items[i], d, &owner_kind)?)?;
+        }
     }
     left_out.extend(skipped);
     left_out.sort();
