@@ -276,7 +276,7 @@ fn shrink(w: &mut [usize], floor: &[Option<usize>], room: usize) {
 }
 
 fn render_header(out: &mut String, heads: &[String], layout: &Layout, bold: bool) {
-    let pieces: Vec<Vec<String>> = heads.iter().zip(&layout.widths).map(|(h, &w)| fold(h, w)).collect();
+    let pieces: Vec<Vec<&str>> = heads.iter().zip(&layout.widths).map(|(h, &w)| fold(h, w)).collect();
     let style = anstyle::Style::new().bold();
     for line in lines(&pieces, layout) {
         if bold {
@@ -290,13 +290,13 @@ fn render_header(out: &mut String, heads: &[String], layout: &Layout, bold: bool
 
 fn render_row(out: &mut String, cells: &[Cell], layout: &Layout) {
     let last = cells.len().saturating_sub(1);
-    let pieces: Vec<Vec<String>> = cells
+    let pieces: Vec<Vec<&str>> = cells
         .iter()
         .enumerate()
         .map(|(i, c)| {
             let w = layout.widths.get(i).copied().unwrap_or(0);
             let whole = layout.right.get(i).copied().unwrap_or(false) || (i == last && !layout.fold_last);
-            if whole { vec![c.text.clone()] } else { fold(&c.text, w) }
+            if whole { vec![c.text.as_str()] } else { fold(&c.text, w) }
         })
         .collect();
     for line in lines(&pieces, layout) {
@@ -306,14 +306,14 @@ fn render_row(out: &mut String, cells: &[Cell], layout: &Layout) {
 }
 
 /// The lines of one row: line k holds the k-th piece of every cell, padded to its column.
-fn lines(pieces: &[Vec<String>], layout: &Layout) -> Vec<String> {
+fn lines(pieces: &[Vec<&str>], layout: &Layout) -> Vec<String> {
     let height = pieces.iter().map(Vec::len).max().unwrap_or(0).max(1);
     let n = pieces.len();
     (0..height)
         .map(|k| {
             let mut line = String::new();
             for (i, cell) in pieces.iter().enumerate() {
-                let piece = cell.get(k).map_or("", String::as_str);
+                let piece = cell.get(k).copied().unwrap_or("");
                 let width = layout.widths.get(i).copied().unwrap_or(0);
                 let fill = width.saturating_sub(piece.width());
                 let last = i + 1 == n;
@@ -338,53 +338,51 @@ fn lines(pieces: &[Vec<String>], layout: &Layout) -> Vec<String> {
 
 /// Cuts `s` into lines of at most `width` terminal columns, after a space, comma, slash or the
 /// like when one keeps at least half of the line, anywhere otherwise. A character wider than
-/// `width` gets a line of its own.
-pub fn fold(s: &str, width: usize) -> Vec<String> {
+/// `width` gets a line of its own. The lines are slices of `s`, in order: they join back to it.
+pub fn fold(s: &str, width: usize) -> Vec<&str> {
     let width = width.max(1);
     if s.width() <= width {
-        return vec![s.to_string()];
+        return vec![s];
     }
     let mut lines = Vec::new();
-    let mut cur = String::new();
-    for c in s.chars() {
-        cur.push(c);
-        if cur.width() <= width {
-            continue;
+    // The line being filled starts at `start` and is `shown` columns wide; `soft` is the end of
+    // its last break character that keeps at least half of the width.
+    let (mut start, mut shown, mut soft) = (0, 0, None);
+    for (i, c) in s.char_indices() {
+        let w = c.width().unwrap_or(0);
+        if shown + w > width && i > start {
+            let cut = soft.unwrap_or(i);
+            lines.push(&s[start..cut]);
+            start = cut;
+            (shown, soft) = measure(s, start, i, width);
+            // What follows the break and this character still do not fit: cut here as well.
+            if shown + w > width && i > start {
+                lines.push(&s[start..i]);
+                (start, shown, soft) = (i, 0, None);
+            }
         }
-        cur.pop();
-        if cur.is_empty() {
-            cur.push(c);
-            continue;
-        }
-        let cut = soft_break(&cur, width).unwrap_or(cur.len());
-        let rest = cur.split_off(cut);
-        lines.push(std::mem::replace(&mut cur, rest));
-        cur.push(c);
-        if cur.width() > width && cur.chars().count() > 1 {
-            cur.pop();
-            lines.push(std::mem::take(&mut cur));
-            cur.push(c);
+        shown += w;
+        if BREAK_AFTER.contains(&c) && shown * 2 >= width {
+            soft = Some(i + c.len_utf8());
         }
     }
-    if !cur.is_empty() {
-        lines.push(cur);
+    if start < s.len() {
+        lines.push(&s[start..]);
     }
     lines
 }
 
-/// The byte offset just after the last break character of `line` that keeps at least half of
-/// `width` on the line, if any.
-fn soft_break(line: &str, width: usize) -> Option<usize> {
-    let mut shown = 0;
-    let mut best = None;
-    for (i, c) in line.char_indices() {
+/// The width of `s[start..end]`, the start of a line, and the end (an offset into `s`) of its
+/// last break character that keeps at least half of `width` on the line.
+fn measure(s: &str, start: usize, end: usize, width: usize) -> (usize, Option<usize>) {
+    let (mut shown, mut soft) = (0, None);
+    for (i, c) in s[start..end].char_indices() {
         shown += c.width().unwrap_or(0);
-        let end = i + c.len_utf8();
         if BREAK_AFTER.contains(&c) && shown * 2 >= width {
-            best = Some(end);
+            soft = Some(start + i + c.len_utf8());
         }
     }
-    best
+    (shown, soft)
 }
 
 /// The width tables fit on standard output: `COLUMNS` when it is a positive number, otherwise
@@ -510,6 +508,7 @@ mod tests {
             let got = fold(s, w);
             assert_eq!(got.concat(), s, "width {w}");
             assert!(got.iter().all(|l| l.width() <= w.max(2)), "width {w}: {got:?}");
+            assert!(got.iter().all(|l| l.width() <= w || l.chars().count() == 1), "width {w}: {got:?}");
         }
     }
 
