@@ -188,6 +188,8 @@ impl Entry {
         let val = |f: fn(&DatasetProps) -> &Prop| p.and_then(|p| f(p).value.clone());
         let src = |f: fn(&DatasetProps) -> &Prop| p.map(|p| f(p).source.describe());
         let send_target = match (p, &self.policy.send) {
+            // Inherited from a dataset ZFS did not name: the relative name is unknown, so no target.
+            (Some(p), _) if p.send.source == zp::Source::Inherited(String::new()) => None,
             (Some(p), Some(t)) => Some(t.for_dataset(&self.dataset, p.send.source.set_on(&self.dataset))),
             _ => None,
         };
@@ -494,5 +496,10 @@ mod tests {
         assert_eq!(r.interval_source.as_deref(), Some("inherited from tank/srv"));
         assert_eq!(r.keep_source.as_deref(), Some("default"));
         assert_eq!((r.interval_seconds, r.valid), (Some(3600), true));
+        // ZFS said "inherited" without naming from where: the relative name, so the target, is unknown.
+        let mut p = e.props.clone().unwrap();
+        p.send.source = zp::Source::Inherited(String::new());
+        let e = Entry { dataset: p.dataset.clone(), policy: zp::policy(&p), props: Some(p) };
+        assert_eq!(e.record().send_target, None);
     }
 }
