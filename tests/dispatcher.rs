@@ -60,11 +60,7 @@ fn unknown_tool_is_a_clear_error() {
 
 #[test]
 fn a_typo_gets_the_nearest_tool_suggested() {
-    bin("strata")
-        .arg("snaphot")
-        .assert()
-        .code(127)
-        .stderr(predicate::str::contains("did you mean 'strata snapshot'?"));
+    bin("strata").arg("snaphot").assert().code(127).stderr(predicate::str::contains("did you mean 'strata snapshot'?"));
     bin("strata").arg("harden-chek").assert().code(127).stderr(predicate::str::contains("'strata harden-check'"));
     // a tool on PATH is a candidate too
     let fake = FakeBin::new();
@@ -97,11 +93,9 @@ fn builtin_runs_in_process_with_the_tool_name() {
         .stderr(predicate::str::contains("--no-such-flag"));
     bin("strata").args(["snapshot", "--help"]).assert().success().stdout(predicate::str::contains("strata-snapshot"));
     // a subcommand's help shows the examples of that subcommand
-    bin("strata")
-        .args(["quota", "check", "--help"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("$ strata-quota check").and(predicate::str::contains("$ strata-quota report").not()));
+    bin("strata").args(["quota", "check", "--help"]).assert().success().stdout(
+        predicate::str::contains("$ strata-quota check").and(predicate::str::contains("$ strata-quota report").not()),
+    );
 }
 
 #[test]

@@ -99,7 +99,8 @@ mod tests {
             Box::new(std::io::sink()),
             Format::Json,
         );
-        let args = ListArgs { datasets: vec!["tank".into()], recursive: true, managed: true, label: None, policy: false };
+        let args =
+            ListArgs { datasets: vec!["tank".into()], recursive: true, managed: true, label: None, policy: false };
         let v = list(&ctx, &args).unwrap().records;
         let names: Vec<&str> = v.iter().map(|r| r.snapshot.as_str()).collect();
         assert_eq!(names, ["tank/a@s1", "tank/b@s2"]);
