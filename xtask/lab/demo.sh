@@ -66,7 +66,14 @@ show strata quota set tank/var/log quota=200M reservation=20M compression=zstd
 show strata quota report -r tank --format table
 show_answer strata quota check -r tank --warn 80% --crit 95%
 
-say "6. Replication (strata send) is not part of this release yet; plain zfs send works as ever"
-show zfs send -nvP "$(strata snapshot list tank/srv/docker/victim.org --format plain | tail -n1)"
+say "6. Replication over ssh: a full send, then an incremental, then nothing left to do"
+# the lab guest runs sshd on 127.0.0.1; the backup pool is a second dataset on the same pool
+zfs create tank/backup
+show strata send tank/srv/docker/victim.org --to root@127.0.0.1:tank/backup/victim.org --format table
+printf 'third upload\n' >"$S/data/uploads/c.txt"
+strata snapshot create tank/srv/docker/victim.org
+show strata send tank/srv/docker/victim.org --to root@127.0.0.1:tank/backup/victim.org --format table
+show strata send tank/srv/docker/victim.org --to root@127.0.0.1:tank/backup/victim.org --format table
+show zfs list -t snapshot,bookmark -o name,readonly -r tank/backup tank/srv/docker/victim.org
 
 say "Done: every step above ran on a real OpenZFS $(zfs version | head -1 | sed 's/^zfs-//') pool"
