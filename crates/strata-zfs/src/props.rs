@@ -167,7 +167,10 @@ fn json_entry(e: &serde_json::Value) -> Result<DatasetProps, String> {
         let src = entry.get("source");
         let kind = src.and_then(|s| s.get("type")).and_then(|t| t.as_str()).unwrap_or("NONE");
         let data = src.and_then(|s| s.get("data")).and_then(|t| t.as_str());
-        *d.prop_mut(i) = Prop::new(value, Source::from_json(kind, data));
+        // `zfs list -j` (2.3) gives an unset user property the value `-` and a made-up source:
+        // LOCAL on the dataset where a listed property is set, INHERITED below it (checked in
+        // the lab). `-` is no valid policy value, so it is read as unset whatever the source says.
+        *d.prop_mut(i) = if value == "-" { Prop::unset() } else { Prop::new(value, Source::from_json(kind, data)) };
     }
     Ok(d)
 }
@@ -327,6 +330,24 @@ mod tests {
         // An entry whose key and name differ is left out.
         let doc = serde_json::json!({"datasets": {"tank/a": entry("tank/b", &[])}});
         assert_eq!(parse_json(doc.to_string().as_bytes()).unwrap().bad[0].dataset, "tank/a");
+    }
+
+    /// Real `zfs list -j -p -o name,strata:keep,com.sun:auto-snapshot -r tank` of OpenZFS 2.3.2
+    /// after `zfs set strata:keep=daily=7 tank`: the unset property says LOCAL and INHERITED.
+    #[test]
+    fn an_unset_property_in_json_is_unset_whatever_its_source_says() {
+        let t = ds(&["tank"]);
+        let real = r#"{"output_version":{"command":"zfs list","vers_major":0,"vers_minor":1},"datasets":{"tank":{"name":"tank","type":"FILESYSTEM","pool":"tank","createtxg":"1","properties":{"strata:keep":{"value":"daily=7","source":{"type":"LOCAL","data":"-"}},"com.sun:auto-snapshot":{"value":"-","source":{"type":"LOCAL","data":"-"}}}},"tank/a":{"name":"tank/a","type":"FILESYSTEM","pool":"tank","createtxg":"8","properties":{"strata:keep":{"value":"daily=7","source":{"type":"INHERITED","data":"tank"}},"com.sun:auto-snapshot":{"value":"-","source":{"type":"INHERITED","data":"tank"}}}}}}"#;
+        let fake = FakeRunner::new()
+            .expect(&version_command().argv_strings(), Output::ok("zfs-2.3.2-2~bpo12+2\n"))
+            .expect(&json_command(&t, true).argv_strings(), Output::ok(real));
+        let l = read(&fake, &t, true).unwrap();
+        assert_eq!(l.datasets.len(), 2);
+        for d in &l.datasets {
+            assert_eq!(d.auto, Prop::unset(), "{}", d.dataset);
+        }
+        assert_eq!(l.datasets[0].keep, Prop::new("daily=7", Source::Local));
+        assert_eq!(l.datasets[1].keep, Prop::new("daily=7", Source::Inherited("tank".into())));
     }
 
     #[test]
