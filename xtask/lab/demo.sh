@@ -74,6 +74,7 @@ printf 'third upload\n' >"$S/data/uploads/c.txt"
 strata snapshot create tank/srv/docker/victim.org
 show strata send tank/srv/docker/victim.org --to root@127.0.0.1:tank/backup/victim.org --format table
 show strata send tank/srv/docker/victim.org --to root@127.0.0.1:tank/backup/victim.org --format table
-show zfs list -t snapshot,bookmark -o name,readonly -r tank/backup tank/srv/docker/victim.org
+show zfs list -o name,readonly -r tank/backup
+show zfs list -t snapshot,bookmark -o name -r tank/backup tank/srv/docker/victim.org
 
 say "Done: every step above ran on a real OpenZFS $(zfs version | head -1 | sed 's/^zfs-//') pool"
