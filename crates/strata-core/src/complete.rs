@@ -298,6 +298,17 @@ else
 fi
 "#;
 
+/// A bash or zsh registration script: `template` with its placeholders filled in (the function
+/// name, the variables, the binary that asks and the one that answers, each quoted as a word).
+fn fill_template(template: &str, var: &str, name: &str, bin: &str, completer: &str) -> String {
+    template
+        .replace("NAME", &function_name(name))
+        .replace("INDEX_VAR", INDEX_VAR)
+        .replace("VAR", var)
+        .replace("BIN --", &format!("{} --", shell_word(completer)))
+        .replace("BIN", &shell_word(bin))
+}
+
 impl EnvCompleter for BashShell {
     fn name(&self) -> &'static str {
         "bash"
@@ -313,13 +324,7 @@ impl EnvCompleter for BashShell {
         completer: &str,
         buf: &mut dyn Write,
     ) -> std::io::Result<()> {
-        let script = BASH
-            .replace("NAME", &function_name(name))
-            .replace("INDEX_VAR", INDEX_VAR)
-            .replace("VAR", var)
-            .replace("BIN --", &format!("{} --", shell_word(completer)))
-            .replace("BIN", &shell_word(bin));
-        buf.write_all(script.as_bytes())
+        buf.write_all(fill_template(BASH, var, name, bin, completer).as_bytes())
     }
     fn write_complete(
         &self,
@@ -377,13 +382,7 @@ impl EnvCompleter for ZshShell {
         completer: &str,
         buf: &mut dyn Write,
     ) -> std::io::Result<()> {
-        let script = ZSH
-            .replace("NAME", &function_name(name))
-            .replace("INDEX_VAR", INDEX_VAR)
-            .replace("VAR", var)
-            .replace("BIN --", &format!("{} --", shell_word(completer)))
-            .replace("BIN", &shell_word(bin));
-        buf.write_all(script.as_bytes())
+        buf.write_all(fill_template(ZSH, var, name, bin, completer).as_bytes())
     }
     fn write_complete(
         &self,
