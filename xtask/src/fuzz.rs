@@ -138,12 +138,27 @@ pub fn fuzz(root: &Path, seconds: u32) -> Result<()> {
         eprintln!("xtask: fuzz {}: {n} seed inputs", t.name);
         let corpus = krate.join("fuzz/corpus").join(t.name);
         std::fs::create_dir_all(&corpus)?;
-        let mut cmd = cargo();
-        cmd.current_dir(&krate);
-        match toolchain {
-            Some(tc) => cmd.arg(tc),
-            None => cmd.env("RUSTC_BOOTSTRAP", "1"),
+        let fuzz_cmd = || {
+            let mut cmd = cargo();
+            cmd.current_dir(&krate);
+            match toolchain {
+                Some(tc) => cmd.arg(tc),
+                None => cmd.env("RUSTC_BOOTSTRAP", "1"),
+            };
+            cmd
         };
+        // Built first, so a target that no longer compiles is told apart from an input that crashed.
+        let mut build = fuzz_cmd();
+        build
+            .args(["fuzz", "build", "--sanitizer", "none", "--debug-assertions", "--target-dir"])
+            .arg(&target_dir)
+            .arg(t.name);
+        if let Err(e) = run(&mut build) {
+            eprintln!("xtask: error: fuzz target {} does not build: {e:#}", t.name);
+            failed.push(t.name);
+            continue;
+        }
+        let mut cmd = fuzz_cmd();
         cmd.args(["fuzz", "run", "--sanitizer", "none", "--debug-assertions", "--target-dir"])
             .arg(&target_dir)
             .arg(t.name)

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use strata_harden_check::{assess, context, load::Scope, parse};
+use strata_harden_check::{assess, context, load::Scope, parse, policy::Policy};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(parsed) = parse::parse(data, &["Unit", "Service", "Install"]) {
@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
         }
         let names = context::Names { name: "fuzz@x.service", fragment: "/etc/systemd/system/fuzz@.service" };
         let info = context::build(&[("/etc/systemd/system/fuzz@.service".to_string(), parsed.assignments)], &names, Scope::System);
-        let outcomes = assess::assess(&info);
+        let outcomes = assess::assess(&info, &Policy::default());
         assert!(assess::exposure_tenths(&outcomes) <= 100);
     }
 });
