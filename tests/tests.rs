@@ -5,6 +5,10 @@ mod fakezfs;
 mod util;
 
 mod completions;
+mod contrib_ansible;
+mod contrib_deb;
+mod contrib_nix;
+mod contrib_systemd;
 mod contract;
 mod core;
 mod diff;

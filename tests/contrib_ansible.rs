@@ -1,0 +1,1 @@
+//! Contrib/justfile and the Ansible role in contrib/ansible.

@@ -1,0 +1,1 @@
+//! The Debian package and the size of the release binaries.

@@ -1,0 +1,1 @@
+//! The NixOS and home-manager modules of flake.nix.
