@@ -5,6 +5,7 @@
 //! page and completion generator and the tests all reuse the same `Tool`.
 
 pub mod buf;
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod complete;

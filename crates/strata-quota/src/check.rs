@@ -1,12 +1,11 @@
 //! `strata-quota check`: the datasets at or above a threshold of their quota, for cron and
 //! monitoring (exit codes, a Nagios line, a node_exporter textfile).
 
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
+use strata_core::check::{family, label_value, nagios_label};
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::exit::{self, ExitError};
 use strata_core::output::Record;
@@ -203,11 +202,6 @@ impl CheckRecord {
     }
 }
 
-/// A perfdata label: single quotes, a quote inside doubled.
-fn nagios_label(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 /// The one line of a Nagios plugin: `QUOTA STATUS - text|perfdata`.
 pub fn nagios_line(assessed: &[Assessed], warn: f64, crit: f64) -> String {
     let level = assessed.iter().map(|a| a.level).max().unwrap_or(Level::Ok);
@@ -241,22 +235,6 @@ pub fn nagios_line(assessed: &[Assessed], warn: f64, crit: f64) -> String {
     line
 }
 
-/// A Prometheus label value: backslash, double quote and newline escaped.
-fn label_value(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
-fn family(out: &mut String, name: &str, help: &str, samples: &[(String, String)]) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} gauge");
-    for (labels, value) in samples {
-        if labels.is_empty() {
-            let _ = writeln!(out, "{name} {value}");
-        } else {
-            let _ = writeln!(out, "{name}{{{labels}}} {value}");
-        }
-    }
-}
 
 /// A node_exporter textfile-collector file. `assessed` is `None` when the check failed: then only
 /// `strata_quota_check_success 0` and the time are written.
@@ -325,18 +303,12 @@ pub fn prometheus_text(assessed: Option<&[Assessed]>, warn: f64, crit: f64, now_
     out
 }
 
-/// Writes `text` to `path` atomically ([`strata_core::fs::write_atomic`]), readable by all:
-/// node_exporter reads it as another user.
-pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    strata_core::fs::write_atomic(path, text.as_bytes(), 0o644)
-        .with_context(|| format!("cannot write {}", path.display()))
-}
 
 fn assess_all(args: &CheckArgs, ctx: &Ctx) -> anyhow::Result<Vec<Assessed>> {
     let space = crate::read_space(ctx, &args.selection.datasets, args.selection.recursive)?;
     let assessed: Vec<Assessed> = space.iter().filter_map(|s| assess(s, args.warn, args.crit)).collect();
     if let Some(p) = &args.prometheus {
-        write_atomic(p, &prometheus_text(Some(&assessed), args.warn, args.crit, ctx.clock.now().as_second()))?;
+        strata_core::check::write_textfile(p, &prometheus_text(Some(&assessed), args.warn, args.crit, ctx.clock.now().as_second()))?;
     }
     Ok(assessed)
 }
@@ -350,7 +322,7 @@ pub fn run(args: &CheckArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         Err(mut e) => {
             if let Some(p) = &args.prometheus
                 && let Err(we) =
-                    write_atomic(p, &prometheus_text(None, args.warn, args.crit, ctx.clock.now().as_second()))
+                    strata_core::check::write_textfile(p, &prometheus_text(None, args.warn, args.crit, ctx.clock.now().as_second()))
             {
                 e = e.context(format!("{we:#}"));
             }

@@ -2,12 +2,13 @@
 //! `strata-quota check` (exit codes, a Nagios line, a node_exporter textfile).
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
+pub use strata_core::check::{Level, human_age};
+use strata_core::check::{family, label_value, nagios_label};
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::exit::{self, ExitError};
 use strata_core::output::Record;
@@ -43,35 +44,6 @@ pub struct CheckArgs {
     /// error it says strata_snapshot_check_success 0.
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub prometheus: Option<PathBuf>,
-}
-
-/// How fresh a dataset's snapshots are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Ok,
-    Warn,
-    Crit,
-    /// The policy or the snapshots could not be read: the dataset cannot be checked.
-    Invalid,
-}
-
-impl Level {
-    fn nagios(self) -> &'static str {
-        match self {
-            Level::Ok => "OK",
-            Level::Warn => "WARNING",
-            Level::Crit | Level::Invalid => "CRITICAL",
-        }
-    }
-
-    fn outcome(self) -> Outcome {
-        match self {
-            Level::Ok => Outcome::Success,
-            Level::Warn => Outcome::Negative,
-            Level::Crit | Level::Invalid => Outcome::Code(exit::ERROR),
-        }
-    }
 }
 
 /// One checked dataset.
@@ -153,16 +125,6 @@ impl Record for CheckRecord {
     }
 }
 
-/// An age for people: `45s`, `35m`, `3h`, `2d` (whole units, rounded down).
-pub fn human_age(s: u64) -> String {
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..86400 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86400),
-    }
-}
-
 /// The warning and critical ages of a dataset; `None` when it is not checked (no schedule and
 /// no --max-age, or excluded).
 pub fn thresholds(e: &Entry, args: &CheckArgs) -> Option<(u64, u64)> {
@@ -235,11 +197,6 @@ pub fn assess(
     out
 }
 
-/// A perfdata label: single quotes, a quote inside doubled; no control character.
-fn nagios_label(s: &str) -> String {
-    format!("'{}'", strata_core::sanitize::for_terminal(s).replace('\'', "''"))
-}
-
 /// The one line of a Nagios plugin: `SNAPSHOTS STATUS - text|perfdata`.
 pub fn nagios_line(checked: &[CheckRecord]) -> String {
     let level = checked.iter().map(|c| c.level).max().unwrap_or(Level::Ok);
@@ -275,23 +232,6 @@ pub fn nagios_line(checked: &[CheckRecord]) -> String {
     }
     line.push('\n');
     line
-}
-
-/// A Prometheus label value: backslash, double quote and newline escaped.
-fn label_value(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
-fn family(out: &mut String, name: &str, help: &str, samples: &[(String, String)]) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} gauge");
-    for (labels, value) in samples {
-        if labels.is_empty() {
-            let _ = writeln!(out, "{name} {value}");
-        } else {
-            let _ = writeln!(out, "{name}{{{labels}}} {value}");
-        }
-    }
 }
 
 /// A node_exporter textfile-collector file. `checked` is `None` when the check failed: then only
@@ -340,12 +280,6 @@ pub fn prometheus_text(checked: Option<(&[Entry], &[CheckRecord])>, now_unix: i6
     out
 }
 
-/// Writes `text` to `path` atomically, readable by all: node_exporter reads it as another user.
-pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    strata_core::fs::write_atomic(path, text.as_bytes(), 0o644)
-        .with_context(|| format!("cannot write {}", path.display()))
-}
-
 fn check_all(args: &CheckArgs, ctx: &Ctx) -> anyhow::Result<(Vec<Entry>, Vec<CheckRecord>)> {
     let json = listing::has_json(ctx.runner.as_ref());
     let props = strata_zfs::props::read_as(ctx.runner.as_ref(), &args.datasets, args.recursive, json)
@@ -356,7 +290,7 @@ fn check_all(args: &CheckArgs, ctx: &Ctx) -> anyhow::Result<(Vec<Entry>, Vec<Che
     let unreadable: HashMap<String, String> = l.bad.into_iter().map(|b| (b.dataset, b.reason)).collect();
     let checked = assess(&entries, &l.records, &unreadable, args, ctx.clock.now().as_second());
     if let Some(p) = &args.prometheus {
-        write_atomic(p, &prometheus_text(Some((&entries, &checked)), ctx.clock.now().as_second()))?;
+        strata_core::check::write_textfile(p, &prometheus_text(Some((&entries, &checked)), ctx.clock.now().as_second()))?;
     }
     Ok((entries, checked))
 }
@@ -373,7 +307,7 @@ pub fn run(args: &CheckArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         Ok(a) => a,
         Err(mut e) => {
             if let Some(p) = &args.prometheus
-                && let Err(we) = write_atomic(p, &prometheus_text(None, ctx.clock.now().as_second()))
+                && let Err(we) = strata_core::check::write_textfile(p, &prometheus_text(None, ctx.clock.now().as_second()))
             {
                 e = e.context(format!("{we:#}"));
             }
