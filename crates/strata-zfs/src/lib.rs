@@ -4,6 +4,7 @@
 //! Parsers only read the machine output (`-H` tab-separated, `-p` exact numbers) that OpenZFS
 //! 2.1 and 2.3 both print. Fields are split on tabs only: names may hold spaces.
 
+pub mod allow;
 pub mod destroy;
 pub mod diff;
 #[cfg(any(test, feature = "fixtures"))]
