@@ -38,7 +38,7 @@ enum Cmd {
         #[arg(long)]
         no_lab: bool,
     },
-    /// Install the packages the tests need (apt, as root).
+    /// Install what the tests need: Debian packages (apt, as root), and just and ansible from PyPI into target/tools/venv.
     Deps,
     /// The real-ZFS lab.
     Lab {
@@ -121,10 +121,18 @@ fn have(cmd: &str) -> bool {
 }
 
 fn deps() -> Result<()> {
-    let missing: Vec<&str> = TEST_DEPS.iter().filter(|(c, _)| !have(c)).map(|(_, p)| *p).collect();
-    if missing.is_empty() {
-        return Ok(());
+    let mut missing: Vec<&str> = TEST_DEPS.iter().filter(|(c, _)| !have(c)).map(|(_, p)| *p).collect();
+    // Debian's python3 makes venvs only with python3-venv (it leaves ensurepip out otherwise).
+    if !py_tools_ready() && !python_can_venv() {
+        missing.push("python3-venv");
     }
+    if !missing.is_empty() {
+        apt_install(&missing)?;
+    }
+    py_tools()
+}
+
+fn apt_install(missing: &[&str]) -> Result<()> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         bail!(
@@ -134,12 +142,61 @@ fn deps() -> Result<()> {
     }
     sh("apt-get", &["update", "-qq"])?;
     let mut args = vec!["install", "-y", "-q", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=300"];
-    args.extend(&missing);
+    args.extend(missing);
     let status = Command::new("apt-get").args(&args).env("DEBIAN_FRONTEND", "noninteractive").status()?;
     if !status.success() {
         bail!("apt-get install {} failed", missing.join(" "));
     }
     Ok(())
+}
+
+/// Test tools Debian 12 does not package (just) or packages too old for the checks (ansible-core,
+/// ansible-lint), from PyPI into a venv of their own. Pinned, so that a lint rule or a recipe syntax
+/// changes only when this list does; reinstalled only when it changes.
+const PY_TOOLS: &[&str] = &["ansible-core==2.19.14", "ansible-lint==26.10.1", "rust-just==1.59.0"];
+
+/// The venv of [`PY_TOOLS`]; the tests run the programs in its `bin/`.
+pub fn py_tools_venv() -> PathBuf {
+    root().join("target/tools/venv")
+}
+
+/// What a venv holding exactly [`PY_TOOLS`] has written (the last step of [`py_tools`]).
+fn py_tools_stamp() -> (PathBuf, String) {
+    (py_tools_venv().join("strata-tools.txt"), PY_TOOLS.join("\n") + "\n")
+}
+
+fn py_tools_ready() -> bool {
+    let (stamp, want) = py_tools_stamp();
+    std::fs::read_to_string(stamp).is_ok_and(|have| have == want)
+}
+
+fn python_can_venv() -> bool {
+    Command::new("/usr/bin/python3")
+        .args(["-c", "import ensurepip, venv"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn py_tools() -> Result<()> {
+    if py_tools_ready() {
+        return Ok(());
+    }
+    let venv = py_tools_venv();
+    let venv_s = venv.to_str().context("the workspace path is not UTF-8")?;
+    // A fresh venv each time: pip would keep packages this list no longer names.
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv).with_context(|| format!("cannot remove {venv_s}"))?;
+    }
+    // Debian's python, not whichever python3 comes first on PATH: the same interpreter on every machine.
+    sh("/usr/bin/python3", &["-m", "venv", venv_s])?;
+    let pip = venv.join("bin/pip");
+    let mut args = vec!["install", "-q", "--disable-pip-version-check", "--no-input"];
+    args.extend(PY_TOOLS);
+    sh(pip.to_str().context("the workspace path is not UTF-8")?, &args)?;
+    let (stamp, want) = py_tools_stamp();
+    std::fs::write(&stamp, want).with_context(|| format!("cannot write {}", stamp.display()))
 }
 
 fn ci(no_lab: bool) -> Result<()> {
