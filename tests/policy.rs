@@ -377,3 +377,146 @@ fn prune_plan_policy_draws_its_timeline() {
     // 13 destroyed days, then 7 kept ones.
     assert!(row.contains(&format!("{}{}", "x".repeat(13), "#".repeat(7))), "{text}");
 }
+
+/// tank/srv sends to backup/srv (so tank/srv/a to backup/srv/a); alice, delegated `userprop` on
+/// tank/srv/alice, points her dataset at a host of her own; tank/var has no target.
+const SEND_DATASETS: &str = "tank\ntank/srv\ntank/srv/a\ntank/srv/alice\ntank/var\nbackup\n";
+const SEND_PROPS: &str = "tank/srv\tstrata:snapshot\t1h\n\
+                          tank/srv\tstrata:send\tbackup/srv\n\
+                          tank/srv/alice\tstrata:send\tevil.example:pool/loot\n\
+                          tank/var\tstrata:snapshot\t15m\n";
+const ALICE_ALLOW: &str = "---- Permissions on tank/srv/alice -----------------------------------\n\
+                           Local+Descendent permissions:\n\
+                           \tuser alice mount,snapshot,userprop\n\
+                           ---- Permissions on tank ---------------------------------------------\n";
+
+/// The policy stand-in, plus what a send needs from zfs: `allow` (alice's delegation), each side's
+/// snapshots and bookmarks (`bookmarks.tsv`: name, creation), targets under `backup` missing, and
+/// `send -n` estimates.
+fn send_tree() -> Tree {
+    let t = Tree::new(
+        SEND_DATASETS,
+        SEND_PROPS,
+        "tank/srv@s1\t11\t101\t1704880000\t0\t0\t0\ton\t1h\n\
+         tank/srv/a@s1\t12\t102\t1704880000\t0\t0\t0\ton\t1h\n\
+         tank/srv/alice@s1\t13\t103\t1704880000\t0\t0\t0\ton\t1h\n",
+    );
+    let dir = t.bin.dir.path();
+    std::fs::rename(dir.join("zfs"), dir.join("zfs-policy")).unwrap();
+    std::fs::write(dir.join("alice.allow"), ALICE_ALLOW).unwrap();
+    std::fs::write(dir.join("bookmarks.tsv"), "").unwrap();
+    t.bin.script(
+        "zfs",
+        &format!(
+            "here='{d}'\n\
+             for last in \"$@\"; do :; done\n\
+             case \"$1 $*\" in\n\
+             allow*) printf '%s\\n' \"$*\" >> \"$here/calls.log\"\n\
+             \x20 [ \"$last\" = tank/srv/alice ] && cat \"$here/alice.allow\"; exit 0;;\n\
+             *snapshot,bookmark*) printf '%s\\n' \"$*\" >> \"$here/calls.log\"\n\
+             \x20 case \"$last\" in backup/*) echo \"cannot open '$last': dataset does not exist\" >&2; exit 1;; esac\n\
+             \x20 awk -F '\\t' -v ds=\"$last\" -v OFS='\\t' 'index($1, ds \"@\") == 1 {{ print $1, $2, $3 }}' \"$here/snaps.tsv\"; exit 0;;\n\
+             *'-t bookmark'*) printf '%s\\n' \"$*\" >> \"$here/calls.log\"; cat \"$here/bookmarks.tsv\"; exit 0;;\n\
+             send*) printf '%s\\n' \"$*\" >> \"$here/calls.log\"; printf 'size\\t5000\\n'; exit 0;;\n\
+             esac\n\
+             exec \"$here/zfs-policy\" \"$@\"\n",
+            d = dir.display()
+        ),
+    );
+    t
+}
+
+#[test]
+fn send_policy_follows_values_root_set_and_refuses_a_delegated_users() {
+    let t = send_tree();
+    let state = tempfile::tempdir().unwrap();
+    let out = t
+        .cmd("strata-send", &["--policy", "-r", "tank", "--dry-run", "--no-raw"], T0)
+        .env("STRATA_STATE_DIR", state.path())
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    // The two datasets under root's value are planned, to where the value says.
+    assert!(err.contains("zfs recv -s -u -o readonly=on backup/srv\n"), "{err}");
+    assert!(err.contains("zfs recv -s -u -o readonly=on backup/srv/a\n"), "{err}");
+    // alice's own value is refused, naming her grant; her host is never contacted.
+    assert!(
+        err.contains("tank/srv/alice: not sent: strata:send is set on tank/srv/alice, where a delegated user"),
+        "{err}"
+    );
+    assert!(err.contains("user alice mount,snapshot,userprop (on tank/srv/alice)"), "{err}");
+    assert!(err.contains("1 of 3 sends failed or were refused"), "{err}");
+    assert!(!err.contains("evil.example"), "{err}");
+    let calls = t.calls();
+    assert!(calls.iter().any(|c| c == "allow tank/srv"), "{calls:?}");
+    assert!(!calls.iter().any(|c| c.starts_with("send ") && !c.starts_with("send -n")), "{calls:?}");
+    // Nothing was sent, so nothing is recorded.
+    assert!(!state.path().join("send").exists());
+    // --policy takes datasets only, and never --force or --to.
+    t.cmd("strata-send", &["--policy", "evil:tank"], T0)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("local datasets"));
+    t.cmd("strata-send", &["--policy", "tank", "--to", "backup/x"], T0).assert().code(2);
+    t.cmd("strata-send", &["--policy"], T0).assert().code(2).stderr(predicate::str::contains("needs the DATASETs"));
+}
+
+#[test]
+fn send_check_says_which_targets_are_behind() {
+    let t = send_tree();
+    let state = tempfile::tempdir().unwrap();
+    // tank/srv reached backup/srv with a snapshot made 1000 s before T0; tank/srv/a never did.
+    let mark = strata_send::run::bookmark_name("tank/srv", "backup/srv");
+    std::fs::write(t.bin.dir.path().join("bookmarks.tsv"), format!("{mark}\t{}\n", T0_UNIX - 1000)).unwrap();
+    strata_send::state::save(
+        state.path(),
+        &strata_send::state::SendState {
+            r#type: "send_state".into(),
+            source: "tank/srv".into(),
+            target: "backup/srv".into(),
+            snapshot: "tank/srv@s1".into(),
+            bookmark: mark.clone(),
+            mode: strata_send::plan::Mode::Full,
+            bytes: 5000,
+            finished_unix: T0_UNIX - 900,
+        },
+    )
+    .unwrap();
+    let prom = state.path().join("send.prom");
+    let check = |now: &str, extra: &[&str]| {
+        let mut args = vec!["check", "-r", "tank/srv"];
+        args.extend_from_slice(extra);
+        t.cmd("strata-send", &args, now).env("STRATA_STATE_DIR", state.path()).assert()
+    };
+    let out = check(T0, &["--json", "--prometheus", prom.to_str().unwrap()]).code(2);
+    let v = ndjson(&out.get_output().stdout);
+    let by: Vec<(&str, &str)> =
+        v.iter().map(|r| (r["dataset"].as_str().unwrap(), r["level"].as_str().unwrap())).collect();
+    assert_eq!(by, [("tank/srv/alice", "invalid"), ("tank/srv/a", "crit")], "{v:?}");
+    assert_eq!(v[1]["target"], "backup/srv/a");
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.contains("strata_send_lag_seconds{dataset=\"tank/srv\",target=\"backup/srv\"} 1000\n"), "{text}");
+    assert!(text.contains(&format!(
+        "strata_send_last_success_timestamp_seconds{{dataset=\"tank/srv\",target=\"backup/srv\"}} {}\n",
+        T0_UNIX - 900
+    )));
+    assert!(text.contains("strata_send_level{dataset=\"tank/srv/a\",target=\"backup/srv/a\"} 2\n"), "{text}");
+    // Hourly: past 2 h behind is a warning (tank/srv alone, so alice and the never-sent child are out of scope).
+    t.cmd("strata-send", &["check", "tank/srv", "--nagios"], "2024-01-10T13:43:21Z")
+        .env("STRATA_STATE_DIR", state.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with("REPLICATION WARNING - tank/srv -> backup/srv 2h behind|"));
+    t.cmd("strata-send", &["check", "tank/srv", "--nagios"], T0)
+        .env("STRATA_STATE_DIR", state.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with("REPLICATION OK - 1 target in time"));
+    // A state file that is not a record is named, never skipped.
+    std::fs::write(state.path().join("send/x.json"), "{").unwrap();
+    t.cmd("strata-send", &["check", "tank/srv"], T0)
+        .env("STRATA_STATE_DIR", state.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("x.json: not a send record"));
+}

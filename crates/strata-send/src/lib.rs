@@ -6,13 +6,16 @@
 //! the sent snapshot stays on the source, one per target, so the next incremental works even when
 //! the snapshot itself has been pruned. strata sits in the data path between the two sides.
 
+pub mod check;
 pub mod endpoint;
 pub mod pipe;
 pub mod plan;
+pub mod policy;
 pub mod run;
+pub mod state;
 pub mod token;
 
-use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use strata_core::cli::{CommonArgs, MutateArgs};
 use strata_core::doc::{FieldDoc, ManDoc, RecordDoc};
@@ -52,18 +55,32 @@ pub static DOC: ManDoc = ManDoc {
              nothing changes.",
         ),
         (
+            "strata send --policy -r tank",
+            "Each dataset under tank whose strata:send names a target, there; datasets without one are left alone, \
+             and a value a delegated user could have written is refused and named.",
+        ),
+        (
+            "strata send check -r tank --prometheus /var/lib/prometheus/node-exporter/strata-send.prom",
+            "Which targets are behind (warn at twice the dataset's strata:snapshot interval, critical at four \
+             times), for node_exporter.",
+        ),
+        (
             "strata send tank/a --to backup/a --force --confirm=backup/a",
             "The target has diverged: roll it back to the newest snapshot both share and destroy what only it has.",
         ),
     ],
     exit_status: &[
-        (exit::SUCCESS, "Every send is done, or the target was already up to date."),
+        (exit::SUCCESS, "Every send is done, or the target was already up to date. check: every target is in time."),
+        (exit::NEGATIVE, "check: a target's newest snapshot is older than its warning age."),
         (
             exit::ERROR,
-            "Bad input, or a send was refused (a diverged target, a stale resume token, a missing snapshot) or \
-             failed (the side and what it printed on standard error are named; an ssh failure names the host). \
-             Nothing was destroyed; an interrupted receive stays resumable.",
+            "Bad input, or a send was refused (a diverged target, a stale resume token, a missing snapshot, a \
+             strata:send value not set by root under --policy) or failed (the side and what it printed on standard \
+             error are named; an ssh failure names the host). Nothing was destroyed; an interrupted receive stays \
+             resumable. With several sends the others go on, and the run ends with 2. check: a target is older \
+             than its critical age, was never sent to, or cannot be checked.",
         ),
+        (exit::UNKNOWN, "check: the state is unknown (zfs or the state directory could not be read)."),
         (exit::LOCKED, "Another send to the same target, or another run holding --lock, is running."),
         (
             exit::INTERRUPTED,
@@ -71,8 +88,12 @@ pub static DOC: ManDoc = ManDoc {
              the same command again resumes it.",
         ),
     ],
-    environment: &[],
-    records: &[&SEND_DOC, &PROGRESS_DOC],
+    environment: &[(
+        "STRATA_STATE_DIR",
+        "Where each target's last successful send is recorded (send/*.json) for check; else systemd's \
+             STATE_DIRECTORY, else /var/lib/strata.",
+    )],
+    records: &[&SEND_DOC, &PROGRESS_DOC, &check::CHECK_DOC],
 };
 
 /// `--progress`.
@@ -108,19 +129,47 @@ pub enum ProgressArg {
                   snapshot stays on the source, one per target, so the next incremental works after the snapshot \
                   is pruned. Encrypted sources are sent raw (-w). Remote commands run through ssh -o \
                   BatchMode=yes, quoted for the remote shell. strata copies the stream between the two sides \
-                  (counting bytes, --rate-limit, progress); both sides die with it."
+                  (counting bytes, --rate-limit, progress); both sides die with it.\n\n\
+                  --policy sends each DATASET (with -r, each descendant) whose strata:send property names a \
+                  target, there (the dataset's name relative to where the value is set appended). A value \
+                  received, or set where a delegated user may set user properties (zfs allow ... userprop), is \
+                  refused: it would let that user choose where root sends. Never --force under --policy. \
+                  check says which targets are behind.",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
 )]
-pub struct Cli {
+pub struct Top {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(subcommand)]
+    pub cmd: Option<Sub>,
+    #[command(flatten)]
+    pub send: Cli,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Sub {
+    /// Which replication targets are behind: the age of the newest snapshot each target has (by
+    /// the bookmark strata-send left on the source), against the datasets' strata:snapshot interval.
+    Check(check::CheckArgs),
+}
+
+/// What to send and how.
+#[derive(Debug, Args)]
+pub struct Cli {
     #[command(flatten)]
     pub mutate: MutateArgs,
     /// pool/ds, pool/ds@snap or [user@]host:pool/ds[@snap]; records on standard input when left out.
+    /// With --policy: the datasets whose strata:send to follow.
     #[arg(value_name = "SOURCE")]
-    pub source: Option<String>,
+    pub sources: Vec<String>,
     /// The dataset to receive into: pool/ds or [user@]host:pool/ds.
-    #[arg(long, value_name = "TARGET", required_unless_present = "to_file", conflicts_with = "to_file")]
+    #[arg(long, value_name = "TARGET", required_unless_present_any = ["to_file", "policy"], conflicts_with = "to_file")]
     pub to: Option<String>,
+    /// Send each dataset to the target its strata:send property names (only values set by root:
+    /// local or inherited, on a dataset no delegated user may set user properties on).
+    #[arg(long, conflicts_with_all = ["to", "to_file", "force", "confirm", "writable", "abort_resume"])]
+    pub policy: bool,
     /// Write the stream (full) to this file, under a temporary name renamed when complete; - for
     /// standard output (records then go to standard error).
     #[arg(long, value_name = "PATH")]
@@ -168,18 +217,36 @@ fn rate(s: &str) -> Result<u64, String> {
     }
 }
 
+impl Cli {
+    /// The one SOURCE of a send without --policy, if given.
+    pub fn source(&self) -> anyhow::Result<Option<&str>> {
+        match self.sources.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one)),
+            [_, second, ..] => Err(exit::ExitError::usage(format!(
+                "one SOURCE at a time ({second:?} is a second one); several datasets only with --policy, or -r"
+            ))
+            .into()),
+        }
+    }
+}
+
 pub fn command() -> clap::Command {
-    Cli::command()
+    Top::command()
 }
 
 pub fn run(m: &clap::ArgMatches, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
-    let cli = Cli::from_arg_matches(m)?;
-    run::run(&cli, ctx)
+    let top = Top::from_arg_matches(m)?;
+    match &top.cmd {
+        Some(Sub::Check(a)) => check::run(a, ctx),
+        None => run::run(&top.send, ctx),
+    }
 }
 
-/// Every send changes its target.
+/// Every send changes its target; check changes nothing.
 pub fn mutate(m: &clap::ArgMatches) -> anyhow::Result<Option<MutateArgs>> {
-    Ok(Some(Cli::from_arg_matches(m)?.mutate))
+    let top = Top::from_arg_matches(m)?;
+    Ok(top.cmd.is_none().then_some(top.send.mutate))
 }
 
 /// One send: what was sent, from where, and how much.

@@ -6,7 +6,7 @@ use strata_zfs::send::{Kind, Listed, Stream};
 use crate::token::{self, ResumeToken};
 
 /// The result modes of a send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     Full,

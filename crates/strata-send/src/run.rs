@@ -66,14 +66,34 @@ pub fn run(cli: &Cli, ctx: &mut Ctx) -> Result<Outcome> {
     if let Some(path) = &cli.to_file {
         return to_file(cli, ctx, &ssh, path, &interrupted);
     }
+    if cli.policy {
+        let planned = crate::policy::plan(cli, ctx)?;
+        return run_jobs(cli, ctx, &ssh, &planned.jobs, &planned.refused, &interrupted);
+    }
     let to = cli.to.as_deref().ok_or_else(|| usage("give --to TARGET or --to-file PATH"))?;
     let target = Location::target(to).map_err(|e| usage(e.to_string()))?;
     let jobs = jobs(cli, ctx, &ssh, &target)?;
-    let many = jobs.len() > 1;
-    let mut failed = 0usize;
+    run_jobs(cli, ctx, &ssh, &jobs, &[], &interrupted)
+}
+
+/// Every job, each on its own: one that fails is named and the others go on (one alone fails the
+/// run at once); `refused` are datasets already turned down, named and counted as failed.
+fn run_jobs(
+    cli: &Cli,
+    ctx: &mut Ctx,
+    ssh: &Ssh,
+    jobs: &[Job],
+    refused: &[(String, String)],
+    interrupted: &AtomicBool,
+) -> Result<Outcome> {
+    for (ds, why) in refused {
+        ctx.error(format!("{ds}: not sent: {why}"));
+    }
+    let many = jobs.len() + refused.len() > 1;
+    let mut failed = refused.len();
     let mut last_err = None;
-    for job in &jobs {
-        match send_job(cli, ctx, &ssh, job, &interrupted) {
+    for job in jobs {
+        match send_job(cli, ctx, ssh, job, interrupted) {
             Ok(()) => {}
             Err(e) if exit::code_of(&e) == exit::INTERRUPTED || !many => return Err(e),
             Err(e) => {
@@ -83,17 +103,18 @@ pub fn run(cli: &Cli, ctx: &mut Ctx) -> Result<Outcome> {
             }
         }
     }
+    let total = jobs.len() + refused.len();
     match last_err {
-        None => Ok(Outcome::Success),
         Some(e) if exit::code_of(&e) == exit::LOCKED => Err(e),
-        Some(_) => Err(usage(format!("{failed} of {} sends failed (see above); the others are done", jobs.len()))),
+        _ if failed == 0 => Ok(Outcome::Success),
+        _ => Err(usage(format!("{failed} of {total} sends failed or were refused (see above); the others are done"))),
     }
 }
 
 /// The sends asked for: SOURCE alone, its descendants with -r, or one per dataset of the records
 /// on standard input.
 fn jobs(cli: &Cli, ctx: &Ctx, ssh: &Ssh, target: &Location) -> Result<Vec<Job>> {
-    let Some(src) = &cli.source else {
+    let Some(src) = cli.source()? else {
         if ctx.stdin_is_terminal {
             return Err(usage("no SOURCE given and no snapshot records on standard input"));
         }
@@ -350,6 +371,9 @@ fn send_round(
     };
     let Some(stream) = &p.stream else {
         let rec = record(0, 0.0);
+        if !ctx.dry_run() {
+            remember(ctx, src, &rec, &p.snapshot);
+        }
         write_record(ctx, &rec, false)?;
         return Ok(false);
     };
@@ -391,8 +415,35 @@ fn send_round(
     };
     bookmark(ctx, ssh, src, &source, &p.snapshot, target_name)?;
     let rec = record(sent.0, sent.1);
+    if !ctx.dry_run() {
+        remember(ctx, src, &rec, &p.snapshot);
+    }
     write_record(ctx, &rec, false)?;
     Ok(p.mode == Mode::Resume)
+}
+
+/// Records a success for `strata send check`; a state directory that cannot be written is said
+/// on stderr (with `-v` only when it is the default one and does not exist: not every user of
+/// strata-send runs it as a service), and the send still counts.
+fn remember(ctx: &Ctx, src: &Location, rec: &SendRecord, snapshot: &str) {
+    let dir = crate::state::dir();
+    let state = crate::state::SendState {
+        r#type: "send_state".into(),
+        source: format!("{}{}", src.prefix(), src.dataset),
+        target: rec.target.clone(),
+        snapshot: snapshot.to_string(),
+        bookmark: format!("{}{}", src.prefix(), bookmark_name(&src.dataset, &rec.target)),
+        mode: rec.mode,
+        bytes: rec.bytes,
+        finished_unix: ctx.clock.now().as_second(),
+    };
+    match crate::state::save(&dir, &state) {
+        Ok(p) => ctx.debug(format!("recorded in {}", p.display())),
+        Err(e) if dir == std::path::Path::new(crate::state::DEFAULT_DIR) && !dir.exists() => {
+            ctx.debug(format!("not recorded for send check: {e:#}"))
+        }
+        Err(e) => ctx.info(format!("the send is done but not recorded for send check: {e:#}")),
+    }
 }
 
 /// Before `zfs recv -F`: names what it will destroy (the target's snapshots newer than the base),
@@ -451,7 +502,7 @@ fn bookmark(ctx: &Ctx, ssh: &Ssh, src: &Location, listed: &[Listed], snapshot: &
 
 /// `--to-file PATH` (or `-`): the full stream of the snapshot.
 fn to_file(cli: &Cli, ctx: &mut Ctx, ssh: &Ssh, path: &Path, interrupted: &AtomicBool) -> Result<Outcome> {
-    let src_arg = cli.source.as_deref().ok_or_else(|| usage("--to-file needs a SOURCE snapshot"))?;
+    let src_arg = cli.source()?.ok_or_else(|| usage("--to-file needs a SOURCE snapshot"))?;
     let src = Location::source(src_arg).map_err(|e| usage(e.to_string()))?;
     let to_stdout = path == Path::new("-");
     if to_stdout && std::io::stdout().is_terminal() && !ctx.dry_run() {
