@@ -21,14 +21,27 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "policy/prune-plan-policy", run: prune_plan_policy },
         Scenario { name: "policy/check", run: check },
         Scenario { name: "policy/bad-keep-skipped", run: bad_keep_skipped },
+        Scenario { name: "policy/send-by-policy-and-check", run: send_by_policy },
         Scenario { name: "bench/policy-1000", run: bench_policy_1000 },
     ]
 }
 
 /// Runs a strata binary with `STRATA_NOW` set (and `stdin` piped in when given).
 fn strata_at<S: AsRef<OsStr>>(now: jiff::Timestamp, bin: &str, args: &[S], stdin: Option<&[u8]>) -> Run {
+    strata_at_env(now, bin, args, stdin, &[])
+}
+
+/// [`strata_at`] with more environment.
+pub fn strata_at_env<S: AsRef<OsStr>>(
+    now: jiff::Timestamp,
+    bin: &str,
+    args: &[S],
+    stdin: Option<&[u8]>,
+    env: &[(&str, &OsStr)],
+) -> Run {
     let mut cmd = Command::new(crate::harness::bin_dir().join(bin));
     cmd.args(args).env("STRATA_NOW", now.to_string());
+    cmd.envs(env.iter().copied());
     let shown = format!(
         "STRATA_NOW={now} {bin} {}",
         args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
@@ -241,6 +254,70 @@ fn check(lab: &Lab) -> Result<()> {
     let _ = std::fs::remove_file(&prom);
     let line = format!("strata_snapshot_count{{dataset=\"{}\"}} 1", m["srv/a"]);
     check_eq(text.lines().any(|l| l == line), true, format!("{line} in\n{text}"))?;
+    Ok(())
+}
+
+/// `send --policy` follows root's strata:send (set on srv, inherited by srv/a) to a local backup
+/// tree, and refuses the value a delegated user wrote on their own dataset (real `zfs allow`
+/// output); `send check` is ok after the send and critical once the clock passes four intervals.
+fn send_by_policy(lab: &Lab) -> Result<()> {
+    let srv = lab.create("srv", &["strata:snapshot=1h"])?;
+    let a = lab.create("srv/a", &[])?;
+    let user = lab.create("srv/user", &[])?;
+    lab.create("backup", &[])?;
+    lab.zfs(&["set", &format!("strata:send={}", lab.ds("backup/srv")), &srv])?;
+    crate::safety::delegate(lab, &user)?;
+    crate::safety::as_mallory(&["set", &format!("strata:send={}", lab.ds("loot")), &user])?;
+    let state = tempfile::tempdir()?;
+    let env = [("STRATA_STATE_DIR", state.path().as_os_str())];
+    let t0 = jiff::Timestamp::now();
+    strata_at(t0, "strata-snapshot", &["create", "--due", "-r", &srv], None).ok()?;
+    let sent = strata_at_env(t0, "strata-send", &["--policy", "-r", &srv, "--json"], None, &env).code(2)?;
+    let modes: BTreeMap<String, String> = sent
+        .records()?
+        .iter()
+        .map(|r| (r["target"].as_str().unwrap_or("").to_string(), r["mode"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let want: BTreeMap<String, String> =
+        [(lab.ds("backup/srv"), "full".to_string()), (lab.ds("backup/srv/a"), "full".to_string())].into();
+    check_eq(modes, want, "root's value is followed for srv and srv/a")?;
+    sent.check(
+        sent.err().contains(&format!("{user}: not sent: strata:send is set on {user}, where a delegated user"))
+            && sent.err().contains("user mallory"),
+        "the delegated user's value is refused, naming the grant",
+    )?;
+    check_eq(lab.zfs_run(&["list", &lab.ds("loot")]).code == 0, false, "nothing reached the user's target")?;
+    for (src, dst) in [(&srv, lab.ds("backup/srv")), (&a, lab.ds("backup/srv/a"))] {
+        let newest = lab.snapshots(src)?.pop().context("a snapshot")?;
+        check_eq(
+            lab.get("guid", &format!("{dst}@{newest}"))?,
+            lab.get("guid", &format!("{src}@{newest}"))?,
+            format!("{dst} has {src}'s snapshot"),
+        )?;
+        check_eq(lab.get("readonly", &dst)?, "on".to_string(), format!("{dst} is read-only"))?;
+    }
+    // Checked by name (the user's dataset aside): in time now, critical past four hours.
+    let prom = state.path().join("send.prom");
+    let check_args = ["check", srv.as_str(), a.as_str(), "--prometheus", prom.to_str().context("path")?];
+    strata_at_env(t0, "strata-send", &check_args, None, &env).ok()?;
+    let text = std::fs::read_to_string(&prom)?;
+    let line = format!("strata_send_level{{dataset=\"{a}\",target=\"{}\"}} 0", lab.ds("backup/srv/a"));
+    check_eq(text.lines().any(|l| l == line), true, format!("{line} in\n{text}"))?;
+    let late = strata_at_env(secs(t0, 5 * 3600), "strata-send", &["check", &srv, &a, "--nagios"], None, &env).code(2)?;
+    late.check(late.out().starts_with("REPLICATION CRITICAL - "), "critical after five hours")?;
+    // The recursive check names the refused dataset as one that cannot be checked.
+    let all = strata_at_env(t0, "strata-send", &["check", "-r", &srv, "--json"], None, &env).code(2)?;
+    let invalid: Vec<String> = all
+        .records()?
+        .iter()
+        .filter(|r| r["level"] == "invalid")
+        .filter_map(|r| r["dataset"].as_str().map(str::to_string))
+        .collect();
+    check_eq(invalid, vec![user.clone()], "the user's dataset cannot be checked")?;
+    // The next snapshot goes incrementally.
+    strata_at(secs(t0, 3700), "strata-snapshot", &["create", "--due", "-r", &srv], None).ok()?;
+    let again = strata_at_env(secs(t0, 3700), "strata-send", &["--policy", &a, "--json"], None, &env).ok()?;
+    check_eq(again.records()?[0]["mode"].as_str(), Some("incremental"), "the second send")?;
     Ok(())
 }
 

@@ -21,7 +21,7 @@ pub fn scenarios() -> Vec<Scenario> {
 const MALLORY_UID: u32 = 4242;
 
 /// Runs `zfs ARGS` as the unprivileged user; fails unless it exits 0.
-fn as_mallory(args: &[&str]) -> Result<()> {
+pub fn as_mallory(args: &[&str]) -> Result<()> {
     let out = Command::new("zfs")
         .args(args)
         .uid(MALLORY_UID)
@@ -34,7 +34,7 @@ fn as_mallory(args: &[&str]) -> Result<()> {
     Ok(())
 }
 
-fn delegate(lab: &Lab, ds: &str) -> Result<()> {
+pub fn delegate(lab: &Lab, ds: &str) -> Result<()> {
     lab.sh(&format!(
         "chmod 0666 /dev/zfs; grep -q '^mallory:' /etc/passwd 2>/dev/null || \
          echo 'mallory:x:{MALLORY_UID}:{MALLORY_UID}::/tmp:/bin/sh' >> /etc/passwd; \
