@@ -90,7 +90,11 @@ pub fn userprop_grants(output: &[u8], dataset: &str) -> Result<Vec<String>, Stri
     }
     let set_has_userprop = |block: &str, name: &str| {
         // zfs allow lists the dataset's own block first, then its parents': the first match is innermost.
-        sets.iter().filter(|(_, n, _)| n == name).find(|(b, _, _)| b == block).or_else(|| sets.iter().find(|(_, n, _)| n == name)).is_none_or(|s| s.2)
+        sets.iter()
+            .filter(|(_, n, _)| n == name)
+            .find(|(b, _, _)| b == block)
+            .or_else(|| sets.iter().find(|(_, n, _)| n == name))
+            .is_none_or(|s| s.2)
     };
     let mut out = Vec::new();
     for (b, s, line, perms) in grants {

@@ -174,11 +174,17 @@ fn per_dataset(runner: &dyn Runner, records: Vec<SnapshotRecord>) -> Result<List
 fn apply_props(records: &mut [SnapshotRecord], output: &[u8]) -> Result<(), String> {
     let index: HashMap<String, usize> = records.iter().enumerate().map(|(i, r)| (r.snapshot.clone(), i)).collect();
     let mut seen: HashSet<(usize, usize)> = HashSet::new();
-    for (n, line) in output.split(|&b| b == b'\n').enumerate() {
-        if line.is_empty() {
-            continue;
-        }
+    let lines: Vec<&[u8]> = output.split(|&b| b == b'\n').collect();
+    for (n, &line) in lines.iter().enumerate() {
         let bad = |what: &str| format!("zfs get line {}: {what}; a {} value holds a newline?", n + 1, PROP_LABEL);
+        if line.is_empty() {
+            // Only the end of the output: an empty line inside it is a value that ended with a
+            // newline, and reading on would cut that label short.
+            if n + 1 == lines.len() {
+                continue;
+            }
+            return Err(bad("an empty line"));
+        }
         let mut f = line.splitn(4, |&b| b == b'\t');
         let (Some(name), Some(prop), Some(source), Some(value)) = (f.next(), f.next(), f.next(), f.next()) else {
             return Err(bad("fewer than 4 fields"));
@@ -387,6 +393,9 @@ mod tests {
         assert!(apply_props(&mut recs.clone(), doubled.as_bytes()).unwrap_err().contains("twice"));
         let unknown = PROPS.replace("tank/a@s2\tstrata:label", "tank/b@zz\tstrata:label");
         assert!(apply_props(&mut recs.clone(), unknown.as_bytes()).unwrap_err().contains("no listed snapshot"));
+        // A label ending in a newline prints an empty line: never read as the label cut short.
+        let trailing = PROPS.replace("\tlocal\thourly\n", "\tlocal\thourly\n\n");
+        assert!(apply_props(&mut recs.clone(), trailing.as_bytes()).unwrap_err().contains("an empty line"));
     }
 
     fn json_entry(name: &str, managed: (&str, &str), label: (&str, &str)) -> serde_json::Value {
