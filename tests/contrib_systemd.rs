@@ -393,3 +393,182 @@ fn alert_rules_use_only_metrics_strata_writes() {
         assert!(text.contains("_check_success 0") && text.contains("_check_timestamp_seconds "), "{bin}: {text}");
     }
 }
+
+/// The README's text from `start` (a heading or a marker line) to the next heading or marker.
+fn readme_part(start: &str) -> String {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let from = readme.find(start).unwrap_or_else(|| panic!("README has no {start:?}")) + start.len();
+    let rest = &readme[from..];
+    let end = ["\n### ", "\n## ", "\n<!-- "].iter().filter_map(|m| rest.find(m)).min().unwrap_or(rest.len());
+    rest[..end].to_string()
+}
+
+/// The fenced blocks of `lang` in `text`, without their fences.
+fn blocks(text: &str, lang: &str) -> Vec<String> {
+    let open = format!("```{lang}\n");
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(&open) {
+        let body = &rest[i + open.len()..];
+        let end = body.find("```\n").expect("unclosed block");
+        out.push(body[..end].to_string());
+        rest = &body[end..];
+    }
+    out
+}
+
+/// A unit file as the README shows it: comment lines out, runs of blank lines one.
+fn without_comments(text: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for l in text.lines().filter(|l| !l.starts_with('#')) {
+        if l.is_empty() && out.last().is_none_or(|p| p.is_empty()) {
+            continue;
+        }
+        out.push(l);
+    }
+    while out.last() == Some(&"") {
+        out.pop();
+    }
+    out.join("\n") + "\n"
+}
+
+#[test]
+fn readme_shows_the_contrib_units() {
+    let shown = blocks(&readme_part("### From systemd\n"), "ini");
+    assert_eq!(shown.len(), 2);
+    for block in shown {
+        let (first, body) = block.split_once('\n').unwrap();
+        let name = first.strip_prefix("# /etc/systemd/system/").expect("a block names its file");
+        assert_eq!(body, without_comments(&unit_text(name)), "README's {name} is not contrib/systemd/{name}");
+    }
+}
+
+#[test]
+fn readme_install_lines_name_the_contrib_units_and_escape_as_systemd_does() {
+    let block = blocks(&readme_part("### From systemd\n"), "sh").remove(0);
+    let mut enabled = Vec::new();
+    for line in block.lines() {
+        let (cmd, comment) = line.split_once('#').map_or((line, ""), |(c, k)| (c, k.trim()));
+        let w: Vec<&str> = cmd.split_whitespace().collect();
+        match w.first().copied() {
+            Some("install") => {
+                let files: Vec<&str> = w.iter().copied().filter(|a| a.starts_with("contrib/")).collect();
+                let names: Vec<&str> = files.iter().map(|f| f.trim_start_matches("contrib/systemd/")).collect();
+                assert_eq!(names, UNITS, "{line}");
+                assert_eq!(w.last(), Some(&"/etc/systemd/system/"));
+            }
+            Some("systemd-escape") => {
+                let out = run(program("systemd-escape").args(&w[1..]), "systemd-escape");
+                assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), comment, "{line}");
+                assert_eq!(exec::escape(w[1]), comment);
+            }
+            Some("systemctl") if w[1] == "enable" => enabled.extend(w[3..].iter().map(|u| u.to_string())),
+            Some("systemctl") => assert_eq!(w[1..], ["daemon-reload"]),
+            other => panic!("README line not checked: {other:?}: {line}"),
+        }
+    }
+    for unit in &enabled {
+        let (name, rest) = unit.split_once('@').expect("an instance");
+        let (instance, kind) = rest.rsplit_once('.').unwrap();
+        assert!(UNITS.contains(&format!("{name}@.{kind}").as_str()), "{unit}");
+        assert_eq!(exec::escape(&exec::unescape(instance).unwrap()), instance, "{unit} is not escaped");
+    }
+    assert!(enabled.iter().any(|u| u == "strata@tank-srv.timer"), "{enabled:?}");
+}
+
+/// `(name, value)` pairs: a crontab's jobs (user, command) or variables.
+type Pairs = Vec<(String, String)>;
+
+/// The jobs of a /etc/cron.d file: (user, command with `\%` read as `%`), and its variables.
+fn cron_jobs(text: &str) -> (Pairs, Pairs) {
+    let (mut jobs, mut vars) = (Vec::new(), Vec::new());
+    for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+        let fields: Vec<&str> = line.splitn(7, ' ').collect();
+        if fields.len() == 7 && fields[..5].iter().all(|f| f.chars().all(|c| c.is_ascii_digit() || "*/,-".contains(c)))
+        {
+            let cmd = fields[6];
+            // cron turns a bare % into a newline (and the rest into stdin)
+            assert!(!cmd.replace("\\%", "").contains('%'), "a bare % in a crontab command: {cmd}");
+            jobs.push((fields[5].to_string(), cmd.replace("\\%", "%")));
+        } else {
+            let (k, v) = line.split_once('=').unwrap_or_else(|| panic!("not a crontab line: {line}"));
+            vars.push((k.to_string(), v.to_string()));
+        }
+    }
+    (jobs, vars)
+}
+
+#[test]
+fn readme_crontab_runs_every_stage_skips_an_overlapping_run_and_parses() {
+    let block = blocks(&readme_part("### From cron\n"), "crontab").remove(0);
+    let (jobs, vars) = cron_jobs(&block);
+    assert_eq!(vars.iter().find(|(k, _)| k == "SHELL").map(|(_, v)| v.as_str()), Some("/bin/bash"));
+    assert_eq!(jobs.len(), 2);
+    let run_job = |cmd: &str, dir: &Path, env: &[(&str, &str)]| {
+        // the lock and textfile directories of the example, moved under the test's directory
+        let cmd = cmd
+            .replace("/run/lock/", &format!("{}/", dir.display()))
+            .replace("/var/lib/prometheus/node-exporter", &dir.join("textfiles").display().to_string());
+        std::fs::create_dir_all(dir.join("textfiles")).unwrap();
+        let bin = stand_in();
+        let log = dir.join("calls.log");
+        let out = Std::new("/bin/bash")
+            .args(["-c", &cmd])
+            .current_dir(dir)
+            .env("PATH", bin.path())
+            .env("LOG", &log)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let calls: Vec<Vec<String>> = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.strip_suffix('\t').unwrap_or(l).split('\t').map(String::from).collect())
+            .collect();
+        (out, calls)
+    };
+    let policy = &jobs[0].1;
+    let dir = tempfile::tempdir().unwrap();
+    let (out, calls) = run_job(policy, dir.path(), &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(calls.len(), 4, "{calls:?}");
+    assert_eq!(calls[0], words("snapshot create --due -r tank"));
+    assert_eq!(calls[3], words("send --policy -r tank"));
+    parses_with_real_strata(&calls);
+    for (var, code) in [("EXIT_CREATE", 2), ("EXIT_PLAN", 2), ("EXIT_SEND", 75)] {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, calls) = run_job(policy, dir.path(), &[(var, &code.to_string())]);
+        assert_eq!(out.status.code(), Some(code), "{var}");
+        assert_eq!(calls.len(), 4, "{var}: every stage runs");
+    }
+    // a run that finds the previous one still holding the lock does nothing
+    let dir = tempfile::tempdir().unwrap();
+    let held = std::fs::File::create(dir.path().join("strata-policy-tank.lock")).unwrap();
+    held.lock().unwrap();
+    let (out, calls) = run_job(policy, dir.path(), &[]);
+    assert!(calls.is_empty() && out.stdout.is_empty() && out.stderr.is_empty(), "{calls:?}");
+    drop(held);
+
+    let dir = tempfile::tempdir().unwrap();
+    let (out, calls) = run_job(&jobs[1].1, dir.path(), &[("EXIT_SNAPSHOT_CHECK", "2")]);
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert_eq!(calls[2][..7], words("quota check -r --warn 80% --crit 95%")[..]);
+    for c in ["snapshot", "send", "quota"] {
+        assert!(dir.path().join(format!("textfiles/strata-{c}-tank.prom")).is_file(), "{c}");
+    }
+    parses_with_real_strata(&calls);
+}
+
+#[test]
+fn readme_prometheus_example_loads_the_rules() {
+    let block = blocks(&readme_part("<!-- Prometheus rules: contrib/systemd owner -->\n"), "yaml").remove(0);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("prometheus.yml");
+    let rules = repo("contrib/prometheus/strata.rules.yml");
+    std::fs::write(&config, block.replace("/etc/prometheus/rules/strata.rules.yml", &rules.display().to_string()))
+        .unwrap();
+    let out = run(program("promtool").args(["check", "config"]).arg(&config), "promtool");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("9 rules found"), "{said}{}", String::from_utf8_lossy(&out.stderr));
+}
