@@ -231,3 +231,275 @@ fn justfile_diff_and_deleted_answer_1_is_not_a_failure_but_2_is() {
     assert_eq!(calls.len(), 2);
     assert_eq!(out.status.code(), Some(2), "just prune after a failed plan: {}", text(&out.stderr));
 }
+
+// ---------------------------------------------------------------------------------------------
+// contrib/ansible
+
+fn ansible_dir() -> PathBuf {
+    root().join("contrib/ansible")
+}
+
+#[test]
+fn ansible_playbook_passes_syntax_check_and_ansible_lint_production() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(tool("ansible-playbook"))
+        .args(["-i", "inventory.ini", "--syntax-check", "site.yml"])
+        .current_dir(ansible_dir())
+        .env("PATH", path_with(&[]))
+        .env("ANSIBLE_HOME", home.path())
+        .output()
+        .expect("run ansible-playbook");
+    ok("ansible-playbook --syntax-check", &out);
+    // production is ansible-lint's strictest profile; no rule is skipped (the role has no noqa).
+    // --offline: no Galaxy here, and the role needs no collection beyond ansible.builtin.
+    let out = Command::new(tool("ansible-lint"))
+        .args(["--offline", "--profile", "production", "--nocolor", "site.yml", "roles/strata", "host_vars"])
+        .current_dir(ansible_dir())
+        .env("PATH", path_with(&[]))
+        .env("ANSIBLE_HOME", home.path())
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .output()
+        .expect("run ansible-lint");
+    ok("ansible-lint --profile production", &out);
+    let all = text(&out.stderr) + &text(&out.stdout);
+    assert!(all.contains("Profile 'production' was required, and it passed"), "{all}");
+    let noqa = Command::new("grep").args(["-rn", "noqa", "."]).current_dir(ansible_dir()).output().expect("grep");
+    assert!(noqa.stdout.is_empty(), "a rule is skipped without the test knowing why:\n{}", text(&noqa.stdout));
+}
+
+/// A host with ZFS, as far as `strata snapshot policy` can tell: the policy stand-in of
+/// [`crate::fakezfs::policy_zfs`], whose `zfs set` is also written into its properties, so a
+/// second run sees what the first one set.
+struct Host {
+    bin: FakeBin,
+}
+
+impl Host {
+    fn new(datasets: &str, props: &str) -> Host {
+        let bin = FakeBin::new();
+        let dir = bin.dir.path();
+        std::fs::write(dir.join("datasets.tsv"), datasets).expect("write");
+        std::fs::write(dir.join("props.tsv"), props).expect("write");
+        std::fs::write(dir.join("snaps.tsv"), "").expect("write");
+        let set = format!(
+            "if [ \"$1\" = set ]; then\n\
+             \x20 for a in \"$@\"; do ds=$a; done\n\
+             \x20 for a in \"$@\"; do case \"$a\" in *=*) printf '%s\\t%s\\t%s\\n' \"$ds\" \"${{a%%=*}}\" \"${{a#*=}}\" >> '{d}/props.tsv';; esac; done\n\
+             fi\n",
+            d = dir.display()
+        );
+        bin.script("zfs", &format!("{set}{}", crate::fakezfs::policy_zfs(dir)));
+        Host { bin }
+    }
+
+    fn zfs_sets(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(self.bin.dir.path().join("calls.log")).unwrap_or_default();
+        log.lines().filter(|l| l.starts_with("set ") || l.starts_with("inherit ")).map(str::to_string).collect()
+    }
+}
+
+/// What one `ansible-playbook` run said about each task: its name, then each item (or `-` for a
+/// task without a loop) with its status (`ok`, `changed`, `skipping`).
+type Report = BTreeMap<String, Vec<(String, String)>>;
+
+fn report(stdout: &str) -> Report {
+    let mut r: Report = BTreeMap::new();
+    let mut task = String::new();
+    for line in stdout.lines() {
+        if let Some(rest) = line.strip_prefix("TASK [").or_else(|| line.strip_prefix("RUNNING HANDLER [")) {
+            task = rest.split(']').next().unwrap_or("").trim_start_matches("strata : ").to_string();
+            continue;
+        }
+        for status in ["ok", "changed", "skipping"] {
+            if let Some(rest) = line.strip_prefix(&format!("{status}: [localhost]")) {
+                let item =
+                    rest.split_once("(item=").map(|(_, i)| i.trim_end_matches(|c| c != ')').trim_end_matches(')'));
+                r.entry(task.clone()).or_default().push((item.unwrap_or("-").to_string(), status.to_string()));
+            }
+        }
+    }
+    r
+}
+
+fn changed(r: &Report, task: &str) -> Vec<String> {
+    r.get(task).map(|v| v.iter().filter(|(_, s)| s == "changed").map(|(i, _)| i.clone()).collect()).unwrap_or_default()
+}
+
+struct Run {
+    out: Output,
+    report: Report,
+}
+
+/// Runs contrib/ansible/site.yml against this machine (`--connection=local` through an inventory
+/// of localhost) with the role's variables from `vars`, ZFS being `host`.
+fn playbook(host: &Host, vars: &serde_json::Value, extra: &[&str]) -> Run {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let python = root().join("target/tools/venv/bin/python3");
+    std::fs::write(
+        tmp.path().join("inventory.ini"),
+        format!("[strata]\nlocalhost ansible_connection=local ansible_python_interpreter={}\n", python.display()),
+    )
+    .expect("write inventory");
+    std::fs::write(tmp.path().join("vars.json"), vars.to_string()).expect("write vars");
+    let mut c = Command::new(tool("ansible-playbook"));
+    c.arg("-i")
+        .arg(tmp.path().join("inventory.ini"))
+        .arg("--connection=local")
+        .arg("-e")
+        .arg(format!("@{}", tmp.path().join("vars.json").display()))
+        // The sample play becomes root through sudo; the test runs as whoever runs it.
+        .args(["-e", "ansible_become=false"])
+        .args(extra)
+        .arg(ansible_dir().join("site.yml"))
+        .env("PATH", path_with(&[host.bin.dir.path()]))
+        .env("ANSIBLE_HOME", tmp.path().join("home"))
+        .env("ANSIBLE_LOCAL_TEMP", tmp.path().join("tmp"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_FORCE_COLOR", "0")
+        .env("ANSIBLE_STDOUT_CALLBACK", "default")
+        .env_remove("ANSIBLE_CONFIG");
+    let out = c.output().expect("run ansible-playbook");
+    let report = report(&text(&out.stdout));
+    Run { out, report }
+}
+
+const DATASETS: &str = "tank\ntank/srv\ntank/srv/db\ntank/srv/my-app\ntank/home\n";
+const PROPS: &str = "tank/srv\tstrata:snapshot\t1h\ntank/srv\tstrata:keep\tdaily=7,weekly=4\n";
+
+fn role_vars(root_dir: &Path) -> serde_json::Value {
+    let bin = crate::util::bin_dir();
+    serde_json::json!({
+        "strata_install_from": "dir",
+        "strata_files": root(),
+        "strata_files_bin": bin,
+        "strata_root": root_dir,
+        "strata_command": bin.join("strata"),
+        "strata_datasets": {
+            // as it is already: nothing to do
+            "tank/srv": {"every": "1h", "keep": "daily=7,weekly=4"},
+            // inherits 1h from tank/srv: set here
+            "tank/srv/db": {"every": "15m"},
+            // a YAML `off` is false: it means off; keep and send are new
+            "tank/home": {"every": false, "keep": "daily=30", "send": "backup.example.org:pool/home"},
+        },
+        "strata_timers": ["tank", "tank/srv/my-app"],
+    })
+}
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let out = Command::new("find").arg(dir).args(["-mindepth", "1", "-printf", "%P %y %m\n"]).output().expect("find");
+    let mut v: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn ansible_role_check_mode_reports_the_changes_then_a_real_run_makes_them_once() {
+    let host = Host::new(DATASETS, PROPS);
+    let dest = tempfile::tempdir().expect("tempdir");
+    let vars = role_vars(dest.path());
+
+    // --check --diff: every change reported, nothing changed (no file, no zfs set).
+    let run = playbook(&host, &vars, &["--check", "--diff"]);
+    ok("ansible-playbook --check --diff", &run.out);
+    let r = &run.report;
+    let bins = [
+        "strata",
+        "strata-snapshot",
+        "strata-diff",
+        "strata-prune",
+        "strata-send",
+        "strata-quota",
+        "strata-harden-check",
+        "strata-sshtui",
+    ];
+    assert_eq!(changed(r, "Binaries"), bins.to_vec(), "{r:#?}");
+    assert_eq!(changed(r, "Man pages").len(), 8, "{r:#?}");
+    assert_eq!(
+        changed(r, "Systemd units"),
+        ["strata-check@.service", "strata-check@.timer", "strata@.service", "strata@.timer"],
+        "{r:#?}"
+    );
+    assert_eq!(changed(r, "Set the policy where it differs"), ["tank/srv/db", "tank/home"], "{r:#?}");
+    assert_eq!(
+        changed(r, "Enable the timers"),
+        [
+            r"strata@tank.timer",
+            r"strata@tank-srv-my\x2dapp.timer",
+            r"strata-check@tank.timer",
+            r"strata-check@tank-srv-my\x2dapp.timer"
+        ],
+        "{r:#?}"
+    );
+    assert_eq!(files_under(dest.path()), Vec::<String>::new(), "check mode wrote files");
+    assert_eq!(host.zfs_sets(), Vec::<String>::new(), "check mode set properties");
+    let stdout = text(&run.out.stdout);
+    assert!(stdout.contains("changed=") && !stdout.contains("failed=1"), "{stdout}");
+
+    // The real run: the same changes, made.
+    let run = playbook(&host, &vars, &["--diff"]);
+    ok("ansible-playbook", &run.out);
+    assert_eq!(changed(&run.report, "Set the policy where it differs"), ["tank/srv/db", "tank/home"]);
+    assert_eq!(
+        host.zfs_sets(),
+        [
+            "set strata:snapshot=15m tank/srv/db",
+            "set strata:snapshot=off strata:keep=daily=30 strata:send=backup.example.org:pool/home tank/home",
+        ]
+    );
+    let files = files_under(dest.path());
+    for want in [
+        "usr/local/bin/strata f 755",
+        "usr/local/bin/strata-sshtui f 755",
+        "usr/local/share/man/man1/strata-snapshot.1 f 644",
+        "usr/local/share/bash-completion/completions/strata-snapshot f 644",
+        "usr/local/share/zsh/site-functions/_strata f 644",
+        "usr/local/share/fish/vendor_completions.d/strata.fish f 644",
+        "usr/local/lib/systemd/system/strata@.timer f 644",
+        r"etc/systemd/system/timers.target.wants/strata-check@tank-srv-my\x2dapp.timer l 777",
+    ] {
+        assert!(files.iter().any(|f| f == want), "no {want} under the root:\n{}", files.join("\n"));
+    }
+    // systemd itself (offline, on the root) says the timers are enabled.
+    let out = Command::new("systemctl")
+        .arg(format!("--root={}", dest.path().display()))
+        .args(["is-enabled", "strata@tank.timer", r"strata@tank-srv-my\x2dapp.timer", "strata-check@tank.timer"])
+        .output()
+        .expect("systemctl");
+    assert_eq!(text(&out.stdout), "enabled\nenabled\nenabled\n", "{}", text(&out.stderr));
+
+    // Idempotent: run again, nothing to change, no zfs set (the policy and the timers: copying
+    // files again is ansible's own business, and the longest part of a run).
+    let before = host.zfs_sets().len();
+    let run = playbook(&host, &vars, &["--check", "--diff", "--tags", "strata_policy,strata_timers"]);
+    ok("ansible-playbook --check, again", &run.out);
+    let any: Vec<_> = run.report.iter().filter(|(_, v)| v.iter().any(|(_, s)| s == "changed")).collect();
+    assert!(any.is_empty(), "changes after the real run: {any:#?}");
+    assert_eq!(host.zfs_sets().len(), before);
+}
+
+#[test]
+fn ansible_role_stops_on_a_bad_policy_value_naming_it() {
+    let host = Host::new(DATASETS, PROPS);
+    let mut vars = serde_json::json!({
+        "strata_install_from": "none",
+        "strata_command": crate::util::bin_dir().join("strata"),
+        "strata_datasets": {"tank/srv/db": {"every": "5 minutes"}},
+        "strata_timers": [],
+    });
+    let run = playbook(&host, &vars, &["--check"]);
+    assert!(!run.out.status.success(), "a bad value passed the check:\n{}", text(&run.out.stdout));
+    let stdout = text(&run.out.stdout);
+    assert!(stdout.contains("5 minutes"), "the error names the value:\n{stdout}");
+    assert_eq!(host.zfs_sets(), Vec::<String>::new());
+    // A dataset that does not exist stops the run at the read, with strata's message.
+    vars["strata_datasets"] = serde_json::json!({"tank/nope": {"every": "1h"}});
+    let run = playbook(&host, &vars, &["--check"]);
+    assert!(!run.out.status.success());
+    assert!(text(&run.out.stdout).contains("tank/nope"), "{}", text(&run.out.stdout));
+    // An unknown install source is refused before anything runs.
+    vars["strata_install_from"] = serde_json::json!("tarball");
+    let run = playbook(&host, &vars, &["--check"]);
+    assert!(!run.out.status.success());
+    assert!(text(&run.out.stdout).contains("strata_install_from"), "{}", text(&run.out.stdout));
+}
