@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use serde::Serialize;
-use strata_core::check::{family, label_value, nagios_label};
+use strata_core::check::{Level, family, label_value, nagios_label};
 use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::exit::{self, ExitError};
 use strata_core::output::Record;
@@ -36,33 +36,6 @@ pub struct CheckArgs {
     /// error it says strata_quota_check_success 0.
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub prometheus: Option<PathBuf>,
-}
-
-/// How full a dataset is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Ok,
-    Warn,
-    Crit,
-}
-
-impl Level {
-    fn nagios(self) -> &'static str {
-        match self {
-            Level::Ok => "OK",
-            Level::Warn => "WARNING",
-            Level::Crit => "CRITICAL",
-        }
-    }
-
-    fn outcome(self) -> Outcome {
-        match self {
-            Level::Ok => Outcome::Success,
-            Level::Warn => Outcome::Negative,
-            Level::Crit => Outcome::Code(2),
-        }
-    }
 }
 
 /// One limit of a dataset and what counts against it.
@@ -235,7 +208,6 @@ pub fn nagios_line(assessed: &[Assessed], warn: f64, crit: f64) -> String {
     line
 }
 
-
 /// A node_exporter textfile-collector file. `assessed` is `None` when the check failed: then only
 /// `strata_quota_check_success 0` and the time are written.
 pub fn prometheus_text(assessed: Option<&[Assessed]>, warn: f64, crit: f64, now_unix: i64) -> String {
@@ -303,12 +275,14 @@ pub fn prometheus_text(assessed: Option<&[Assessed]>, warn: f64, crit: f64, now_
     out
 }
 
-
 fn assess_all(args: &CheckArgs, ctx: &Ctx) -> anyhow::Result<Vec<Assessed>> {
     let space = crate::read_space(ctx, &args.selection.datasets, args.selection.recursive)?;
     let assessed: Vec<Assessed> = space.iter().filter_map(|s| assess(s, args.warn, args.crit)).collect();
     if let Some(p) = &args.prometheus {
-        strata_core::check::write_textfile(p, &prometheus_text(Some(&assessed), args.warn, args.crit, ctx.clock.now().as_second()))?;
+        strata_core::check::write_textfile(
+            p,
+            &prometheus_text(Some(&assessed), args.warn, args.crit, ctx.clock.now().as_second()),
+        )?;
     }
     Ok(assessed)
 }
@@ -321,8 +295,10 @@ pub fn run(args: &CheckArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         Ok(a) => a,
         Err(mut e) => {
             if let Some(p) = &args.prometheus
-                && let Err(we) =
-                    strata_core::check::write_textfile(p, &prometheus_text(None, args.warn, args.crit, ctx.clock.now().as_second()))
+                && let Err(we) = strata_core::check::write_textfile(
+                    p,
+                    &prometheus_text(None, args.warn, args.crit, ctx.clock.now().as_second()),
+                )
             {
                 e = e.context(format!("{we:#}"));
             }

@@ -16,7 +16,7 @@ use strata_core::doc::{FieldDoc, RecordDoc};
 use strata_core::exit::{self, ExitError};
 use strata_core::output::Record;
 use strata_core::{Ctx, Outcome};
-use strata_zfs::policy::parse_duration;
+use strata_zfs::policy::Ages;
 
 use crate::run::bookmark_name;
 
@@ -28,17 +28,8 @@ pub struct CheckArgs {
     /// Their descendants too.
     #[arg(short, long)]
     pub recursive: bool,
-    /// Warn when a target's newest snapshot is older than this (default: twice the dataset's
-    /// strata:snapshot interval); a number and m (minutes), h, d or w.
-    #[arg(long, value_name = "AGE", value_parser = parse_duration)]
-    pub warn_age: Option<u64>,
-    /// Critical when a target's newest snapshot is older than this (default: four times the interval).
-    #[arg(long, value_name = "AGE", value_parser = parse_duration)]
-    pub crit_age: Option<u64>,
-    /// Check the targets of datasets without a schedule too: critical past this age (warning from
-    /// --warn-age). Without it they are skipped.
-    #[arg(long, value_name = "AGE", value_parser = parse_duration)]
-    pub max_age: Option<u64>,
+    #[command(flatten)]
+    pub ages: Ages,
     /// Print one Nagios plugin line (status and perfdata) instead of records.
     #[arg(long)]
     pub nagios: bool,
@@ -117,14 +108,6 @@ impl Record for SendCheckRecord {
     }
 }
 
-/// The warning and critical ages for a dataset of `interval`; `None`: not checked.
-fn thresholds(interval: Option<u64>, args: &CheckArgs) -> Option<(u64, u64)> {
-    match interval {
-        Some(s) => Some((args.warn_age.unwrap_or(s.saturating_mul(2)), args.crit_age.unwrap_or(s.saturating_mul(4)))),
-        None => args.max_age.map(|m| (args.warn_age.unwrap_or(m).min(m), m)),
-    }
-}
-
 /// `zfs list -Hp -t bookmark -o name,creation` of the datasets: bookmark name to creation.
 fn bookmarks(ctx: &Ctx, args: &CheckArgs) -> anyhow::Result<HashMap<String, i64>> {
     let mut cmd = strata_zfs::zfs_read().args(["list", "-Hp", "-t", "bookmark", "-o", "name,creation"]);
@@ -189,7 +172,7 @@ fn check_all(args: &CheckArgs, ctx: &Ctx) -> anyhow::Result<Vec<SendCheckRecord>
     }
     for (ds, target) in targets.into_keys() {
         let interval = planned.intervals.get(&ds).copied().flatten();
-        let Some((warn, crit)) = thresholds(interval, args) else { continue };
+        let Some((warn, crit)) = args.ages.limits(interval) else { continue };
         let state = states.iter().find(|s| s.source == ds && s.target == target);
         let lag = marks
             .get(&bookmark_name(&ds, &target))
@@ -288,13 +271,7 @@ pub fn prometheus_text(checked: Option<&[SendCheckRecord]>, now_unix: i64) -> St
 }
 
 pub fn run(args: &CheckArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
-    if let (Some(w), Some(c)) = (args.warn_age, args.crit_age)
-        && w > c
-    {
-        return Err(
-            ExitError::usage(format!("--warn-age {} is above --crit-age {}", human_age(w), human_age(c))).into()
-        );
-    }
+    args.ages.check().map_err(ExitError::usage)?;
     let now = ctx.clock.now().as_second();
     let checked = match check_all(args, ctx) {
         Ok(c) => c,
@@ -354,25 +331,6 @@ mod tests {
         strata_core::doc::check_fields(&CHECK_DOC, &rec(Level::Warn, Some(9000)));
         let none = SendCheckRecord { warn_age_seconds: None, crit_age_seconds: None, ..rec(Level::Invalid, None) };
         strata_core::doc::check_nullable(&CHECK_DOC, &none);
-    }
-
-    #[test]
-    fn thresholds_follow_the_interval_or_max_age() {
-        let a = CheckArgs {
-            datasets: vec!["tank".into()],
-            recursive: false,
-            warn_age: None,
-            crit_age: None,
-            max_age: None,
-            nagios: false,
-            prometheus: None,
-        };
-        assert_eq!(thresholds(Some(3600), &a), Some((7200, 14400)));
-        assert_eq!(thresholds(None, &a), None);
-        let m = CheckArgs { max_age: Some(86400), ..a.clone() };
-        assert_eq!(thresholds(None, &m), Some((86400, 86400)));
-        let w = CheckArgs { warn_age: Some(60), ..a };
-        assert_eq!(thresholds(Some(3600), &w), Some((60, 14400)));
     }
 
     #[test]

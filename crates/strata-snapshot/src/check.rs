@@ -14,7 +14,7 @@ use strata_core::exit::{self, ExitError};
 use strata_core::output::Record;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::listing::{self, Scope};
-use strata_zfs::policy::parse_duration;
+use strata_zfs::policy::Ages;
 
 use crate::policy::Entry;
 
@@ -26,17 +26,8 @@ pub struct CheckArgs {
     /// Their descendants too.
     #[arg(short, long)]
     pub recursive: bool,
-    /// Warn when the newest snapshot is older than this (default: twice the dataset's interval); a
-    /// number and m (minutes), h, d or w.
-    #[arg(long, value_name = "AGE", value_parser = parse_duration)]
-    pub warn_age: Option<u64>,
-    /// Critical when the newest snapshot is older than this (default: four times the interval).
-    #[arg(long, value_name = "AGE", value_parser = parse_duration)]
-    pub crit_age: Option<u64>,
-    /// Check the datasets without a schedule (strata:snapshot unset or off) too: critical when their
-    /// newest snapshot is older than this (warning from --warn-age). Without it they are skipped.
-    #[arg(long, value_name = "AGE", value_parser = parse_duration)]
-    pub max_age: Option<u64>,
+    #[command(flatten)]
+    pub ages: Ages,
     /// Print one Nagios plugin line (status and perfdata) instead of records.
     #[arg(long)]
     pub nagios: bool,
@@ -131,10 +122,7 @@ pub fn thresholds(e: &Entry, args: &CheckArgs) -> Option<(u64, u64)> {
     if e.policy.excluded {
         return None;
     }
-    match e.policy.every() {
-        Some(s) => Some((args.warn_age.unwrap_or(s.saturating_mul(2)), args.crit_age.unwrap_or(s.saturating_mul(4)))),
-        None => args.max_age.map(|m| (args.warn_age.unwrap_or(m).min(m), m)),
-    }
+    args.ages.limits(e.policy.every())
 }
 
 /// The newest snapshot and the count of each dataset.
@@ -290,24 +278,22 @@ fn check_all(args: &CheckArgs, ctx: &Ctx) -> anyhow::Result<(Vec<Entry>, Vec<Che
     let unreadable: HashMap<String, String> = l.bad.into_iter().map(|b| (b.dataset, b.reason)).collect();
     let checked = assess(&entries, &l.records, &unreadable, args, ctx.clock.now().as_second());
     if let Some(p) = &args.prometheus {
-        strata_core::check::write_textfile(p, &prometheus_text(Some((&entries, &checked)), ctx.clock.now().as_second()))?;
+        strata_core::check::write_textfile(
+            p,
+            &prometheus_text(Some((&entries, &checked)), ctx.clock.now().as_second()),
+        )?;
     }
     Ok((entries, checked))
 }
 
 pub fn run(args: &CheckArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
-    if let (Some(w), Some(c)) = (args.warn_age, args.crit_age)
-        && w > c
-    {
-        return Err(
-            ExitError::usage(format!("--warn-age {} is above --crit-age {}", human_age(w), human_age(c))).into()
-        );
-    }
+    args.ages.check().map_err(ExitError::usage)?;
     let (entries, checked) = match check_all(args, ctx) {
         Ok(a) => a,
         Err(mut e) => {
             if let Some(p) = &args.prometheus
-                && let Err(we) = strata_core::check::write_textfile(p, &prometheus_text(None, ctx.clock.now().as_second()))
+                && let Err(we) =
+                    strata_core::check::write_textfile(p, &prometheus_text(None, ctx.clock.now().as_second()))
             {
                 e = e.context(format!("{we:#}"));
             }
@@ -366,9 +352,7 @@ mod tests {
         CheckArgs {
             datasets: vec!["tank".into()],
             recursive: true,
-            warn_age: None,
-            crit_age: None,
-            max_age: None,
+            ages: Ages::default(),
             nagios: false,
             prometheus: None,
         }
@@ -389,7 +373,7 @@ mod tests {
         assert_eq!(level(1000 + 7200, &a), [("tank/a".into(), Level::Ok), inv.clone()]);
         assert_eq!(level(1000 + 7201, &a), [("tank/a".into(), Level::Warn), inv.clone()]);
         assert_eq!(level(1000 + 14401, &a), [("tank/a".into(), Level::Crit), inv.clone()]);
-        let a = CheckArgs { warn_age: Some(60), crit_age: Some(600), max_age: Some(86400), ..args() };
+        let a = CheckArgs { ages: Ages { warn_age: Some(60), crit_age: Some(600), max_age: Some(86400) }, ..args() };
         assert_eq!(
             level(1000 + 601, &a),
             [("tank/a".into(), Level::Crit), ("tank/b".into(), Level::Warn), inv.clone()]

@@ -169,6 +169,48 @@ fn digits(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
+/// The ages of a freshness check (`snapshot check`, `send check`): flags, and the warning and
+/// critical ages they give a dataset of a schedule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct Ages {
+    /// Warn past this age (default: twice the dataset's strata:snapshot interval); a number and m
+    /// (minutes), h, d or w.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "AGE", value_parser = parse_duration))]
+    pub warn_age: Option<u64>,
+    /// Critical past this age (default: four times the interval).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "AGE", value_parser = parse_duration))]
+    pub crit_age: Option<u64>,
+    /// Check the datasets without a schedule (strata:snapshot unset or off) too: critical past this
+    /// age (warning from --warn-age). Without it they are skipped.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "AGE", value_parser = parse_duration))]
+    pub max_age: Option<u64>,
+}
+
+impl Ages {
+    /// The warning and critical ages of a dataset snapshotted every `every` seconds (`None`: no
+    /// schedule); `None` when such a dataset is not checked.
+    pub fn limits(&self, every: Option<u64>) -> Option<(u64, u64)> {
+        match every {
+            Some(s) => {
+                Some((self.warn_age.unwrap_or(s.saturating_mul(2)), self.crit_age.unwrap_or(s.saturating_mul(4))))
+            }
+            None => self.max_age.map(|m| (self.warn_age.unwrap_or(m).min(m), m)),
+        }
+    }
+
+    /// `--warn-age` above `--crit-age` is a mistake, said in the flags' words.
+    pub fn check(&self) -> Result<(), String> {
+        match (self.warn_age, self.crit_age) {
+            (Some(w), Some(c)) if w > c => {
+                let h = strata_core::check::human_age;
+                Err(format!("--warn-age {} is above --crit-age {}", h(w), h(c)))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A duration of the interval grammar (`15m`, `1h`, `1d`, `1w`): a whole number, then `m`
 /// (minutes), `h`, `d` or `w`; at least one minute.
 pub fn parse_duration(s: &str) -> Result<u64, String> {
@@ -409,6 +451,20 @@ mod tests {
         let e = parse_interval("1h\ntank/victim").unwrap_err();
         assert!(e.contains("strata:snapshot") && e.contains("control character"), "{e}");
         assert!(parse_interval(&"1".repeat(2000)).unwrap_err().contains("at most 1024"));
+    }
+
+    #[test]
+    fn ages() {
+        let a = Ages::default();
+        assert_eq!(a.limits(Some(3600)), Some((7200, 14400)));
+        assert_eq!(a.limits(None), None);
+        let m = Ages { max_age: Some(86400), ..a.clone() };
+        assert_eq!(m.limits(None), Some((86400, 86400)));
+        let w = Ages { warn_age: Some(60), crit_age: Some(600), max_age: Some(86400) };
+        assert_eq!(w.limits(Some(3600)), Some((60, 600)));
+        assert_eq!(w.limits(None), Some((60, 86400)));
+        assert!(w.check().is_ok());
+        assert!(Ages { warn_age: Some(700), ..w }.check().unwrap_err().contains("above --crit-age"));
     }
 
     #[test]
