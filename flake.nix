@@ -46,5 +46,19 @@
       checks = forAllSystems (pkgs: {
         strata = self.packages.${pkgs.system}.strata;
       });
+
+      # services.strata: the units of contrib/systemd for the pools named, and the datasets' policy.
+      nixosModules.strata = { lib, pkgs, ... }: {
+        imports = [ ./nix/nixos.nix ];
+        services.strata.package = lib.mkDefault self.packages.${pkgs.stdenv.hostPlatform.system}.strata;
+      };
+      nixosModules.default = self.nixosModules.strata;
+
+      # programs.strata: the tools with man pages and completions, and a key for strata sshtui.
+      homeManagerModules.strata = { lib, pkgs, ... }: {
+        imports = [ ./nix/home-manager.nix ];
+        programs.strata.package = lib.mkDefault self.packages.${pkgs.stdenv.hostPlatform.system}.strata;
+      };
+      homeManagerModules.default = self.homeManagerModules.strata;
     };
 }
