@@ -287,12 +287,14 @@ in
           OnCalendar = "*:0/15";
           Persistent = true;
           RandomizedDelaySec = "5min";
+          FixedRandomDelay = true;
           AccuracySec = "1min";
         }))
         (lib.nameValuePair "strata-check@${escapeInstance pool}" (timer pool "strata checks of %I every 5 minutes" {
           OnCalendar = "*:0/5";
           Persistent = true;
           RandomizedDelaySec = "2min";
+          FixedRandomDelay = true;
           AccuracySec = "30s";
         }))
       ]) cfg.pools);
