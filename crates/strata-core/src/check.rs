@@ -94,6 +94,32 @@ pub fn write_textfile(path: &Path, text: &str) -> anyhow::Result<()> {
     crate::fs::write_atomic(path, text.as_bytes(), 0o644).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// A check that could not run at all: its textfile (when asked for) says
+/// `..._check_success 0` with `failed_text`, and with `nagios` the plugin line is
+/// `WORD UNKNOWN - why`; the exit status is 3 (unknown) either way.
+pub fn could_not_check(
+    ctx: &mut crate::Ctx,
+    mut e: anyhow::Error,
+    word: &str,
+    what: &str,
+    prometheus: Option<(&Path, String)>,
+    nagios: bool,
+) -> anyhow::Result<Outcome> {
+    if let Some((p, failed_text)) = prometheus
+        && let Err(we) = write_textfile(p, &failed_text)
+    {
+        e = e.context(format!("{we:#}"));
+    }
+    if nagios {
+        // A Nagios status line is plain text by design (the plugin API), not a record.
+        ctx.out.write_text(&format!("{word} UNKNOWN - {}\n", nagios_text(&format!("{e:#}"))))?;
+        ctx.error(format_args!("{e:#}"));
+        return Ok(Outcome::Code(exit::UNKNOWN));
+    }
+    // The code travels with the error; its causes become one message.
+    Err(exit::ExitError::new(exit::UNKNOWN, format!("cannot check {what}: {e:#}")).into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -293,24 +293,10 @@ pub fn run(args: &CheckArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     }
     let assessed = match assess_all(args, ctx) {
         Ok(a) => a,
-        Err(mut e) => {
-            if let Some(p) = &args.prometheus
-                && let Err(we) = strata_core::check::write_textfile(
-                    p,
-                    &prometheus_text(None, args.warn, args.crit, ctx.clock.now().as_second()),
-                )
-            {
-                e = e.context(format!("{we:#}"));
-            }
-            if args.nagios {
-                let msg = format!("{e:#}").replace('\n', " ");
-                // A Nagios status line is plain text by design (the plugin API), not a record.
-                ctx.out.write_text(&format!("QUOTA UNKNOWN - {msg}\n"))?;
-                ctx.error(format_args!("{e:#}"));
-                return Ok(Outcome::Code(UNKNOWN));
-            }
-            // The code travels with the error; its causes become one message.
-            return Err(ExitError::new(UNKNOWN, format!("cannot check the quotas: {e:#}")).into());
+        Err(e) => {
+            let now = ctx.clock.now().as_second();
+            let failed = args.prometheus.as_deref().map(|p| (p, prometheus_text(None, args.warn, args.crit, now)));
+            return strata_core::check::could_not_check(ctx, e, "QUOTA", "the quotas", failed, args.nagios);
         }
     };
     let level = assessed.iter().map(|a| a.level).max().unwrap_or(Level::Ok);

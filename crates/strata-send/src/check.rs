@@ -13,7 +13,7 @@ use clap::Args;
 use serde::Serialize;
 use strata_core::check::{Level, family, human_age, label_value, nagios_label, nagios_text};
 use strata_core::doc::{FieldDoc, RecordDoc};
-use strata_core::exit::{self, ExitError};
+use strata_core::exit::ExitError;
 use strata_core::output::Record;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::policy::Ages;
@@ -275,19 +275,9 @@ pub fn run(args: &CheckArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     let now = ctx.clock.now().as_second();
     let checked = match check_all(args, ctx) {
         Ok(c) => c,
-        Err(mut e) => {
-            if let Some(p) = &args.prometheus
-                && let Err(we) = strata_core::check::write_textfile(p, &prometheus_text(None, now))
-            {
-                e = e.context(format!("{we:#}"));
-            }
-            if args.nagios {
-                // A Nagios status line is plain text by design (the plugin API), not a record.
-                ctx.out.write_text(&format!("REPLICATION UNKNOWN - {}\n", nagios_text(&format!("{e:#}"))))?;
-                ctx.error(format_args!("{e:#}"));
-                return Ok(Outcome::Code(exit::UNKNOWN));
-            }
-            return Err(ExitError::new(exit::UNKNOWN, format!("cannot check replication: {e:#}")).into());
+        Err(e) => {
+            let failed = args.prometheus.as_deref().map(|p| (p, prometheus_text(None, now)));
+            return strata_core::check::could_not_check(ctx, e, "REPLICATION", "replication", failed, args.nagios);
         }
     };
     if let Some(p) = &args.prometheus {

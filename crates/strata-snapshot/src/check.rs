@@ -10,7 +10,7 @@ use serde::Serialize;
 pub use strata_core::check::{Level, human_age};
 use strata_core::check::{family, label_value, nagios_label};
 use strata_core::doc::{FieldDoc, RecordDoc};
-use strata_core::exit::{self, ExitError};
+use strata_core::exit::ExitError;
 use strata_core::output::Record;
 use strata_core::{Ctx, Outcome};
 use strata_zfs::listing::{self, Scope};
@@ -290,21 +290,9 @@ pub fn run(args: &CheckArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     args.ages.check().map_err(ExitError::usage)?;
     let (entries, checked) = match check_all(args, ctx) {
         Ok(a) => a,
-        Err(mut e) => {
-            if let Some(p) = &args.prometheus
-                && let Err(we) =
-                    strata_core::check::write_textfile(p, &prometheus_text(None, ctx.clock.now().as_second()))
-            {
-                e = e.context(format!("{we:#}"));
-            }
-            if args.nagios {
-                let msg = format!("{e:#}").replace('\n', " ");
-                // A Nagios status line is plain text by design (the plugin API), not a record.
-                ctx.out.write_text(&format!("SNAPSHOTS UNKNOWN - {}\n", strata_core::sanitize::for_terminal(&msg)))?;
-                ctx.error(format_args!("{e:#}"));
-                return Ok(Outcome::Code(exit::UNKNOWN));
-            }
-            return Err(ExitError::new(exit::UNKNOWN, format!("cannot check the snapshots: {e:#}")).into());
+        Err(e) => {
+            let failed = args.prometheus.as_deref().map(|p| (p, prometheus_text(None, ctx.clock.now().as_second())));
+            return strata_core::check::could_not_check(ctx, e, "SNAPSHOTS", "the snapshots", failed, args.nagios);
         }
     };
     crate::policy::report_invalid(ctx, &entries, "it is not checked");
@@ -322,6 +310,7 @@ pub fn run(args: &CheckArgs, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strata_core::exit;
     use strata_zfs::policy::{DatasetProps, Prop, Source, policy};
 
     fn entry(ds: &str, every: Option<&str>) -> Entry {
