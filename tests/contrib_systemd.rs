@@ -155,6 +155,11 @@ fn escaping_is_systemd_escapes() {
         assert_eq!(exec::unescape(&exec::escape(name)).unwrap(), name);
         let back = run(program("systemd-escape").args(["-u", "--", &exec::escape(name)]), "systemd-escape");
         assert_eq!(String::from_utf8(back.stdout).unwrap().trim_end_matches('\n'), name);
+        // a dataset name (no leading dot, no empty component) escapes alike as a path
+        if !name.starts_with('.') {
+            let path = run(program("systemd-escape").args(["--path", "--", name]), "systemd-escape");
+            assert_eq!(String::from_utf8(path.stdout).unwrap(), theirs, "{name:?} --path");
+        }
     }
 }
 
