@@ -4,6 +4,7 @@
 
 mod diff;
 mod harness;
+mod ops;
 mod policy;
 mod prune;
 mod quota;
@@ -23,6 +24,7 @@ fn scenarios() -> Vec<harness::Scenario> {
     v.extend(safety::scenarios());
     v.extend(policy::scenarios());
     v.extend(send::scenarios());
+    v.extend(ops::scenarios());
     v
 }
 
