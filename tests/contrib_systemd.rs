@@ -76,9 +76,12 @@ fn each_service_scores_at_most_2_with_strata_and_with_systemd_analyze_alike() {
         assert_eq!(ours, theirs, "{unit}: strata-harden-check and systemd-analyze disagree");
         let score: f64 = ours.parse().unwrap();
         assert!(score <= 2.0, "{unit} scores {score}, above 2.0");
-        scores.push(format!("{unit} {ours}"));
+        scores.push((unit, ours));
     }
-    eprintln!("exposure (strata-harden-check = systemd-analyze security): {}", scores.join(", "));
+    // the README says what they are
+    let said = format!("are {} (`{}`) and {} (`{}`)", scores[0].1, scores[0].0, scores[1].1, scores[1].0);
+    let readme = readme_part("### From systemd\n").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(readme.contains(&said), "README's From systemd does not say the scores {said:?}");
 }
 
 /// A MANPATH holding this repository's man pages, so verify's check of `Documentation=man:...`
