@@ -30,14 +30,45 @@ let
   };
 
   # `strata snapshot policy set` refuses anything else; refusing it here names the option.
-  intervalType = types.strMatching "off|[1-9][0-9]{0,5}[mhdw]";
-  keepType = types.strMatching "(within|last|hourly|daily|weekly|monthly|yearly)=[0-9]{1,6}[hdwmy]?(,(within|last|hourly|daily|weekly|monthly|yearly)=[0-9]{1,6}[hdwmy]?)*";
+  # An interval: a number and m, h, d or w, at most ten years (strata's own limit).
+  intervalType = types.addCheck types.str (s:
+    let m = builtins.match "([1-9][0-9]{0,6})([mhdw])" s;
+        unit = { m = 60; h = 3600; d = 86400; w = 604800; };
+    in s == "off" || (m != null
+      && builtins.fromJSON (builtins.elemAt m 0) * unit.${builtins.elemAt m 1} <= 10 * 366 * 86400)) // {
+    description = "`off` or an interval: a number and m, h, d or w (15m, 1h, 1d), at most ten years";
+  };
+  # Keep rules: RULE=N joined by commas, each rule once, within a duration, keeping something.
+  keepType = types.addCheck types.str (s:
+    let
+      parts = builtins.filter builtins.isString (builtins.split "," s);
+      rule = p: builtins.match "(within)=[1-9][0-9]{0,5}[hHdwmy]|(last|hourly|daily|weekly|monthly|yearly)=([0-9]{1,6})" p;
+      rules = map rule parts;
+      names = map (m: if builtins.elemAt m 0 != null then "within" else builtins.elemAt m 1) rules;
+      keeps = m: builtins.elemAt m 0 != null || builtins.match "0*" (builtins.elemAt m 2) == null;
+    in !(builtins.elem null rules)
+      && lib.unique names == names
+      && builtins.any keeps rules) // {
+    description = "keep rules (within=DURATION, last, hourly, daily, weekly, monthly, yearly=N; each once, e.g. hourly=24,daily=7)";
+  };
+  # A send target, read as strata reads it: split at the first ':' (host part) and the first '@'
+  # of that (user); host and user of letters, digits, '.', '_', '-', not starting with '-'.
+  hostWord = w: builtins.match "[A-Za-z0-9._][A-Za-z0-9._-]*" w != null;
   sendType = types.addCheck types.str (s:
-    let m = builtins.match "(([A-Za-z0-9._][A-Za-z0-9._-]*@)?[A-Za-z0-9._][A-Za-z0-9._-]*:)?(.*)" s;
-    in m != null && isDataset (builtins.elemAt m 2)) // {
+    let
+      m = builtins.match "([^:]*):(.*)" s;
+      h = builtins.elemAt m 0;
+      u = builtins.match "([^@]*)@(.*)" h;
+    in
+    if m == null then isDataset s
+    else (if u == null then hostWord h else hostWord (builtins.elemAt u 0) && hostWord (builtins.elemAt u 1))
+      && isDataset (builtins.elemAt m 1)) // {
     description = "replication target, [user@]host:pool/path or pool/path";
   };
-  percentType = types.strMatching "[0-9]{1,3}([.][0-9]{1,3})?%";
+  percentType = types.strMatching "100([.]0{1,3})?%|[1-9]?[0-9]([.][0-9]{1,3})?%" // {
+    description = "a percentage from 0% to 100%, e.g. 80%";
+  };
+  percentValue = p: builtins.fromJSON (builtins.replaceStrings [ "%" ] [ "" ] p);
   textfileDirType = types.strMatching "/[A-Za-z0-9._/-]*";
 
   # systemd-escape of a name holding only what datasetType allows.
@@ -249,10 +280,16 @@ in
 
   config = mkIf cfg.enable (mkMerge [
     {
-      assertions = [{
-        assertion = badNames == [ ];
-        message = "services.strata.datasets: not a ZFS dataset name: ${builtins.toJSON badNames}";
-      }];
+      assertions = [
+        {
+          assertion = badNames == [ ];
+          message = "services.strata.datasets: not a ZFS dataset name: ${builtins.toJSON badNames}";
+        }
+        {
+          assertion = percentValue cfg.quota.warn <= percentValue cfg.quota.crit;
+          message = "services.strata.quota: warn (${cfg.quota.warn}) must not be above crit (${cfg.quota.crit})";
+        }
+      ];
 
       environment.systemPackages = [ cfg.package ];
 

@@ -416,7 +416,14 @@ fn nixos_refuses_what_strata_would_refuse_naming_the_option() {
         ("datasets.tank.keep = \"dayly=7\";", "`services.strata.datasets.tank.keep' has a value"),
         ("datasets.tank.send = \"-oProxyCommand=x:pool/x\";", "`services.strata.datasets.tank.send' has a value"),
         ("datasets.tank.send = \"host:pool/x'y\";", "`services.strata.datasets.tank.send' has a value"),
+        ("datasets.tank.every = \"523w\";", "`services.strata.datasets.tank.every' has a value"),
+        ("datasets.tank.keep = \"daily=7,daily=3\";", "`services.strata.datasets.tank.keep' has a value"),
+        ("datasets.tank.keep = \"daily=0,weekly=00\";", "`services.strata.datasets.tank.keep' has a value"),
+        ("datasets.tank.keep = \"daily=7d\";", "`services.strata.datasets.tank.keep' has a value"),
+        ("datasets.tank.keep = \"within=2\";", "`services.strata.datasets.tank.keep' has a value"),
         ("quota.warn = \"80%; reboot\";", "`services.strata.quota.warn' has a value"),
+        ("quota.warn = \"101%\";", "`services.strata.quota.warn' has a value"),
+        ("quota.warn = \"96%\";", "warn (96%) must not be above crit (95%)"),
         (
             "prometheus.textfileDirectory = \"/var/lib/a b\";",
             "`services.strata.prometheus.textfileDirectory' has a value",
@@ -425,6 +432,149 @@ fn nixos_refuses_what_strata_would_refuse_naming_the_option() {
     ] {
         nix.eval_err(&with(settings), why);
     }
+    // and takes what strata takes, at the limits
+    let ok = nix.eval_ok(&with(
+        "datasets.tank = { every = \"522w\"; keep = \"within=2d,last=0,hourly=24\"; }; quota = { warn = \"0.5%\"; crit = \"100%\"; };",
+    ));
+    assert!(
+        ok["services"]["strata-policy"]["script"]
+            .as_str()
+            .unwrap()
+            .contains("--every 522w --keep 'within=2d,last=0,hourly=24'")
+    );
+}
+
+/// Which of `values` the type of each option accepts, by the stub's type checks.
+fn nix_accepts(nix: &Nix, values: &BTreeMap<&str, Vec<&str>>) -> BTreeMap<String, Vec<bool>> {
+    let json = serde_json::to_string(values).unwrap();
+    let expr = format!(
+        "let \
+           o = (import (src \"nix/nixos.nix\") {{ config = {{ }}; inherit lib pkgs; }}).options.services.strata; \
+           d = o.datasets.type.nestedTypes.elemType.getSubOptions [ ]; \
+           types = {{ every = d.every.type; keep = d.keep.type; send = d.send.type; \
+                     dataset = o.pools.type.nestedTypes.elemType; percent = o.quota.warn.type; }}; \
+         in builtins.mapAttrs (k: vs: map types.${{k}}.check vs) (builtins.fromJSON {})",
+        serde_json::to_string(&json).unwrap().replace('$', "\\$")
+    );
+    serde_json::from_value(nix.eval_ok(&expr)).unwrap()
+}
+
+#[test]
+fn nixos_option_types_take_only_what_strata_takes() {
+    // The real strata is the oracle: a value the module takes but strata refuses would fail the
+    // policy unit at boot instead of the evaluation. The module may be stricter (a leading zero).
+    let nix = Nix::new();
+    let mut values: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    values.insert(
+        "every",
+        vec![
+            "off", "15m", "1h", "1d", "1w", "522w", "523w", "3660d", "3661d", "0m", "01h", "1 h", "1s", "h", "-1h",
+            "1h\n", "OFF",
+        ],
+    );
+    values.insert(
+        "keep",
+        vec![
+            "daily=7",
+            "hourly=24,daily=7,weekly=4",
+            "within=2d,last=3",
+            "within=2H",
+            "within=1y,yearly=2",
+            "last=0000001",
+            "daily=0",
+            "daily=7,daily=3",
+            "daily=7d",
+            "within=2",
+            "within=0d",
+            "dayly=7",
+            "daily=7,",
+            ",daily=7",
+            "daily=-1",
+            "daily=7;x",
+            "daily=7\nx",
+            "",
+        ],
+    );
+    values.insert(
+        "send",
+        vec![
+            "backup:pool/x",
+            "me@backup-2.example.org:pool/b c",
+            "pool/x",
+            "-oProxyCommand=x:pool/x",
+            "host:-pool",
+            "host:pool/x'y",
+            "a@b@c:pool",
+            "host:",
+            ":pool",
+            "host:pool//x",
+            "host:pool/../x",
+            "h st:pool",
+            "host:pool@snap",
+            "@host:pool",
+            "me@:pool",
+            "host:pool:x",
+            "-me@host:pool",
+        ],
+    );
+    values.insert(
+        "dataset",
+        vec![
+            "tank",
+            "tank/srv",
+            "tank/my data-x",
+            "rpool/ROOT/nixos:1.0",
+            "tank/.hidden",
+            "tank/..",
+            "tank/.",
+            "tank//x",
+            "/tank",
+            "tank/",
+            "tank/x@y",
+            "tank/x#y",
+            "tank/$x",
+            "tank/x'y",
+            "tank/x\ny",
+            "-tank",
+        ],
+    );
+    values.insert(
+        "percent",
+        vec!["80%", "0%", "100%", "99.5%", "0.125%", "100.5%", "101%", "80", "-1%", "8e1%", " 80%", "80 %"],
+    );
+    // Where the module is deliberately stricter: a leading zero, a pool starting with '-' (ZFS
+    // wants a letter), a percentage without its sign or in another notation.
+    let stricter = ["01h", "last=0000001", "host:-pool", "80", "8e1%", " 80%"];
+    let got = nix_accepts(&nix, &values);
+    let mut wrong = Vec::new();
+    for (kind, vals) in &values {
+        for (v, nix_ok) in vals.iter().zip(&got[*kind]) {
+            let strata_ok = match *kind {
+                "percent" => strata_core::parse::percent(v).is_ok(),
+                _ => {
+                    let mut c = crate::util::bin("strata");
+                    c.args(["snapshot", "policy", "set", "--dry-run"]);
+                    match *kind {
+                        "dataset" => c.args([*v, "--every", "1h"]),
+                        k => c.args(["tank", &format!("--{k}"), v]),
+                    };
+                    let out = c.output().unwrap();
+                    assert!(matches!(out.status.code(), Some(0 | 2)), "{kind} {v:?}: {out:?}");
+                    out.status.success()
+                }
+            };
+            if *nix_ok && !strata_ok {
+                wrong.push(format!("the module takes {kind} {v:?}, strata refuses it"));
+            }
+            if strata_ok && !nix_ok && !stricter.contains(v) {
+                wrong.push(format!("strata takes {kind} {v:?}, the module refuses it"));
+            }
+            if *nix_ok && stricter.contains(v) {
+                wrong.push(format!("the module takes {kind} {v:?}, listed as refused"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
 #[test]
@@ -807,6 +957,7 @@ let
       addCheck = t: f: t // { check = x: t.check x && f x; };
       nullOr = t: mkOptionType {
         name = "nullOr"; description = "null or ${t.description}"; check = x: x == null || t.check x;
+        nestedTypes.elemType = t;
         merge = path: vals:
           let nn = filter (v: v != null) vals; in
           if nn == [ ] then null
@@ -825,18 +976,21 @@ let
       either = t1: t2: oneOf [ t1 t2 ];
       listOf = t: mkOptionType {
         name = "listOf"; description = "a list of ${t.description}"; check = isList;
+        nestedTypes.elemType = t;
         merge = path: vals:
           let xs = b.concatLists vals; in
           genList (i: checkAndMerge (path ++ [ "[${toString i}]" ]) t [ (elemAt xs i) ]) (length xs);
       };
       attrsOf = t: mkOptionType {
         name = "attrsOf"; description = "an attribute set of ${t.description}"; check = isAttrs;
+        nestedTypes.elemType = t;
         merge = path: vals:
           b.mapAttrs (n: _: checkAndMerge (path ++ [ n ]) t (concatMap (v: if v ? ${n} then [ v.${n} ] else [ ]) vals))
             (foldl' (a: v: a // v) { } vals);
       };
       submodule = m: mkOptionType {
         name = "submodule"; description = "a submodule"; check = isAttrs;
+        getSubOptions = _: (if isFunction m then m { inherit lib; name = "<name>"; config = { }; } else m).options or { };
         merge = path: vals: evalModulesAt path ([ m ] ++ vals) { name = last path; };
       };
     };
