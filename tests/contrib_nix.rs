@@ -711,6 +711,116 @@ fn home_manager_key_runs_sshtui_in_bash_zsh_and_fish() {
     assert_eq!(nix.calls(&log), vec![vec!["sshtui".to_string()], vec!["sshtui".to_string()]]);
 }
 
+/// A tmux server of its own running one interactive shell, killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(dir: &Path, name: &str, argv: &[String], env: &[(&str, String)]) -> Tmux {
+        let socket = format!("strata-nix-test-{}-{name}", std::process::id());
+        let mut c = Command::new("tmux");
+        c.args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "120", "-y", "20", "-c"])
+            .arg(dir);
+        for (k, v) in env {
+            c.arg("-e").arg(format!("{k}={v}"));
+        }
+        let st = c.args(argv).status().unwrap_or_else(|e| panic!("tmux ({e}): run `cargo xtask deps`"));
+        assert!(st.success(), "tmux new-session");
+        Tmux { socket }
+    }
+
+    fn keys(&self, key: &str) {
+        let st = Command::new("tmux").args(["-L", &self.socket, "send-keys", "-t", "t", key]).status().unwrap();
+        assert!(st.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux").args(["-L", &self.socket, "capture-pane", "-p", "-t", "t"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits (generously) until `ok`; the wait is no assertion on time, only a bound on a hang.
+    fn wait(&self, what: &str, ok: impl Fn() -> bool) {
+        let start = std::time::Instant::now();
+        while !ok() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(30),
+                "waited 30 s for {what}; screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
+    }
+}
+
+#[test]
+fn home_manager_key_pressed_at_each_prompt_opens_sshtui() {
+    // The key typed at a real prompt (in tmux), as a user would: the stand-in strata records
+    // `sshtui`. Ctrl-S also proves flow control is off where the module turns it off.
+    let nix = Nix::new();
+    for key in ["ctrl-s", "alt-o"] {
+        let h = nix.home(&format!("{{ programs.strata = {{ enable = true; sshtui.key = \"{key}\"; }}; }}"));
+        let p = &h["programs"];
+        let tmux_key = if key == "ctrl-s" { "C-s" } else { "M-o" };
+        for shell in ["bash", "zsh", "fish"] {
+            let dir = nix.path(&format!("{shell}-{key}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let log = dir.join("calls");
+            let prompt = "READY> ";
+            let (argv, rc): (Vec<String>, String) = match shell {
+                "bash" => {
+                    let rc = dir.join("bashrc");
+                    let init = p["bash"]["initExtra"].as_str().unwrap();
+                    std::fs::write(&rc, format!("PS1='{prompt}'\n{init}")).unwrap();
+                    (
+                        vec![
+                            "bash".into(),
+                            "--noprofile".into(),
+                            "--rcfile".into(),
+                            rc.display().to_string(),
+                            "-i".into(),
+                        ],
+                        String::new(),
+                    )
+                }
+                "zsh" => {
+                    let init = p["zsh"]["initContent"].as_str().unwrap();
+                    std::fs::write(dir.join(".zshrc"), format!("PROMPT='{prompt}'\n{init}")).unwrap();
+                    (vec!["zsh".into(), "-i".into()], dir.display().to_string())
+                }
+                _ => {
+                    let rc = dir.join("config.fish");
+                    let init = p["fish"]["interactiveShellInit"].as_str().unwrap();
+                    std::fs::write(&rc, format!("function fish_prompt; echo -n '{prompt}'; end\n{init}")).unwrap();
+                    (
+                        vec!["fish".into(), "--no-config".into(), "-C".into(), format!("source {}", rc.display())],
+                        String::new(),
+                    )
+                }
+            };
+            let env = [
+                ("STRATA_FAKE_LOG", log.display().to_string()),
+                ("HOME", dir.display().to_string()),
+                ("ZDOTDIR", rc),
+                ("TERM", "xterm-256color".to_string()),
+                ("PATH", std::env::var("PATH").unwrap_or_default()),
+            ];
+            let t = Tmux::start(&dir, &format!("{shell}-{key}"), &argv, &env);
+            t.wait(&format!("the {shell} prompt"), || t.screen().contains(prompt.trim_end()));
+            t.keys(tmux_key);
+            t.wait(&format!("{key} in {shell} to run strata sshtui"), || log.exists());
+            assert_eq!(nix.calls(&log), vec![vec!["sshtui".to_string()]], "{shell} {key}");
+        }
+    }
+}
+
 /// The ```nix blocks of the README's "On NixOS / home-manager" subsection.
 fn readme_nix_blocks() -> Vec<String> {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
