@@ -76,7 +76,7 @@ let
     let s = builtins.replaceStrings [ "-" " " "/" ] [ "\\x2d" "\\x20" "-" ] name;
     in if builtins.substring 0 1 s == "." then "\\x2e" + builtins.substring 1 (-1) s else s;
 
-  # %, the one character systemd expands after the ':' prefix, doubled.
+  # % starts a systemd specifier in Environment= (and in ExecStart=, even after ':'): doubled.
   escapePercent = builtins.replaceStrings [ "%" ] [ "%%" ];
 
   bash = "${pkgs.bash}/bin/bash";
@@ -180,7 +180,7 @@ let
     exit "$rc"
   '';
 
-  timer = name: description: timerConfig: {
+  timer = description: timerConfig: {
     inherit description timerConfig;
     documentation = [ "man:strata-snapshot(1)" ];
     wantedBy = [ "timers.target" ];
@@ -320,14 +320,14 @@ in
       };
 
       systemd.timers = lib.listToAttrs (lib.concatMap (pool: [
-        (lib.nameValuePair "strata@${escapeInstance pool}" (timer pool "strata policy of %I every 15 minutes" {
+        (lib.nameValuePair "strata@${escapeInstance pool}" (timer "strata policy of %I every 15 minutes" {
           OnCalendar = "*:0/15";
           Persistent = true;
           RandomizedDelaySec = "5min";
           FixedRandomDelay = true;
           AccuracySec = "1min";
         }))
-        (lib.nameValuePair "strata-check@${escapeInstance pool}" (timer pool "strata checks of %I every 5 minutes" {
+        (lib.nameValuePair "strata-check@${escapeInstance pool}" (timer "strata checks of %I every 5 minutes" {
           OnCalendar = "*:0/5";
           Persistent = true;
           RandomizedDelaySec = "2min";
