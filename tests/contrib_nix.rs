@@ -394,6 +394,67 @@ fn nixos_policy_is_set_by_a_oneshot_with_every_argument_intact() {
     assert_eq!(nix.calls(&log), want);
 }
 
+/// The [Service] lines NixOS writes for a serviceConfig: booleans as true/false, a list as one
+/// line per value.
+fn service_lines(config: &Value) -> String {
+    let mut out = String::new();
+    for (k, v) in config.as_object().expect("serviceConfig") {
+        let vals = match v {
+            Value::Array(a) => a.clone(),
+            v => vec![v.clone()],
+        };
+        for v in vals {
+            let text = match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            out.push_str(&format!("{k}={text}\n"));
+        }
+    }
+    out
+}
+
+#[test]
+fn nixos_policy_unit_scores_at_most_2_with_strata_and_systemd_analyze_alike() {
+    // The contrib units are scored by their own tests; the policy unit exists only here.
+    let nix = Nix::new();
+    let sd = nix.nixos("{ services.strata = { enable = true; datasets.tank.every = \"1h\"; }; }");
+    let unit = &sd["services"]["strata-policy"];
+    let root = nix.path("unit-root");
+    let dir = root.join("etc/systemd/system");
+    std::fs::create_dir_all(&dir).unwrap();
+    // NixOS runs the script as ExecStart; an existing program stands in for it.
+    let text = format!(
+        "[Unit]\nDescription={}\n[Service]\nExecStart=/bin/true\n{}",
+        unit["description"].as_str().unwrap(),
+        service_lines(&unit["serviceConfig"])
+    );
+    std::fs::write(dir.join("strata-policy.service"), text).unwrap();
+    let out = crate::util::bin("strata-harden-check")
+        .arg("--root")
+        .arg(&root)
+        .args(["--json", "strata-policy.service"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ours = format!("{:.1}", crate::util::ndjson(&out.stdout)[0]["exposure"].as_f64().expect("exposure"));
+    let sa = Command::new("systemd-analyze")
+        .args(["security", "--offline=true", "--no-pager"])
+        .arg(format!("--root={}", root.display()))
+        .arg("strata-policy.service")
+        .env("SYSTEMD_LOG_COLOR", "0")
+        .output()
+        .expect("systemd-analyze (Debian's systemd): run `cargo xtask deps`");
+    let text = String::from_utf8_lossy(&sa.stdout);
+    let theirs = text
+        .lines()
+        .find_map(|l| l.split_once("Overall exposure level for strata-policy.service: "))
+        .and_then(|(_, r)| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no exposure from systemd-analyze:\n{text}{}", String::from_utf8_lossy(&sa.stderr)));
+    assert_eq!(ours, theirs, "strata-harden-check and systemd-analyze disagree");
+    assert!(ours.parse::<f64>().unwrap() <= 2.0, "strata-policy.service scores {ours}");
+}
+
 #[test]
 fn nixos_refuses_what_strata_would_refuse_naming_the_option() {
     let nix = Nix::new();
