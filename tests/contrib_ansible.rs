@@ -379,6 +379,8 @@ fn role_vars(root_dir: &Path) -> serde_json::Value {
             "tank/srv": {"every": "1h", "keep": "daily=7,weekly=4"},
             // inherits 1h from tank/srv: set here
             "tank/srv/db": {"every": "15m"},
+            // inherits the same 1h from tank/srv: set here all the same, so it stays when tank/srv's changes
+            "tank/srv/my-app": {"every": "1h"},
             // a YAML `off` is false: it means off; keep and send are new
             "tank/home": {"every": false, "keep": "daily=30", "send": "backup.example.org:pool/home"},
         },
@@ -420,7 +422,13 @@ fn ansible_role_check_mode_reports_the_changes_then_a_real_run_makes_them_once()
         ["strata-check@.service", "strata-check@.timer", "strata@.service", "strata@.timer"],
         "{r:#?}"
     );
-    assert_eq!(changed(r, "Set the policy where it differs"), ["tank/srv/db", "tank/home"], "{r:#?}");
+    assert_eq!(
+        changed(r, "Set the policy where it differs"),
+        ["tank/srv/db", "tank/srv/my-app", "tank/home"],
+        "{r:#?}"
+    );
+    // tank/srv has its values already, set on itself: left alone.
+    assert!(r["Set the policy where it differs"].contains(&("tank/srv".into(), "skipping".into())), "{r:#?}");
     assert_eq!(
         changed(r, "Enable the timers"),
         [
@@ -439,11 +447,15 @@ fn ansible_role_check_mode_reports_the_changes_then_a_real_run_makes_them_once()
     // The real run: the same changes, made.
     let run = playbook(&host, &vars, &["--diff"]);
     ok("ansible-playbook", &run.out);
-    assert_eq!(changed(&run.report, "Set the policy where it differs"), ["tank/srv/db", "tank/home"]);
+    assert_eq!(
+        changed(&run.report, "Set the policy where it differs"),
+        ["tank/srv/db", "tank/srv/my-app", "tank/home"]
+    );
     assert_eq!(
         host.zfs_sets(),
         [
             "set strata:snapshot=15m tank/srv/db",
+            "set strata:snapshot=1h tank/srv/my-app",
             "set strata:snapshot=off strata:keep=daily=30 strata:send=backup.example.org:pool/home tank/home",
         ]
     );
@@ -502,4 +514,100 @@ fn ansible_role_stops_on_a_bad_policy_value_naming_it() {
     let run = playbook(&host, &vars, &["--check"]);
     assert!(!run.out.status.success());
     assert!(text(&run.out.stdout).contains("strata_install_from"), "{}", text(&run.out.stdout));
+}
+
+// ---------------------------------------------------------------------------------------------
+// README: "Across a fleet (Ansible + Prometheus)", up to the alert rules' paragraph
+
+/// The fenced blocks of the README's fleet section before the alert rules: (language, text).
+fn readme_fleet_blocks() -> Vec<(String, String)> {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let start = readme.find("### Across a fleet (Ansible + Prometheus)").expect("the fleet section");
+    let rest = &readme[start..];
+    let end = ["<!-- Prometheus rules", "\n### ", "\n## "]
+        .iter()
+        .filter_map(|m| rest[1..].find(m).map(|i| i + 1))
+        .min()
+        .unwrap_or(rest.len());
+    let mut blocks = Vec::new();
+    let mut lines = rest[..end].lines();
+    while let Some(l) = lines.next() {
+        if let Some(lang) = l.strip_prefix("```") {
+            let body: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("```")).collect();
+            blocks.push((lang.to_string(), body.join("\n") + "\n"));
+        }
+    }
+    blocks
+}
+
+/// YAML as JSON, read by the PyYAML that ansible itself uses.
+fn yaml(src: &str) -> serde_json::Value {
+    let mut child = Command::new(tool("python3"))
+        .args(["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run python3");
+    use std::io::Write;
+    child.stdin.take().expect("stdin").write_all(src.as_bytes()).expect("write yaml");
+    let out = child.wait_with_output().expect("python3");
+    ok(&format!("parsing YAML:\n{src}"), &out);
+    serde_json::from_slice(&out.stdout).expect("JSON from python")
+}
+
+#[test]
+fn readme_fleet_examples_are_the_shipped_files_and_they_work() {
+    let blocks = readme_fleet_blocks();
+    let langs: Vec<&str> = blocks.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(langs, ["sh", "yaml", "yaml"], "the section's examples");
+    let (playbook, host_vars) = (&blocks[1].1, &blocks[2].1);
+
+    // The playbook shown is site.yml, and ansible takes it as it stands in the README.
+    let shipped = std::fs::read_to_string(ansible_dir().join("site.yml")).expect("site.yml");
+    assert_eq!(yaml(playbook), yaml(&shipped), "README's playbook is not contrib/ansible/site.yml");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("site.yml"), playbook).expect("write");
+    std::fs::write(tmp.path().join("inventory.ini"), "[strata]\nweb1.example.org\n").expect("write");
+    let out = Command::new(tool("ansible-playbook"))
+        .args(["-i", "inventory.ini", "--syntax-check", "site.yml"])
+        .current_dir(tmp.path())
+        .env("PATH", path_with(&[]))
+        .env("ANSIBLE_HOME", tmp.path().join("home"))
+        .env("ANSIBLE_ROLES_PATH", ansible_dir().join("roles"))
+        .output()
+        .expect("run ansible-playbook");
+    ok("ansible-playbook --syntax-check of the README's playbook", &out);
+
+    // The host variables shown are the sample's, and strata takes every value in them.
+    let shipped = std::fs::read_to_string(ansible_dir().join("host_vars/web1.example.org.yml")).expect("host_vars");
+    let vars = yaml(host_vars);
+    assert_eq!(vars, yaml(&shipped), "README's host_vars is not contrib/ansible/host_vars/web1.example.org.yml");
+    let datasets = vars["strata_datasets"].as_object().expect("strata_datasets");
+    let names: String = datasets.keys().map(|d| format!("{d}\n")).collect();
+    let host = Host::new(&format!("tank\n{names}"), "");
+    for (dataset, policy) in datasets {
+        let mut args = vec!["snapshot".to_string(), "policy".into(), "set".into(), "--dry-run".into()];
+        for (key, value) in policy.as_object().expect("a dataset's policy") {
+            let value = value.as_str().unwrap_or_else(|| panic!("{dataset}: {key} is not a string: {value}"));
+            args.extend([format!("--{key}"), value.to_string()]);
+        }
+        args.extend(["--".into(), dataset.clone()]);
+        let out = crate::util::bin("strata").args(&args).env("PATH", host.bin.path()).output().expect("strata");
+        ok(&format!("strata {}", args.join(" ")), &out);
+    }
+
+    // The commands: the files they name are there, and so is each tag.
+    let tasks = std::fs::read_to_string(ansible_dir().join("roles/strata/tasks/main.yml")).expect("tasks");
+    for line in blocks[0].1.lines().filter(|l| l.starts_with("ansible-playbook")) {
+        let words: Vec<&str> = line.split('#').next().unwrap_or("").split_whitespace().collect();
+        for w in &words {
+            if w.ends_with(".ini") || w.ends_with(".yml") {
+                assert!(ansible_dir().join(w).is_file(), "README names contrib/ansible/{w}, which is not there");
+            }
+        }
+        for pair in words.windows(2).filter(|p| p[0] == "--tags") {
+            assert!(tasks.contains(&format!("tags: [{}]", pair[1])), "README's tag {} is not in the role", pair[1]);
+        }
+    }
 }
