@@ -491,7 +491,7 @@ fn ansible_role_check_mode_reports_the_changes_then_a_real_run_makes_them_once()
 }
 
 #[test]
-fn ansible_role_stops_on_a_bad_policy_value_naming_it() {
+fn ansible_role_stops_on_a_bad_policy_value_and_checks_a_host_without_strata() {
     let host = Host::new(DATASETS, PROPS);
     let mut vars = serde_json::json!({
         "strata_install_from": "none",
@@ -509,6 +509,21 @@ fn ansible_role_stops_on_a_bad_policy_value_naming_it() {
     let run = playbook(&host, &vars, &["--check"]);
     assert!(!run.out.status.success());
     assert!(text(&run.out.stdout).contains("tank/nope"), "{}", text(&run.out.stdout));
+    // A first check of a new host, strata not installed yet: every dataset's policy is to be
+    // set, and the check succeeds; a real run cannot go without strata.
+    vars["strata_command"] = serde_json::json!("/nonexistent/bin/strata");
+    vars["strata_datasets"] = serde_json::json!({"tank/srv": {"every": "1h"}, "tank/home": {"keep": "daily=7"}});
+    let run = playbook(&host, &vars, &["--check"]);
+    ok("ansible-playbook --check, strata not installed", &run.out);
+    assert_eq!(
+        changed(&run.report, "Set the policy once strata is installed"),
+        ["tank/srv", "tank/home"],
+        "{:#?}",
+        run.report
+    );
+    let run = playbook(&host, &vars, &[]);
+    assert!(!run.out.status.success(), "{}", text(&run.out.stdout));
+    assert_eq!(host.zfs_sets(), Vec::<String>::new());
     // An unknown install source is refused before anything runs.
     vars["strata_install_from"] = serde_json::json!("tarball");
     let run = playbook(&host, &vars, &["--check"]);
