@@ -5,9 +5,11 @@
 //!   targets for a bounded time, and the real-ZFS lab;
 //! - `lab setup|test|shell|demo|capture`: the QEMU lab with a real OpenZFS kernel module;
 //! - `bench`: the benchmarks, each measured side by side with its reference;
+//! - `deb`: the Debian package (cargo-deb over one release build);
 //! - `fuzz`: every fuzz target for a bounded time.
 
 mod codegen;
+mod deb;
 mod fuzz;
 mod lab;
 
@@ -38,7 +40,7 @@ enum Cmd {
         #[arg(long)]
         no_lab: bool,
     },
-    /// Install what the tests need: Debian packages (apt, as root), and just and ansible from PyPI into target/tools/venv.
+    /// Install what the tests need: Debian packages (apt, as root), just and ansible from PyPI into target/tools/venv, cargo-deb into target/tools/cargo-deb.
     Deps,
     /// The real-ZFS lab.
     Lab {
@@ -50,6 +52,12 @@ enum Cmd {
         /// Seconds per target.
         #[arg(long, value_name = "N", default_value_t = 20)]
         seconds: u32,
+    },
+    /// Build the Debian package (release binaries, man pages, completions, systemd units) and print its path.
+    Deb {
+        /// Directory the .deb is written to.
+        #[arg(long, value_name = "DIR", default_value = deb::DEFAULT_OUT)]
+        output: PathBuf,
     },
     /// Run the benchmarks (host ones, then the lab's `bench/` scenarios).
     Bench {
@@ -75,6 +83,7 @@ fn run() -> Result<()> {
         Cmd::Lab { cmd } => lab::run(cmd),
         Cmd::Bench { no_lab } => bench(no_lab),
         Cmd::Fuzz { seconds } => fuzz::fuzz(&root(), seconds),
+        Cmd::Deb { output } => deb::build(&output).map(|p| println!("{}", p.display())),
     }
 }
 
@@ -109,6 +118,8 @@ const TEST_DEPS: &[(&str, &str)] = &[
     ("promtool", "prometheus"),
     ("/usr/bin/borg", "borgbackup"),
     ("man", "man-db"),
+    // cargo-deb's Depends: from the binaries' shared libraries
+    ("dpkg-shlibdeps", "dpkg-dev"),
     // cargo fuzz builds libFuzzer (C++)
     ("c++", "g++"),
 ];
@@ -129,7 +140,8 @@ fn deps() -> Result<()> {
     if !missing.is_empty() {
         apt_install(&missing)?;
     }
-    py_tools()
+    py_tools()?;
+    deb::install_cargo_deb()
 }
 
 fn apt_install(missing: &[&str]) -> Result<()> {
@@ -204,6 +216,8 @@ fn ci(no_lab: bool) -> Result<()> {
     deps()?;
     sh("cargo", &["fmt", "--all", "--check"])?;
     sh("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
+    // The release binaries, once: tests/contrib_deb.rs packs them, the lab runs them.
+    sh("cargo", &["build", "--release", "--locked", "-p", "strata", "--bins"])?;
     sh("cargo", &["test", "--workspace", "--locked"])?;
     codegen::run(&root(), true)?;
     fuzz::fuzz(&root(), 20)?;
