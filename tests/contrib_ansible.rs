@@ -445,7 +445,7 @@ fn ansible_role_check_mode_reports_the_changes_then_a_real_run_makes_them_once()
     assert!(stdout.contains("changed=") && !stdout.contains("failed=1"), "{stdout}");
 
     // The real run: the same changes, made.
-    let run = playbook(&host, &vars, &["--diff"]);
+    let run = playbook(&host, &vars, &[]);
     ok("ansible-playbook", &run.out);
     assert_eq!(
         changed(&run.report, "Set the policy where it differs"),
@@ -504,6 +504,15 @@ fn ansible_role_stops_on_a_bad_policy_value_and_checks_a_host_without_strata() {
     let stdout = text(&run.out.stdout);
     assert!(stdout.contains("5 minutes"), "the error names the value:\n{stdout}");
     assert_eq!(host.zfs_sets(), Vec::<String>::new());
+    // A misspelt key is named, not ignored.
+    vars["strata_datasets"] = serde_json::json!({"tank/srv": {"evry": "1h"}});
+    let run = playbook(&host, &vars, &["--check"]);
+    assert!(!run.out.status.success());
+    assert!(
+        text(&run.out.stdout).contains(r#"strata_datasets[\"tank/srv\"] is {\"evry\": \"1h\"}"#),
+        "{}",
+        text(&run.out.stdout)
+    );
     // A dataset that does not exist stops the run at the read, with strata's message.
     vars["strata_datasets"] = serde_json::json!({"tank/nope": {"every": "1h"}});
     let run = playbook(&host, &vars, &["--check"]);
