@@ -5,11 +5,11 @@ mod fakezfs;
 mod util;
 
 mod completions;
+mod contract;
 mod contrib_ansible;
 mod contrib_deb;
 mod contrib_nix;
 mod contrib_systemd;
-mod contract;
 mod core;
 mod diff;
 mod dispatcher;

@@ -303,7 +303,8 @@ fn send_by_policy(lab: &Lab) -> Result<()> {
     let text = std::fs::read_to_string(&prom)?;
     let line = format!("strata_send_level{{dataset=\"{a}\",target=\"{}\"}} 0", lab.ds("backup/srv/a"));
     check_eq(text.lines().any(|l| l == line), true, format!("{line} in\n{text}"))?;
-    let late = strata_at_env(secs(t0, 5 * 3600), "strata-send", &["check", &srv, &a, "--nagios"], None, &env).code(2)?;
+    let late =
+        strata_at_env(secs(t0, 5 * 3600), "strata-send", &["check", &srv, &a, "--nagios"], None, &env).code(2)?;
     late.check(late.out().starts_with("REPLICATION CRITICAL - "), "critical after five hours")?;
     // The recursive check names the refused dataset as one that cannot be checked.
     let all = strata_at_env(t0, "strata-send", &["check", "-r", &srv, "--json"], None, &env).code(2)?;
