@@ -82,18 +82,16 @@ let
   bash = "${pkgs.bash}/bin/bash";
   dir = cfg.prometheus.textfileDirectory;
 
-  # [Unit] and [Service] of contrib/systemd/strata@.service.
-  tickHardening = {
+  # What both units of contrib/systemd share: root with CAP_SYS_ADMIN only, /dev/zfs, the state
+  # directory, and the rest of the sandbox.
+  sharedHardening = {
     User = "root";
     CapabilityBoundingSet = "CAP_SYS_ADMIN";
     PrivateDevices = true;
     BindPaths = "/dev/zfs";
     DeviceAllow = "/dev/zfs rw";
     StateDirectory = "strata";
-    ReadWritePaths = "/run/lock";
     ProtectSystem = "strict";
-    ProtectHome = "tmpfs";
-    BindReadOnlyPaths = "-/root/.ssh";
     PrivateTmp = true;
     PrivateMounts = true;
     NoNewPrivileges = true;
@@ -110,51 +108,30 @@ let
     RestrictSUIDSGID = true;
     LockPersonality = true;
     MemoryDenyWriteExecute = true;
-    RestrictAddressFamilies = "AF_UNIX AF_INET AF_INET6";
     SystemCallArchitectures = "native";
     SystemCallFilter = [ "@system-service" "~@privileged @resources" ];
     SystemCallErrorNumber = "EPERM";
     KeyringMode = "private";
     UMask = "0077";
+  };
+
+  # [Unit] and [Service] of contrib/systemd/strata@.service.
+  tickHardening = sharedHardening // {
+    ReadWritePaths = "/run/lock";
+    ProtectHome = "tmpfs";
+    BindReadOnlyPaths = "-/root/.ssh";
+    RestrictAddressFamilies = "AF_UNIX AF_INET AF_INET6";
   };
 
   tickScript = "'set -o pipefail; rc=0; strata snapshot create --due -r -- \"$1\" || rc=$?; strata prune plan --policy -r -- \"$1\" | strata prune apply --yes || rc=$?; strata send --policy -r -- \"$1\" || rc=$?; exit \"$rc\"'";
 
   # [Unit] and [Service] of contrib/systemd/strata-check@.service.
-  checkHardening = {
-    User = "root";
-    CapabilityBoundingSet = "CAP_SYS_ADMIN";
-    PrivateDevices = true;
-    BindPaths = "/dev/zfs";
-    DeviceAllow = "/dev/zfs rw";
-    StateDirectory = "strata";
+  checkHardening = sharedHardening // {
     ReadWritePaths = "-${dir}";
-    ProtectSystem = "strict";
     ProtectHome = true;
-    PrivateTmp = true;
-    PrivateMounts = true;
     PrivateNetwork = true;
     IPAddressDeny = "any";
     RestrictAddressFamilies = "AF_UNIX";
-    NoNewPrivileges = true;
-    ProtectKernelTunables = true;
-    ProtectKernelModules = true;
-    ProtectKernelLogs = true;
-    ProtectControlGroups = true;
-    ProtectClock = true;
-    ProtectHostname = true;
-    ProtectProc = "invisible";
-    ProcSubset = "pid";
-    RestrictNamespaces = true;
-    RestrictRealtime = true;
-    RestrictSUIDSGID = true;
-    LockPersonality = true;
-    MemoryDenyWriteExecute = true;
-    SystemCallArchitectures = "native";
-    SystemCallFilter = [ "@system-service" "~@privileged @resources" ];
-    SystemCallErrorNumber = "EPERM";
-    KeyringMode = "private";
-    UMask = "0077";
   };
 
   checkScript = "'rc=0; run() { \"$@\"; r=$?; if [ \"$r\" -gt 2 ]; then rc=$r; fi; }; run strata snapshot check -r --prometheus \"$2\" -- \"$1\"; run strata send check -r --prometheus \"$3\" -- \"$1\"; run strata quota check -r --warn \"$STRATA_QUOTA_WARN\" --crit \"$STRATA_QUOTA_CRIT\" --prometheus \"$4\" -- \"$1\"; exit \"$rc\"'";

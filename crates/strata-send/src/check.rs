@@ -132,34 +132,22 @@ fn check_all(args: &CheckArgs, ctx: &Ctx) -> anyhow::Result<Vec<SendCheckRecord>
     let marks = bookmarks(ctx, args)?;
     let now = ctx.clock.now().as_second();
     let mut out = Vec::new();
-    for (ds, why) in &planned.refused {
-        out.push(SendCheckRecord {
-            r#type: "send_check",
-            dataset: ds.clone(),
-            target: String::new(),
-            level: Level::Invalid,
-            lag_seconds: None,
-            last_success_unix: None,
-            last_snapshot: None,
-            warn_age_seconds: None,
-            crit_age_seconds: None,
-            errors: vec![why.clone()],
-        });
-    }
-    for (path, why) in &bad_states {
-        out.push(SendCheckRecord {
-            r#type: "send_check",
-            dataset: String::new(),
-            target: String::new(),
-            level: Level::Invalid,
-            lag_seconds: None,
-            last_success_unix: None,
-            last_snapshot: None,
-            warn_age_seconds: None,
-            crit_age_seconds: None,
-            errors: vec![format!("{}: not a send record: {why}", path.display())],
-        });
-    }
+    let invalid = |dataset: &str, why: String| SendCheckRecord {
+        r#type: "send_check",
+        dataset: dataset.to_string(),
+        target: String::new(),
+        level: Level::Invalid,
+        lag_seconds: None,
+        last_success_unix: None,
+        last_snapshot: None,
+        warn_age_seconds: None,
+        crit_age_seconds: None,
+        errors: vec![why],
+    };
+    out.extend(planned.refused.iter().map(|(ds, why)| invalid(ds, why.clone())));
+    out.extend(
+        bad_states.iter().map(|(path, why)| invalid("", format!("{}: not a send record: {why}", path.display()))),
+    );
     // The policy's targets, then any other target a recorded send of a dataset here went to.
     let mut targets: BTreeMap<(String, String), ()> = BTreeMap::new();
     for j in &planned.jobs {
