@@ -98,11 +98,14 @@ fn stage(with_lab: bool) -> Result<tempfile::TempDir> {
     Ok(share)
 }
 
-/// `cargo test --release --test lab --no-run`, returning the built executable.
+/// `cargo test --test lab --no-run`, returning the built executable. The scenario runner only
+/// starts programs and reads their output, so it is built like the host tests (whose build it
+/// reuses) instead of with the release profile's whole-program optimisation, which took minutes;
+/// the strata binaries it runs are the release ones.
 fn lab_test_binary() -> Result<PathBuf> {
-    eprintln!("xtask: $ cargo test --release --locked -p strata --test lab --no-run");
+    eprintln!("xtask: $ cargo test --locked -p strata --test lab --no-run");
     let out = Command::new("cargo")
-        .args(["test", "--release", "--locked", "-p", "strata", "--test", "lab", "--no-run", "--message-format=json"])
+        .args(["test", "--locked", "-p", "strata", "--test", "lab", "--no-run", "--message-format=json"])
         .current_dir(crate::root())
         .stderr(std::process::Stdio::inherit())
         .output()?;
