@@ -135,6 +135,21 @@ fn guest_script(dir: &Path, name: &str, body: &str) -> Result<PathBuf> {
     Ok(p)
 }
 
+/// The host's `STRATA_BENCH_*` variables (a benchmark's size, say), carried into the guest as
+/// `export` lines quoted by the one tested quoting function.
+fn bench_exports() -> Result<String> {
+    let mut out = String::new();
+    for (k, v) in std::env::vars_os() {
+        let Some(k) = k.to_str().filter(|k| k.starts_with("STRATA_BENCH_")) else { continue };
+        if !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            bail!("{k:?}: not a name a shell can export");
+        }
+        let v = strata_core::shell::quote_argv(&[v])?;
+        out.push_str(&format!("export {k}={}\n", String::from_utf8_lossy(&v)));
+    }
+    Ok(out)
+}
+
 fn test(series: &str, filters: &[String]) -> Result<()> {
     let t0 = std::time::Instant::now();
     let share = stage(true)?;
@@ -142,7 +157,7 @@ fn test(series: &str, filters: &[String]) -> Result<()> {
     let script = guest_script(
         share.path(),
         "lab-run.sh",
-        &format!("exec /host/bin/strata-lab {}\n", String::from_utf8_lossy(&quoted)),
+        &format!("{}exec /host/bin/strata-lab {}\n", bench_exports()?, String::from_utf8_lossy(&quoted)),
     )?;
     let code = vm_run(
         &script,
