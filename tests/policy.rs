@@ -415,7 +415,8 @@ fn send_tree() -> Tree {
              \x20 [ \"$last\" = tank/srv/alice ] && cat \"$here/alice.allow\"; exit 0;;\n\
              *snapshot,bookmark*) printf '%s\\n' \"$*\" >> \"$here/calls.log\"\n\
              \x20 case \"$last\" in backup/*) echo \"cannot open '$last': dataset does not exist\" >&2; exit 1;; esac\n\
-             \x20 awk -F '\\t' -v ds=\"$last\" -v OFS='\\t' 'index($1, ds \"@\") == 1 {{ print $1, $2, $3 }}' \"$here/snaps.tsv\"; exit 0;;\n\
+             \x20 printf '%s\\t1\\t1\\toff\\t-\\n' \"$last\"\n\
+             \x20 awk -F '\\t' -v ds=\"$last\" -v OFS='\\t' 'index($1, ds \"@\") == 1 {{ print $1, $2, $3, \"off\", \"-\" }}' \"$here/snaps.tsv\"; exit 0;;\n\
              *'-t bookmark'*) printf '%s\\n' \"$*\" >> \"$here/calls.log\"; cat \"$here/bookmarks.tsv\"; exit 0;;\n\
              send*) printf '%s\\n' \"$*\" >> \"$here/calls.log\"; printf 'size\\t5000\\n'; exit 0;;\n\
              esac\n\

@@ -38,24 +38,22 @@ impl World {
             "zfs",
             &format!(
                 "here='{here}'\n\
-                 for a in \"$@\"; do printf '%s|' \"$a\"; done >> \"$here/log\"; echo >> \"$here/log\"\n\
+                 line=$(for a in \"$@\"; do printf '%s|' \"$a\"; done); printf '%s\\n' \"$line\" >> \"$here/log\"\n\
                  for last in \"$@\"; do :; done\n\
                  case \"$1\" in\n\
                  list)\n\
                  \x20 case \"$*\" in\n\
+                 \x20 *receive_resume_token*) ;;\n\
                  \x20 *filesystem,volume\\ -r\\ *) printf '%s\\n' \"$last\" \"$last/c d\"; exit 0;;\n\
                  \x20 *filesystem,volume*) echo \"$last\"; [ -e \"$here/tgt.tsv\" ] && echo \"$last/a\"; exit 0;;\n\
                  \x20 *name,userrefs*) cat \"$here/holds.tsv\" 2>/dev/null; exit 0;;\n\
                  \x20 esac\n\
                  \x20 case \"$last\" in\n\
-                 \x20 tank/*) sed \"s|^tank/a|$last|\" \"$here/src.tsv\";;\n\
+                 \x20 tank/*) printf '%s\\t1\\t1\\t%s\\t-\\n' \"$last\" \"$(cat \"$here/enc\" 2>/dev/null || echo off)\"\n\
+                 \x20    sed \"s|^tank/a|$last|; s|\\$|\\t-\\t-|\" \"$here/src.tsv\";;\n\
                  \x20 *) [ -e \"$here/tgt.tsv\" ] || {{ echo \"cannot open '$last': dataset does not exist\" >&2; exit 1; }}\n\
-                 \x20    sed \"s|^backup/a|$last|\" \"$here/tgt.tsv\";;\n\
-                 \x20 esac;;\n\
-                 get)\n\
-                 \x20 case \"$*\" in\n\
-                 \x20 *encryption*) echo \"encryption\t$(cat \"$here/enc\" 2>/dev/null || echo off)\";;\n\
-                 \x20 *receive_resume_token*) echo \"receive_resume_token\t$(cat \"$here/token\" 2>/dev/null || echo -)\";;\n\
+                 \x20    printf '%s\\t1\\t1\\toff\\t%s\\n' \"$last\" \"$(cat \"$here/token\" 2>/dev/null || echo -)\"\n\
+                 \x20    sed \"s|^backup/a|$last|; s|\\$|\\t-\\t-|\" \"$here/tgt.tsv\";;\n\
                  \x20 esac;;\n\
                  send)\n\
                  \x20 case \"$2\" in -n) printf 'full\\t%s\\t5000\\nsize\\t5000\\n' \"$last\"; exit 0;; esac\n\
@@ -75,7 +73,7 @@ impl World {
         fake.script(
             "ssh",
             &format!(
-                "for a in \"$@\"; do printf '%s|' \"$a\"; done >> '{here}/ssh.log'; echo >> '{here}/ssh.log'\n\
+                "line=$(for a in \"$@\"; do printf '%s|' \"$a\"; done); printf '%s\\n' \"$line\" >> '{here}/ssh.log'\n\
                  while [ \"$1\" != -- ]; do shift; done; shift; host=$1; shift\n\
                  [ \"$host\" = unreachable ] && {{ echo 'ssh: connect to host unreachable port 22: No route to host' >&2; exit 255; }}\n\
                  exec sh -c \"$1\"\n",
@@ -98,13 +96,11 @@ impl World {
     }
 
     /// The calls that change something or move data, in order; `zfs send` and `zfs recv` run
-    /// side by side, so the send is put first of the two whichever logged first.
+    /// side by side (as do the two listings: each line is logged in one write), so the send is
+    /// put first of the two whichever logged first.
     fn actions(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .log()
-            .into_iter()
-            .filter(|l| !l.starts_with("list|") && !l.starts_with("get|") && !l.starts_with("send|-n|"))
-            .collect();
+        let mut v: Vec<String> =
+            self.log().into_iter().filter(|l| !l.starts_with("list|") && !l.starts_with("send|-n|")).collect();
         for i in 1..v.len() {
             if v[i].starts_with("send|") && v[i - 1].starts_with("recv|-s|") {
                 v.swap(i - 1, i);
@@ -435,6 +431,24 @@ fn progress_json_has_a_first_and_a_last_record() {
     assert!(recs.iter().all(|r| r["type"] == "progress" && r["total"] == 5000));
     assert_eq!(recs[0]["bytes"], 0);
     assert_eq!(recs.last().unwrap()["bytes"], stream_bytes().len() as u64);
+}
+
+#[test]
+fn verbose_names_every_command_of_a_send_with_its_time() {
+    let _serial = serial();
+    let w = World::new(SRC_ROWS, None);
+    let out =
+        w.send(&["tank/a", "--to", "backup/a", "--progress", "json", "-v"]).assert().success().get_output().clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    for cmd in [
+        "zfs list -Hp -t filesystem,volume,snapshot,bookmark",
+        "zfs send -n -P tank/a@s3 (",
+        "zfs send tank/a@s3 (",
+        "zfs recv -s -u -o readonly=on backup/a (",
+        "zfs bookmark tank/a@s3",
+    ] {
+        assert!(err.lines().any(|l| l.starts_with(&format!("strata-send: {cmd}"))), "{cmd}: {err}");
+    }
 }
 
 #[test]

@@ -33,7 +33,7 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "send/progress-json", run: progress_json },
         Scenario { name: "send/recursive-and-stdin", run: recursive_and_stdin },
         Scenario { name: "send/bad-input", run: bad_input },
-        Scenario { name: "bench/send-local-192mb", run: bench_local },
+        Scenario { name: "bench/send-local", run: bench_local },
     ]
 }
 
@@ -426,11 +426,14 @@ fn bad_input(lab: &Lab) -> Result<()> {
     Ok(())
 }
 
-/// strata-send to a local target against `zfs send | zfs recv -u` of the same 192 MiB snapshot,
-/// alternated three times, strata with progress on (json, as a bar needs a terminal). Prints the
-/// whole command's time and the data path's own (the record's `seconds`); asserts nothing on time.
+/// strata-send to a local target against `zfs send | zfs recv -u` of the same snapshot of
+/// random data (192 MiB, or `STRATA_BENCH_SEND_MB`), alternated three times, strata with progress
+/// on (json, as a bar needs a terminal). Prints the whole command's time and the data path's own
+/// (the record's `seconds`), and `-v`'s time of each command strata ran in the first round;
+/// asserts nothing on time.
 fn bench_local(lab: &Lab) -> Result<()> {
-    let src = source_with_data(lab, "src", 192, "s1")?;
+    let mb: u32 = std::env::var("STRATA_BENCH_SEND_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(192);
+    let src = source_with_data(lab, "src", mb, "s1")?;
     let snap = format!("{src}@s1");
     let (mut raw, mut whole, mut path) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..3 {
@@ -442,9 +445,14 @@ fn bench_local(lab: &Lab) -> Result<()> {
 
         let dst = lab.ds(&format!("strata{round}"));
         let t0 = std::time::Instant::now();
-        let run = lab.strata(BIN, &[snap.as_str(), "--to", &dst, "--progress", "json", "--json"]).ok()?;
+        let run = lab.strata(BIN, &[snap.as_str(), "--to", &dst, "--progress", "json", "--json", "-v"]).ok()?;
         whole.push(t0.elapsed().as_secs_f64());
         path.push(record(&run)?["seconds"].as_f64().context("seconds")?);
+        if round == 0 {
+            for line in run.err().lines().filter(|l| l.starts_with("strata-send: ")) {
+                println!("bench send-local: {line}");
+            }
+        }
         check_eq(guid(lab, &format!("{dst}@s1"))?, guid(lab, &snap)?, "received")?;
         lab.zfs(&["destroy", "-r", &dst])?;
         lab.zfs(&["destroy", &bookmark(&src, &dst)])?;
@@ -455,7 +463,7 @@ fn bench_local(lab: &Lab) -> Result<()> {
     };
     let (r, w, p) = (median(&mut raw), median(&mut whole), median(&mut path));
     println!(
-        "bench send-local-192mb: raw zfs send | zfs recv -u {r:.3} s, strata-send {w:.3} s (its data path {p:.3} s); \
+        "bench send-local ({mb} MiB): raw zfs send | zfs recv -u {r:.3} s, strata-send {w:.3} s (its data path {p:.3} s); \
          strata-send is {:.3}x raw's speed ({:.3}x for the data path alone); rounds raw {raw:.3?}, strata {whole:.3?}",
         r / w,
         r / p

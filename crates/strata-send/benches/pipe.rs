@@ -1,5 +1,5 @@
-//! strata-send's data path (a sender and a receiver as two children, the bytes copied through
-//! strata, counted, progress on) against the same two programs joined by a plain pipe. The
+//! strata-send's data path (a sender and a receiver as two children, the bytes moved by strata
+//! with splice(2), counted, progress on) against the same two programs joined by a plain pipe. The
 //! sender is `head -c BYTES /dev/zero` and the receiver `cat >/dev/null`, so what is measured is
 //! the copy itself; alternated rounds, the median of each, the ratio printed.
 //!
@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use strata_core::runner::Cmd;
-use strata_send::pipe::{Dest, Progress, transfer};
+use strata_send::pipe::{Dest, Progress, Transfer, transfer};
 
 fn main() {
     let bytes: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(2 << 30);
@@ -25,7 +25,8 @@ fn main() {
         let t0 = Instant::now();
         // Progress as --progress json does it, its lines going to a sink.
         let mut progress = Progress::Json { total: Some(bytes), last: None };
-        let t = transfer(&send, Dest::Command(&recv), None, &mut progress, &AtomicBool::new(false))
+        let job = Transfer { send: &send, estimate: None, rate: None, verbose: 0, tool: "strata-send" };
+        let t = transfer(&job, Dest::Command(&recv), &mut progress, &AtomicBool::new(false))
             .unwrap_or_else(|e| panic!("transfer: {e}"));
         strata.push(t0.elapsed().as_secs_f64());
         assert_eq!(t.bytes, bytes);

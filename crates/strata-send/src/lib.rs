@@ -128,7 +128,7 @@ pub enum ProgressArg {
                   --confirm=TARGET_DATASET. After each send a bookmark DATASET#strata-send-HASH of the sent \
                   snapshot stays on the source, one per target, so the next incremental works after the snapshot \
                   is pruned. Encrypted sources are sent raw (-w). Remote commands run through ssh -o \
-                  BatchMode=yes, quoted for the remote shell. strata copies the stream between the two sides \
+                  BatchMode=yes, quoted for the remote shell. strata moves the stream between the two sides \
                   (counting bytes, --rate-limit, progress); both sides die with it.\n\n\
                   --policy sends each DATASET (with -r, each descendant) whose strata:send property names a \
                   target, there (the dataset's name relative to where the value is set appended). A value \

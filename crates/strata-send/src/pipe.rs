@@ -1,6 +1,7 @@
 //! The data path: `zfs send` (here or over ssh) and `zfs recv` (or a file) as two children, and
-//! strata between them copying the bytes, so it can count them, hold them to a rate and show
-//! progress. Each child dies with strata (`PR_SET_PDEATHSIG`): a killed strata-send never leaves
+//! strata between them moving the bytes (pipe to pipe with `splice(2)`, so they never pass
+//! through this process's memory; read and write into a file), so it can count them, hold them
+//! to a rate and show progress. Each child dies with strata (`PR_SET_PDEATHSIG`): a killed strata-send never leaves
 //! a `zfs send` writing into nothing, and the receive keeps its resumable state.
 
 use std::io::{self, Read, Write};
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use strata_core::runner::Cmd;
+use strata_zfs::send::parse_estimate;
 
 /// How much of a child's stderr is kept for the error message.
 const STDERR_KEPT: usize = 64 * 1024;
@@ -25,6 +27,42 @@ pub enum Dest<'a> {
     Command(&'a Cmd),
     /// A file or standard output.
     Writer(&'a mut dyn Write),
+}
+
+/// What to run for a transfer besides its destination.
+pub struct Transfer<'a> {
+    /// `zfs send ...` (maybe through ssh).
+    pub send: &'a Cmd,
+    /// `zfs send -n -P ...` for the progress total, started with the transfer rather than before
+    /// it (one command's start-up less on the way); `None` when no progress is shown.
+    pub estimate: Option<&'a Cmd>,
+    /// At most this many bytes a second.
+    pub rate: Option<u64>,
+    /// `-v`: each command and its time on stderr, as `TOOL: CMD (0.21 s)` like every other
+    /// command strata runs; `-vv` also when each starts.
+    pub verbose: u8,
+    pub tool: &'a str,
+}
+
+impl Transfer<'_> {
+    fn started(&self, cmd: &Cmd) -> Instant {
+        if self.verbose > 1 {
+            self.say(&format!("running {}", cmd.display()));
+        }
+        Instant::now()
+    }
+
+    fn done(&self, cmd: &Cmd, since: Instant, how: Option<&str>) {
+        if self.verbose > 0 {
+            let how = how.map(|h| format!(", {h}")).unwrap_or_default();
+            self.say(&format!("{} ({:.2} s{how})", cmd.display(), since.elapsed().as_secs_f64()));
+        }
+    }
+
+    fn say(&self, line: &str) {
+        let line = strata_core::sanitize::for_terminal(line);
+        let _ = strata_core::progress::eprint(&format!("{}: {line}\n", self.tool));
+    }
 }
 
 /// A transfer that ran to its end.
@@ -100,6 +138,15 @@ impl Progress {
         bar.set_style(style);
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         Progress::Bar(bar)
+    }
+
+    /// The total once the estimate is in.
+    fn set_total(&mut self, t: u64) {
+        match self {
+            Progress::None => {}
+            Progress::Bar(b) => b.set_length(t),
+            Progress::Json { total, .. } => *total = Some(t),
+        }
     }
 
     fn update(&mut self, bytes: u64, elapsed: Duration, force: bool) {
@@ -191,22 +238,79 @@ fn status_text(s: &ExitStatus) -> String {
     }
 }
 
+/// Sleeps until `bytes` are due at `rate` bytes a second since `started`.
+fn pace(bytes: u64, rate: Option<u64>, started: Instant) {
+    if let Some(r) = rate.filter(|&r| r > 0) {
+        let due = Duration::from_secs_f64(bytes as f64 / r as f64);
+        let now = started.elapsed();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+    }
+}
+
+/// Why a `splice(2)` moved nothing.
+enum Spliced {
+    /// Not two pipes (or a kernel without it): copy instead.
+    Unsupported,
+    /// A signal came first; try again.
+    Interrupted,
+    /// The receiving end: closed (`BrokenPipe`) or failing.
+    Write(io::Error),
+    Other(io::Error),
+}
+
+/// Moves up to `len` bytes from the pipe `from` into the pipe `to`, blocking like a read;
+/// `Ok(0)` is the end of the stream.
+fn splice(from: &impl std::os::fd::AsRawFd, to: &impl std::os::fd::AsRawFd, len: usize) -> Result<usize, Spliced> {
+    // SAFETY: two descriptors this process owns, no offsets; the kernel moves pipe pages only.
+    let n = unsafe {
+        libc::splice(
+            from.as_raw_fd(),
+            std::ptr::null_mut(),
+            to.as_raw_fd(),
+            std::ptr::null_mut(),
+            len,
+            libc::SPLICE_F_MOVE | libc::SPLICE_F_MORE,
+        )
+    };
+    if n >= 0 {
+        return Ok(n as usize);
+    }
+    let e = io::Error::last_os_error();
+    Err(match e.raw_os_error() {
+        Some(libc::EINVAL | libc::ENOSYS) => Spliced::Unsupported,
+        Some(libc::EINTR) => Spliced::Interrupted,
+        Some(libc::EPIPE) => Spliced::Write(e),
+        _ => Spliced::Other(e),
+    })
+}
+
 /// Runs `send` into `dest`, copying every byte through this process at most `rate` bytes a
 /// second. Both exit statuses are checked; a failure names its side and keeps its stderr.
 pub fn transfer(
-    send: &Cmd,
+    job: &Transfer<'_>,
     dest: Dest<'_>,
-    rate: Option<u64>,
     progress: &mut Progress,
     interrupted: &AtomicBool,
 ) -> Result<Transferred, PipeError> {
+    let (send, rate) = (job.send, job.rate);
     let started = Instant::now();
+    // The estimate starts first and is waited for (while the two sides start up) before the
+    // first progress line, so that line has the total; one that fails only leaves it unknown.
+    let estimate = job.estimate.and_then(|cmd| {
+        let since = job.started(cmd);
+        spawn(cmd, Stdio::null(), Stdio::piped()).ok().map(|child| (cmd, since, child))
+    });
+    let send_since = job.started(send);
     let mut sender = spawn(send, Stdio::null(), Stdio::piped())?;
     let send_err = sender.stderr.take().map(collect);
     let mut from = sender
         .stdout
         .take()
         .ok_or_else(|| PipeError::Spawn { cmd: send.display(), source: io::Error::other("no stdout") })?;
+    let dest_cmd: Option<&Cmd> = if let Dest::Command(cmd) = &dest { Some(*cmd) } else { None };
+    let recv_since = dest_cmd.map_or_else(Instant::now, |cmd| job.started(cmd));
     let (mut receiver, recv_err, recv_cmd) = match &dest {
         Dest::Command(cmd) => match spawn(cmd, Stdio::piped(), Stdio::null()) {
             Ok(mut r) => {
@@ -231,15 +335,59 @@ pub fn transfer(
         Dest::Writer(w) => Some(w),
         Dest::Command(_) => None,
     };
+    if let Some((cmd, since, child)) = estimate {
+        let out = child.wait_with_output();
+        let how = match &out {
+            Ok(o) if o.status.success() => None,
+            Ok(o) => Some(status_text(&o.status)),
+            Err(_) => Some("cannot wait for it".to_string()),
+        };
+        job.done(cmd, since, how.as_deref());
+        if let Some(t) = out.ok().filter(|o| o.status.success()).and_then(|o| parse_estimate(&o.stdout)) {
+            progress.set_total(t);
+        }
+    }
     progress.update(0, started.elapsed(), true);
     let chunk = rate.map_or(BUF, |r| (r / 20).clamp(4096, BUF as u64) as usize);
     let mut buf = vec![0u8; chunk];
+    let mut splicing = true;
     let mut bytes = 0u64;
     let mut failure: Option<PipeError> = None;
     loop {
         if interrupted.load(Ordering::Relaxed) {
             failure = Some(PipeError::Interrupted { bytes });
             break;
+        }
+        // Pipe to pipe, the kernel moves the pages: no copy through this process.
+        if splicing && let Some(c) = &to_child {
+            match splice(&from, c, chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    bytes += n as u64;
+                    pace(bytes, rate, started);
+                    progress.update(bytes, started.elapsed(), false);
+                    continue;
+                }
+                Err(Spliced::Unsupported) if bytes == 0 => {
+                    splicing = false;
+                    continue;
+                }
+                Err(Spliced::Unsupported) => {
+                    failure = Some(PipeError::Read { bytes, source: io::Error::from_raw_os_error(libc::EINVAL) });
+                    break;
+                }
+                Err(Spliced::Interrupted) => continue,
+                Err(Spliced::Write(source)) => {
+                    if source.kind() != io::ErrorKind::BrokenPipe {
+                        failure = Some(PipeError::Write { bytes, source });
+                    }
+                    break;
+                }
+                Err(Spliced::Other(source)) => {
+                    failure = Some(PipeError::Read { bytes, source });
+                    break;
+                }
+            }
         }
         let n = match from.read(&mut buf) {
             Ok(0) => break,
@@ -263,13 +411,7 @@ pub fn transfer(
             break;
         }
         bytes += n as u64;
-        if let Some(r) = rate.filter(|&r| r > 0) {
-            let due = Duration::from_secs_f64(bytes as f64 / r as f64);
-            let now = started.elapsed();
-            if due > now {
-                std::thread::sleep(due - now);
-            }
-        }
+        pace(bytes, rate, started);
         progress.update(bytes, started.elapsed(), false);
     }
     if let Some(w) = writer.as_mut()
@@ -288,7 +430,11 @@ pub fn transfer(
     drop(from);
     drop(to_child);
     let send_status = sender.wait();
+    job.done(send, send_since, send_status.as_ref().ok().filter(|s| !s.success()).map(status_text).as_deref());
     let recv_status = receiver.as_mut().map(Child::wait);
+    if let (Some(cmd), Some(st)) = (dest_cmd, &recv_status) {
+        job.done(cmd, recv_since, st.as_ref().ok().filter(|s| !s.success()).map(status_text).as_deref());
+    }
     let send_stderr = send_err.and_then(|h| h.join().ok()).unwrap_or_default();
     let recv_stderr = recv_err.and_then(|h| h.join().ok()).unwrap_or_default();
     progress.finish(bytes, started.elapsed());
@@ -341,15 +487,18 @@ mod tests {
         Cmd::read("sh").args(["-c", script])
     }
 
+    fn job(send: &Cmd) -> Transfer<'_> {
+        Transfer { send, estimate: None, rate: None, verbose: 0, tool: "strata-send" }
+    }
+
     #[test]
     fn bytes_cross_and_are_counted() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("got");
         let recv = Cmd::mutate("sh").args(["-c", &format!("cat > '{}'", out.display())]);
         let t = transfer(
-            &sh("head -c 3000000 /dev/zero | tr '\\0' x"),
+            &job(&sh("head -c 3000000 /dev/zero | tr '\\0' x")),
             Dest::Command(&recv),
-            None,
             &mut Progress::None,
             &AtomicBool::new(false),
         )
@@ -357,7 +506,7 @@ mod tests {
         assert_eq!(t.bytes, 3_000_000);
         assert_eq!(std::fs::read(&out).unwrap().len(), 3_000_000);
         let mut v = Vec::new();
-        let t = transfer(&sh("printf abc"), Dest::Writer(&mut v), None, &mut Progress::None, &AtomicBool::new(false))
+        let t = transfer(&job(&sh("printf abc")), Dest::Writer(&mut v), &mut Progress::None, &AtomicBool::new(false))
             .unwrap();
         assert_eq!((t.bytes, v.as_slice()), (3, &b"abc"[..]));
     }
@@ -366,9 +515,8 @@ mod tests {
     fn a_rate_limited_transfer_still_delivers_every_byte_in_small_chunks() {
         let mut v = Vec::new();
         let t = transfer(
-            &sh("head -c 300000 /dev/zero"),
+            &Transfer { rate: Some(100 << 20), ..job(&sh("head -c 300000 /dev/zero")) },
             Dest::Writer(&mut v),
-            Some(100 << 20),
             &mut Progress::None,
             &AtomicBool::new(false),
         )
@@ -377,12 +525,56 @@ mod tests {
     }
 
     #[test]
+    fn a_rate_limited_transfer_between_commands_delivers_every_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("got");
+        let recv = Cmd::mutate("sh").args(["-c", &format!("cat > '{}'", out.display())]);
+        let send = sh("head -c 700000 /dev/urandom");
+        let t = transfer(
+            &Transfer { rate: Some(100 << 20), ..job(&send) },
+            Dest::Command(&recv),
+            &mut Progress::None,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!((t.bytes, std::fs::metadata(&out).unwrap().len()), (700_000, 700_000));
+    }
+
+    #[test]
+    fn the_estimate_runs_with_the_transfer_and_gives_the_total() {
+        let recv = Cmd::mutate("sh").args(["-c", "cat >/dev/null"]);
+        let send = sh("printf abc");
+        let estimate = sh("printf 'full\\ttank/a@s\\t5000\\nsize\\t5000\\n'");
+        let mut progress = Progress::Json { total: None, last: None };
+        let t = transfer(
+            &Transfer { estimate: Some(&estimate), ..job(&send) },
+            Dest::Command(&recv),
+            &mut progress,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!(t.bytes, 3);
+        assert!(matches!(progress, Progress::Json { total: Some(5000), .. }));
+        // An estimate that fails leaves the total unknown and the transfer as it is.
+        let mut progress = Progress::Json { total: None, last: None };
+        let failing = sh("echo no >&2; exit 1");
+        let t = transfer(
+            &Transfer { estimate: Some(&failing), ..job(&send) },
+            Dest::Command(&recv),
+            &mut progress,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!(t.bytes, 3);
+        assert!(matches!(progress, Progress::Json { total: None, .. }));
+    }
+
+    #[test]
     fn each_side_failure_is_named_with_its_stderr() {
         let recv = Cmd::mutate("sh").args(["-c", "cat >/dev/null"]);
         let e = transfer(
-            &sh("printf x; echo nope >&2; exit 3"),
+            &job(&sh("printf x; echo nope >&2; exit 3")),
             Dest::Command(&recv),
-            None,
             &mut Progress::None,
             &AtomicBool::new(false),
         )
@@ -391,9 +583,8 @@ mod tests {
         assert!(e.contains("the sending side failed (exit code 3)") && e.ends_with(": nope"), "{e}");
         let recv = Cmd::mutate("sh").args(["-c", "head -c 1 >/dev/null; echo full >&2; exit 1"]);
         let e = transfer(
-            &sh("head -c 5000000 /dev/zero"),
+            &job(&sh("head -c 5000000 /dev/zero")),
             Dest::Command(&recv),
-            None,
             &mut Progress::None,
             &AtomicBool::new(false),
         )
@@ -401,9 +592,8 @@ mod tests {
         .to_string();
         assert!(e.starts_with("the receiving side failed (exit code 1)") && e.contains(": full"), "{e}");
         let e = transfer(
-            &Cmd::read("/nonexistent/zfs"),
+            &job(&Cmd::read("/nonexistent/zfs")),
             Dest::Command(&recv),
-            None,
             &mut Progress::None,
             &AtomicBool::new(false),
         )
@@ -432,7 +622,7 @@ mod tests {
             set.store(true, Ordering::Relaxed);
             std::fs::write(go, "").unwrap();
         });
-        let e = transfer(&send, Dest::Command(&recv), None, &mut Progress::None, &flag).unwrap_err();
+        let e = transfer(&job(&send), Dest::Command(&recv), &mut Progress::None, &flag).unwrap_err();
         t.join().unwrap();
         assert!(matches!(e, PipeError::Interrupted { .. }), "{e}");
     }
@@ -441,9 +631,8 @@ mod tests {
     fn an_interruption_stops_both_sides() {
         let recv = Cmd::mutate("sh").args(["-c", "cat >/dev/null"]);
         let e = transfer(
-            &sh("exec cat /dev/zero"),
+            &job(&sh("exec cat /dev/zero")),
             Dest::Command(&recv),
-            None,
             &mut Progress::None,
             &AtomicBool::new(true),
         )

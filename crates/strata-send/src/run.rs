@@ -10,9 +10,9 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result};
 use strata_core::exit::{self, ExitError};
 use strata_core::output::{Format, Sink};
-use strata_core::runner::{Cmd, RunError};
+use strata_core::runner::{Cmd, Output, RunError};
 use strata_core::{Ctx, Outcome};
-use strata_zfs::send::{self as zsend, Kind, Listed, RecvOptions, Stream};
+use strata_zfs::send::{self as zsend, Kind, Listed, Listing, RecvOptions, Stream};
 
 use crate::endpoint::{Host, Location, Ssh};
 use crate::pipe::{self, Dest, PipeError, Progress};
@@ -205,26 +205,40 @@ fn side_error(e: RunError, loc: &Location) -> anyhow::Error {
     }
 }
 
-/// One side's snapshots and bookmarks of a dataset.
-fn list(ctx: &Ctx, ssh: &Ssh, loc: &Location) -> Result<Vec<Listed>> {
+/// One side's dataset: its snapshots and bookmarks, encryption and resume token.
+fn list(ctx: &Ctx, ssh: &Ssh, loc: &Location) -> Result<Listing> {
     let cmd = at(ssh, loc.host.as_ref(), zsend::guid_list_command(&loc.dataset))?;
     let out = ctx.runner.run(&cmd).map_err(|e| side_error(e, loc))?;
     Ok(zsend::parse_guid_list(&out.stdout, &loc.dataset)?)
+}
+
+/// Both sides' listings, side by side (over ssh, one round trip instead of two).
+fn list_both(ctx: &Ctx, ssh: &Ssh, src: &Location, tgt: &Location) -> Result<(Listing, TargetState)> {
+    let src_cmd = at(ssh, src.host.as_ref(), zsend::guid_list_command(&src.dataset))?;
+    let tgt_cmd = at(ssh, tgt.host.as_ref(), zsend::guid_list_command(&tgt.dataset))?;
+    let mut outs = ctx.runner.outputs(&[&src_cmd, &tgt_cmd]).into_iter();
+    let (src_out, tgt_out) = (outs.next().context("no listing")?, outs.next().context("no listing")?);
+    let src_out = src_out.and_then(|o| if o.success() { Ok(o) } else { Err(RunError::failed(&src_cmd, &o)) });
+    let source = zsend::parse_guid_list(&src_out.map_err(|e| side_error(e, src))?.stdout, &src.dataset)?;
+    let state = target_state_of(ctx, ssh, tgt, &tgt_cmd, tgt_out.map_err(|e| side_error(e, tgt))?)?;
+    Ok((source, state))
 }
 
 /// The target as it is: missing (its parent exists), or its snapshots and resume token.
 fn target_state(ctx: &Ctx, ssh: &Ssh, t: &Location) -> Result<TargetState> {
     let cmd = at(ssh, t.host.as_ref(), zsend::guid_list_command(&t.dataset))?;
     let out = ctx.runner.output(&cmd).map_err(|e| side_error(e, t))?;
+    target_state_of(ctx, ssh, t, &cmd, out)
+}
+
+/// [`target_state`] from the target's listing `out` (by `cmd`), whatever its exit.
+fn target_state_of(ctx: &Ctx, ssh: &Ssh, t: &Location, cmd: &Cmd, out: Output) -> Result<TargetState> {
     if out.success() {
-        let snapshots =
-            zsend::parse_guid_list(&out.stdout, &t.dataset)?.into_iter().filter(|e| e.kind == Kind::Snapshot).collect();
-        let get = at(ssh, t.host.as_ref(), zsend::get_command(&t.dataset, &["receive_resume_token"]))?;
-        let props = ctx.runner.run(&get).map_err(|e| side_error(e, t))?;
-        let token = zsend::parse_get(&props.stdout, &["receive_resume_token"])?.pop().flatten();
-        return Ok(TargetState::Present { snapshots, token });
+        let listing = zsend::parse_guid_list(&out.stdout, &t.dataset)?;
+        let snapshots = listing.entries.into_iter().filter(|e| e.kind == Kind::Snapshot).collect();
+        return Ok(TargetState::Present { snapshots, token: listing.token });
     }
-    let listing_failed = || side_error(RunError::failed(&cmd, &out), t);
+    let listing_failed = || side_error(RunError::failed(cmd, &out), t);
     if t.host.is_some() && out.code == Some(255) {
         return Err(listing_failed());
     }
@@ -247,14 +261,11 @@ fn target_state(ctx: &Ctx, ssh: &Ssh, t: &Location) -> Result<TargetState> {
 }
 
 /// Whether to send raw: `--raw`, `--no-raw`, else when the source is encrypted.
-fn raw(cli: &Cli, ctx: &Ctx, ssh: &Ssh, src: &Location) -> Result<bool> {
+fn raw(cli: &Cli, source: &Listing) -> bool {
     if cli.raw || cli.no_raw {
-        return Ok(cli.raw);
+        return cli.raw;
     }
-    let cmd = at(ssh, src.host.as_ref(), zsend::get_command(&src.dataset, &["encryption"]))?;
-    let out = ctx.runner.run(&cmd).map_err(|e| side_error(e, src))?;
-    let enc = zsend::parse_get(&out.stdout, &["encryption"])?.pop().flatten();
-    Ok(enc.is_some_and(|e| e != "off"))
+    source.encryption.as_deref().is_some_and(|e| e != "off")
 }
 
 fn progress(cli: &Cli, ctx: &Ctx, total: Option<u64>) -> Progress {
@@ -270,10 +281,31 @@ fn wants_estimate(cli: &Cli, ctx: &Ctx) -> bool {
     ctx.dry_run() || !matches!(progress(cli, ctx, None), Progress::None)
 }
 
-fn estimate(ctx: &Ctx, ssh: &Ssh, src: &Location, stream: &Stream, raw: bool) -> Result<Option<u64>> {
-    let cmd = at(ssh, src.host.as_ref(), zsend::estimate_command(stream, raw))?;
-    let out = ctx.runner.run(&cmd).map_err(|e| side_error(e, src))?;
+/// `zfs send -n -P` of the stream on its side, when progress or `--dry-run` wants the size.
+fn estimate_command(
+    cli: &Cli,
+    ctx: &Ctx,
+    ssh: &Ssh,
+    src: &Location,
+    stream: &Stream,
+    raw: bool,
+) -> Result<Option<Cmd>> {
+    if !wants_estimate(cli, ctx) {
+        return Ok(None);
+    }
+    Ok(Some(at(ssh, src.host.as_ref(), zsend::estimate_command(stream, raw))?))
+}
+
+/// The estimate run on its own (`--dry-run`: its record's bytes); a real transfer runs it
+/// alongside instead.
+fn estimate_now(ctx: &Ctx, src: &Location, cmd: Option<&Cmd>) -> Result<Option<u64>> {
+    let Some(cmd) = cmd else { return Ok(None) };
+    let out = ctx.runner.run(cmd).map_err(|e| side_error(e, src))?;
     Ok(zsend::parse_estimate(&out.stdout))
+}
+
+fn transfer_job<'a>(cli: &Cli, ctx: &'a Ctx, send: &'a Cmd, estimate: Option<&'a Cmd>) -> pipe::Transfer<'a> {
+    pipe::Transfer { send, estimate, rate: cli.rate_limit, verbose: ctx.verbose, tool: ctx.tool }
 }
 
 fn write_record(ctx: &mut Ctx, rec: &SendRecord, on_stderr: bool) -> Result<()> {
@@ -338,8 +370,8 @@ fn send_round(
     interrupted: &AtomicBool,
 ) -> Result<bool> {
     let (src, tgt) = (&job.source, &job.target);
-    let source = list(ctx, ssh, src)?;
-    let mut state = target_state(ctx, ssh, tgt)?;
+    let (listing, mut state) = list_both(ctx, ssh, src, tgt)?;
+    let source = &listing.entries;
     if cli.abort_resume
         && let TargetState::Present { snapshots, token: Some(_) } = &state
     {
@@ -358,7 +390,7 @@ fn send_round(
         };
     }
     let want = Wanted { snapshot: src.snapshot.as_deref(), intermediates: !cli.no_intermediates, force: cli.force };
-    let p = plan::decide(&src.dataset, &source, target_name, &state, want).map_err(|r| usage(r.to_string()))?;
+    let p = plan::decide(&src.dataset, source, target_name, &state, want).map_err(|r| usage(r.to_string()))?;
     let record = |bytes: u64, seconds: f64| SendRecord {
         r#type: "send",
         source: format!("{}{}", src.prefix(), p.snapshot),
@@ -379,7 +411,7 @@ fn send_round(
     };
     let raw = match stream {
         Stream::Resume { .. } => false,
-        _ => raw(cli, ctx, ssh, src)?,
+        _ => raw(cli, &listing),
     };
     // A dataset this receive creates: missing, or being created by the interrupted receive (it has
     // no snapshot yet; `-o` takes effect when a receive ends, so the resume gives it again).
@@ -389,18 +421,20 @@ fn send_round(
     };
     let opts = RecvOptions { force: p.force, unmounted: !cli.writable, readonly: new && !cli.writable };
     if p.force {
-        refuse_held(ctx, ssh, tgt, &state, &source, p.from.as_deref())?;
+        refuse_held(ctx, ssh, tgt, &state, source, p.from.as_deref())?;
     }
     let send = at(ssh, src.host.as_ref(), zsend::send_command(stream, raw))?;
     let recv = at(ssh, tgt.host.as_ref(), zsend::recv_command(&tgt.dataset, opts))?;
-    let total = if wants_estimate(cli, ctx) { estimate(ctx, ssh, src, stream, raw)? } else { None };
+    let estimate = estimate_command(cli, ctx, ssh, src, stream, raw)?;
     let sent = if ctx.dry_run() {
+        let total = estimate_now(ctx, src, estimate.as_ref())?;
         ctx.runner.show_change(&send.display())?;
         ctx.runner.show_change(&recv.display())?;
         (total.unwrap_or(0), 0.0)
     } else {
-        let mut prog = progress(cli, ctx, total);
-        match pipe::transfer(&send, Dest::Command(&recv), cli.rate_limit, &mut prog, interrupted) {
+        let mut prog = progress(cli, ctx, None);
+        let job = transfer_job(cli, ctx, &send, estimate.as_ref());
+        match pipe::transfer(&job, Dest::Command(&recv), &mut prog, interrupted) {
             Ok(t) => (t.bytes, t.seconds),
             Err(PipeError::Interrupted { bytes }) => return Err(interrupted_error(bytes, target_name)),
             Err(e) => {
@@ -413,7 +447,7 @@ fn send_round(
             }
         }
     };
-    bookmark(ctx, ssh, src, &source, &p.snapshot, target_name)?;
+    bookmark(ctx, ssh, src, source, &p.snapshot, target_name)?;
     let rec = record(sent.0, sent.1);
     if !ctx.dry_run() {
         remember(ctx, src, &rec, &p.snapshot);
@@ -508,28 +542,31 @@ fn to_file(cli: &Cli, ctx: &mut Ctx, ssh: &Ssh, path: &Path, interrupted: &Atomi
     if to_stdout && std::io::stdout().is_terminal() && !ctx.dry_run() {
         return Err(usage("refusing to write a ZFS stream to a terminal; redirect standard output"));
     }
-    let source = list(ctx, ssh, &src)?;
+    let listing = list(ctx, ssh, &src)?;
     let want = Wanted { snapshot: src.snapshot.as_deref(), intermediates: false, force: false };
-    let p = plan::decide(&src.dataset, &source, "", &TargetState::Missing, want).map_err(|r| usage(r.to_string()))?;
+    let p = plan::decide(&src.dataset, &listing.entries, "", &TargetState::Missing, want)
+        .map_err(|r| usage(r.to_string()))?;
     let stream = p.stream.as_ref().ok_or_else(|| usage("nothing to send"))?;
-    let raw = raw(cli, ctx, ssh, &src)?;
+    let raw = raw(cli, &listing);
     let send = at(ssh, src.host.as_ref(), zsend::send_command(stream, raw))?;
-    let total = if wants_estimate(cli, ctx) { estimate(ctx, ssh, &src, stream, raw)? } else { None };
+    let estimate = estimate_command(cli, ctx, ssh, &src, stream, raw)?;
+    let job = transfer_job(cli, ctx, &send, estimate.as_ref());
     let shown = if to_stdout { "standard output".to_string() } else { path.display().to_string() };
     let (bytes, seconds) = if ctx.dry_run() {
+        let total = estimate_now(ctx, &src, estimate.as_ref())?;
         ctx.runner.show_change(&send.display())?;
         ctx.runner.show_change(&format!("write {shown}"))?;
         (total.unwrap_or(0), 0.0)
     } else if to_stdout {
         let mut out = stdout_file()?;
-        let mut prog = progress(cli, ctx, total);
-        let t = pipe::transfer(&send, Dest::Writer(&mut out), cli.rate_limit, &mut prog, interrupted)
-            .map_err(|e| file_error(e, &shown))?;
+        let mut prog = progress(cli, ctx, None);
+        let t =
+            pipe::transfer(&job, Dest::Writer(&mut out), &mut prog, interrupted).map_err(|e| file_error(e, &shown))?;
         (t.bytes, t.seconds)
     } else {
         let mut file = PartFile::create(path)?;
-        let mut prog = progress(cli, ctx, total);
-        let t = pipe::transfer(&send, Dest::Writer(file.file()), cli.rate_limit, &mut prog, interrupted)
+        let mut prog = progress(cli, ctx, None);
+        let t = pipe::transfer(&job, Dest::Writer(file.file()), &mut prog, interrupted)
             .map_err(|e| file_error(e, &shown))?;
         file.commit()?;
         (t.bytes, t.seconds)
@@ -660,14 +697,15 @@ mod tests {
         let t = Location::target("u@h:backup/a").unwrap();
         let host = Some(Host("u@h".into()));
         let list = ssh.at(host.as_ref(), zsend::guid_list_command("backup/a")).unwrap();
-        let get = ssh.at(host.as_ref(), zsend::get_command("backup/a", &["receive_resume_token"])).unwrap();
         assert_eq!(
             list.display(),
-            "ssh -o BatchMode=yes -- u@h 'zfs list -Hp -t snapshot,bookmark -o name,guid,createtxg -d 1 backup/a'"
+            "ssh -o BatchMode=yes -- u@h 'zfs list -Hp -t filesystem,volume,snapshot,bookmark -o \
+             name,guid,createtxg,encryption,receive_resume_token -d 1 backup/a'"
         );
-        let fake = FakeRunner::new()
-            .expect(&argv(list.clone()), Output::ok("backup/a@s1\t7\t3\nbackup/a#b\t7\t3\n"))
-            .expect(&argv(get), Output::ok("receive_resume_token\t1-ab-cd-ef\n"));
+        let fake = FakeRunner::new().expect(
+            &argv(list.clone()),
+            Output::ok("backup/a\t1\t1\toff\t1-ab-cd-ef\nbackup/a@s1\t7\t3\toff\t-\nbackup/a#b\t7\t3\t-\t-\n"),
+        );
         let state = target_state(&ctx(fake), &ssh, &t).unwrap();
         assert_eq!(
             state,

@@ -23,31 +23,64 @@ pub struct Listed {
     pub createtxg: u64,
 }
 
-/// `zfs list -Hp -t snapshot,bookmark -o name,guid,createtxg -d 1 DATASET`: one dataset's
-/// snapshots and bookmarks, by guid.
-pub fn guid_list_command(dataset: &str) -> Cmd {
-    zfs_read().args(["list", "-Hp", "-t", "snapshot,bookmark", "-o", "name,guid,createtxg", "-d", "1", dataset])
+/// One dataset as a send sees it, from one [`guid_list_command`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Listing {
+    /// Its `encryption` (`None` when `-`).
+    pub encryption: Option<String>,
+    /// Its `receive_resume_token`, when a resumable receive into it was interrupted.
+    pub token: Option<String>,
+    /// Its snapshots and bookmarks, oldest first (by createtxg, a snapshot before its bookmark).
+    pub entries: Vec<Listed>,
 }
 
-/// Parses [`guid_list_command`]'s output for `dataset`, oldest first (by createtxg, a snapshot
-/// before its bookmark). A row naming another dataset, or without a guid, is an error.
-pub fn parse_guid_list(output: &[u8], dataset: &str) -> Result<Vec<Listed>, ParseError> {
-    let mut v = Vec::new();
-    for (i, row) in table::rows(output, 3)?.into_iter().enumerate() {
+/// `zfs list -Hp -t filesystem,volume,snapshot,bookmark -o name,guid,createtxg,encryption,receive_resume_token -d 1 DATASET`:
+/// one dataset's snapshots and bookmarks by guid, and the dataset's own row for the two
+/// properties a send reads (its children's rows come too, and are skipped). One call per side.
+pub fn guid_list_command(dataset: &str) -> Cmd {
+    zfs_read().args([
+        "list",
+        "-Hp",
+        "-t",
+        "filesystem,volume,snapshot,bookmark",
+        "-o",
+        "name,guid,createtxg,encryption,receive_resume_token",
+        "-d",
+        "1",
+        dataset,
+    ])
+}
+
+/// Parses [`guid_list_command`]'s output for `dataset`. A row naming another dataset (other
+/// than a child), a snapshot or bookmark without a guid, or no row for `dataset` itself is an error.
+pub fn parse_guid_list(output: &[u8], dataset: &str) -> Result<Listing, ParseError> {
+    let mut listing = Listing::default();
+    let mut itself = false;
+    for (i, row) in table::rows(output, 5)?.into_iter().enumerate() {
         let err = |message: String| ParseError { line: i + 1, message, text: row.join("\t") };
-        let rest =
-            row[0].strip_prefix(dataset).ok_or_else(|| err(format!("not a snapshot or bookmark of {dataset}")))?;
+        let rest = row[0].strip_prefix(dataset).ok_or_else(|| err(format!("not {dataset} or one of its own")))?;
         let kind = match rest.as_bytes().first() {
+            None if !itself => {
+                itself = true;
+                listing.encryption = table::opt_str(row[3]).map(str::to_string);
+                listing.token = table::opt_str(row[4]).map(str::to_string);
+                continue;
+            }
+            // A child dataset (`-d 1` lists them with the filesystem type).
+            Some(b'/') if rest.len() > 1 => continue,
             Some(b'@') if rest.len() > 1 => Kind::Snapshot,
             Some(b'#') if rest.len() > 1 => Kind::Bookmark,
-            _ => return Err(err(format!("not a snapshot or bookmark of {dataset}"))),
+            _ => return Err(err(format!("not {dataset} or one of its own"))),
         };
         let guid = table::req_u64(row[1], "guid").map_err(err)?;
         let createtxg = table::req_u64(row[2], "createtxg").map_err(err)?;
-        v.push(Listed { name: row[0].to_string(), kind, guid, createtxg });
+        listing.entries.push(Listed { name: row[0].to_string(), kind, guid, createtxg });
     }
-    v.sort_by_key(|e| (e.createtxg, e.kind));
-    Ok(v)
+    if !itself {
+        return Err(ParseError { line: 0, message: format!("no row for {dataset} itself"), text: String::new() });
+    }
+    listing.entries.sort_by_key(|e| (e.createtxg, e.kind));
+    Ok(listing)
 }
 
 /// `zfs list -H -o name -t filesystem,volume -d 1 PARENT`: the parent and its children, to tell
@@ -73,20 +106,6 @@ pub fn parse_held(output: &[u8]) -> Result<Vec<(String, u64)>, ParseError> {
         }
     }
     Ok(v)
-}
-
-/// `zfs get -H -p -o property,value PROPS DATASET`.
-pub fn get_command(dataset: &str, props: &[&str]) -> Cmd {
-    zfs_read().args(["get", "-H", "-p", "-o", "property,value"]).arg(props.join(",")).arg(dataset)
-}
-
-/// The value of each of `props` in [`get_command`]'s output, `None` when unset (`-`) or absent.
-pub fn parse_get(output: &[u8], props: &[&str]) -> Result<Vec<Option<String>>, ParseError> {
-    let rows = table::rows(output, 2)?;
-    Ok(props
-        .iter()
-        .map(|p| rows.iter().find(|r| r[0] == *p).and_then(|r| table::opt_str(r[1])).map(str::to_string))
-        .collect())
 }
 
 /// What `zfs send` sends.
@@ -175,13 +194,9 @@ mod tests {
     fn argv_of_each_call() {
         assert_eq!(
             guid_list_command("tank/my data").display(),
-            "zfs list -Hp -t snapshot,bookmark -o name,guid,createtxg -d 1 'tank/my data'"
+            "zfs list -Hp -t filesystem,volume,snapshot,bookmark -o name,guid,createtxg,encryption,receive_resume_token -d 1 'tank/my data'"
         );
         assert_eq!(children_command("tank").display(), "zfs list -H -o name -t filesystem,volume -d 1 tank");
-        assert_eq!(
-            get_command("tank/a", &["encryption", "receive_resume_token"]).display(),
-            "zfs get -H -p -o property,value encryption,receive_resume_token tank/a"
-        );
         let full = Stream::Full { snapshot: "tank/a@s1".into() };
         assert_eq!(send_command(&full, false).display(), "zfs send tank/a@s1");
         assert_eq!(send_command(&full, true).display(), "zfs send -w tank/a@s1");
@@ -217,11 +232,13 @@ mod tests {
 
     #[test]
     fn guid_listing_by_createtxg_snapshot_before_its_bookmark() {
-        let out = "tank/a b#strata-send-1\t7\t12\n\
-                   tank/a b@s2\t7\t12\n\
-                   tank/a b@s1\t5\t10\n";
+        let out = "tank/a b\t3\t1\taes-256-gcm\t1-ab-cd-ef\n\
+                   tank/a b/child\t4\t2\taes-256-gcm\t-\n\
+                   tank/a b#strata-send-1\t7\t12\t-\t-\n\
+                   tank/a b@s2\t7\t12\taes-256-gcm\t-\n\
+                   tank/a b@s1\t5\t10\taes-256-gcm\t-\n";
         let l = parse_guid_list(out.as_bytes(), "tank/a b").unwrap();
-        let names: Vec<(&str, Kind)> = l.iter().map(|e| (e.name.as_str(), e.kind)).collect();
+        let names: Vec<(&str, Kind)> = l.entries.iter().map(|e| (e.name.as_str(), e.kind)).collect();
         assert_eq!(
             names,
             [
@@ -230,22 +247,34 @@ mod tests {
                 ("tank/a b#strata-send-1", Kind::Bookmark)
             ]
         );
-        assert_eq!(l[0].guid, 5);
-        // Real rows (list_backup asked for these three columns and a fourth).
-        let rows: String = String::from_utf8(crate::fixtures::stdout("2.3", "list_backup"))
-            .unwrap()
-            .lines()
-            .filter(|l| l.starts_with("tank/backup/victim.org@"))
-            .map(|l| format!("{}\n", l.rsplit_once('\t').unwrap().0))
-            .collect();
+        assert_eq!(l.entries[0].guid, 5);
+        assert_eq!((l.encryption.as_deref(), l.token.as_deref()), (Some("aes-256-gcm"), Some("1-ab-cd-ef")));
+        let plain = parse_guid_list(b"tank/a b\t3\t1\toff\t-\n", "tank/a b").unwrap();
+        assert_eq!((plain.encryption.as_deref(), plain.token, plain.entries.len()), (Some("off"), None, 0));
+        // Real rows (list_backup asked for name,guid,createtxg and a fourth column).
+        let mut rows = String::from("tank/backup/victim.org\t9\t1\toff\t-\n");
+        rows.extend(
+            String::from_utf8(crate::fixtures::stdout("2.3", "list_backup"))
+                .unwrap()
+                .lines()
+                .filter(|l| l.starts_with("tank/backup/victim.org@"))
+                .map(|l| format!("{}\t-\t-\n", l.rsplit_once('\t').unwrap().0)),
+        );
         let l = parse_guid_list(rows.as_bytes(), "tank/backup/victim.org").unwrap();
-        assert_eq!(l.len(), 3);
-        assert_eq!(l[2].guid, 12756460918987718728);
-        for bad in
-            ["tank/ab@s\t1\t2\n", "tank/a b\t1\t2\n", "tank/a b@\t1\t2\n", "tank/a b@s\t-\t2\n", "tank/a b@s\t1\n"]
-        {
-            assert!(parse_guid_list(bad.as_bytes(), "tank/a b").is_err(), "{bad:?}");
+        assert_eq!(l.entries.len(), 3);
+        assert_eq!(l.entries[2].guid, 12756460918987718728);
+        let row = "tank/a b\t3\t1\toff\t-\n";
+        for bad in [
+            "tank/ab@s\t1\t2\t-\t-\n",
+            "tank/a b@\t1\t2\t-\t-\n",
+            "tank/a b@s\t-\t2\t-\t-\n",
+            "tank/a b@s\t1\t-\t-\n",
+            "tank/a b/\t1\t2\t-\t-\n",
+            "tank/a b\t1\t2\t-\t-\n",
+        ] {
+            assert!(parse_guid_list(format!("{row}{bad}").as_bytes(), "tank/a b").is_err(), "{bad:?}");
         }
+        assert!(parse_guid_list(b"tank/a b@s\t1\t2\t-\t-\n", "tank/a b").is_err(), "no row for the dataset");
     }
 
     #[test]
@@ -268,15 +297,12 @@ mod tests {
     }
 
     #[test]
-    fn get_values() {
-        let out = b"encryption\taes-256-gcm\nreceive_resume_token\t-\n";
-        assert_eq!(
-            parse_get(out, &["encryption", "receive_resume_token", "x"]).unwrap(),
-            [Some("aes-256-gcm".to_string()), None, None]
-        );
-        let token = crate::fixtures::stdout("2.3", "get_resume_token");
-        let row: Vec<&[u8]> = token.split(|&b| b == b'\t').collect();
-        let line = [row[1], b"\t", row[2], b"\n"].concat();
-        assert!(parse_get(&line, &["receive_resume_token"]).unwrap()[0].as_ref().unwrap().starts_with("1-ad8e60081-"));
+    fn a_real_token_in_the_dataset_row() {
+        // get_resume_token: `zfs get` of a partly received dataset (NAME PROPERTY VALUE SOURCE).
+        let got = crate::fixtures::stdout("2.3", "get_resume_token");
+        let token = String::from_utf8(got).unwrap().split('\t').nth(2).unwrap().to_string();
+        let row = format!("tank/r\t1\t2\toff\t{token}\n");
+        let l = parse_guid_list(row.as_bytes(), "tank/r").unwrap();
+        assert!(l.token.as_deref().is_some_and(|t| t.starts_with("1-ad8e60081-")), "{l:?}");
     }
 }
