@@ -501,12 +501,14 @@ fn records_on_stdin_one_send_per_dataset() {
         .stderr(predicate::str::contains("line 1"));
 }
 
-/// SIGKILL of strata-send: the stand-in `zfs send`, which would write forever, dies with it.
+/// SIGKILL of strata-send: the stand-in `zfs send` dies with it. The stand-in writes nothing
+/// (a send stuck on a slow disk or a silent ssh), so no broken pipe could end it instead: only
+/// the death signal strata asked for can.
 #[test]
 fn children_die_with_strata_send() {
     let _serial = serial();
     let w = World::new(SRC_ROWS, None);
-    std::fs::write(w.dir().join("send.sh"), "echo $$ > \"$here/send.pid\"; exec cat /dev/zero\n").unwrap();
+    std::fs::write(w.dir().join("send.sh"), "echo $$ > \"$here/send.pid\"; exec sleep 600\n").unwrap();
     std::fs::write(w.dir().join("recv.sh"), "exec cat >/dev/null\n").unwrap();
     let exe = assert_cmd::cargo::cargo_bin("strata-send");
     let mut child = std::process::Command::new(exe)

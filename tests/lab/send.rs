@@ -271,10 +271,19 @@ fn sigkill_then_resume(lab: &Lab) -> Result<()> {
     let src = source_with_data(lab, "src", 48, "s1")?;
     let dst = lab.ds("dst");
     let token = kill_midway(lab, &src, &dst, 8 << 20)?;
-    // No zfs send of that source outlived strata-send.
-    let ps = lab.sh("ps -o args 2>/dev/null || ps")?.out();
-    let left: Vec<&str> = ps.lines().filter(|l| l.contains("zfs send") && l.contains(src.as_str())).collect();
-    check_eq(left, Vec::<&str>::new(), "no orphaned zfs send")?;
+    // No zfs send of that source outlives strata-send. A killed `zfs send` first ends the send
+    // in the kernel (its reader threads are waited for), which under emulation can outlast the
+    // receive's own end: poll (a bound, not a timing); one that kept sending would stay.
+    let mut left = Vec::new();
+    for _ in 0..300 {
+        let ps = lab.sh("ps -o args 2>/dev/null || ps")?.out();
+        left = ps.lines().filter(|l| l.contains("zfs send") && l.contains(src.as_str())).map(str::to_string).collect();
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    check_eq(left, Vec::<String>::new(), "no orphaned zfs send")?;
     // The decoder agrees with zfs send -nvt on what the token holds.
     let nvt = lab.zfs(&["send", "-nv", "-t", &token])?;
     let toname = nvt.lines().find_map(|l| l.trim().strip_prefix("toname = ")).context("toname in zfs send -nvt")?;
