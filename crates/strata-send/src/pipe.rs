@@ -1,8 +1,9 @@
 //! The data path: `zfs send` (here or over ssh) and `zfs recv` (or a file) as two children, and
 //! strata between them moving the bytes (pipe to pipe with `splice(2)`, so they never pass
 //! through this process's memory; read and write into a file), so it can count them, hold them
-//! to a rate and show progress. Each child dies with strata (`PR_SET_PDEATHSIG`): a killed strata-send never leaves
-//! a `zfs send` writing into nothing, and the receive keeps its resumable state.
+//! to a rate and show progress. Each child dies with strata (`PR_SET_PDEATHSIG`): a killed
+//! strata-send never leaves a `zfs send` writing into nothing, and the receive keeps its
+//! resumable state.
 
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
@@ -286,8 +287,8 @@ fn splice(from: &impl std::os::fd::AsRawFd, to: &impl std::os::fd::AsRawFd, len:
     })
 }
 
-/// Runs `send` into `dest`, copying every byte through this process at most `rate` bytes a
-/// second. Both exit statuses are checked; a failure names its side and keeps its stderr.
+/// Runs the job's send into `dest`, every byte passing through this process (moved, or copied
+/// into a file) at most `rate` bytes a second. Both exit statuses are checked; a failure names its side and keeps its stderr.
 pub fn transfer(
     job: &Transfer<'_>,
     dest: Dest<'_>,
