@@ -449,6 +449,11 @@ fn verbose_names_every_command_of_a_send_with_its_time() {
     ] {
         assert!(err.lines().any(|l| l.starts_with(&format!("strata-send: {cmd}"))), "{cmd}: {err}");
     }
+    // -q wins over -v for these commands too, as for every other.
+    let w = World::new(SRC_ROWS, None);
+    let out = w.send(&["tank/a", "--to", "backup/a", "-q", "-v"]).assert().success().get_output().clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("zfs send") && !err.contains("zfs recv"), "{err}");
 }
 
 #[test]

@@ -151,6 +151,12 @@ pub trait Runner {
         cmds.iter().map(|c| self.output(c)).collect()
     }
 
+    /// The `-v` log of the commands this runner runs, for children a tool starts itself; `None`
+    /// when there is none (a runner without [`Logged`] in it).
+    fn command_log(&self) -> Option<CommandLog> {
+        None
+    }
+
     /// Runs to the end; a non-zero exit is an error that names the command and keeps stderr.
     fn run(&self, cmd: &Cmd) -> Result<Output, RunError> {
         let out = self.output(cmd)?;
@@ -285,6 +291,10 @@ impl<R: Runner> Runner for DryRunner<R> {
         true
     }
 
+    fn command_log(&self) -> Option<CommandLog> {
+        self.inner.command_log()
+    }
+
     fn show_change(&self, what: &str) -> io::Result<()> {
         let mut w = self.shown.borrow_mut();
         w.write_all(format!("dry-run: {what}\n").as_bytes()).and_then(|()| w.flush())
@@ -301,17 +311,29 @@ impl<R: Runner> Runner for DryRunner<R> {
 /// only commands that really run are timed, and every tool gets it.
 pub struct Logged<R> {
     inner: R,
+    log: CommandLog,
+}
+
+impl<R: Runner> Logged<R> {
+    pub fn new(inner: R, tool: &str, level: u8, shown: Box<dyn Write>) -> Logged<R> {
+        Logged { inner, log: CommandLog { tool: tool.to_string(), level, shown: Rc::new(RefCell::new(shown)) } }
+    }
+}
+
+/// `-v`'s account of commands, as [`Logged`] gives it: `TOOL: CMD (0.21 s[, how it failed])`
+/// when each ends and, at `-vv`, `TOOL: running CMD` when each starts. A tool that starts
+/// children of its own (strata-send's data path) gets the same one from
+/// [`Runner::command_log`], so its commands read like every other and `-q` silences them too.
+#[derive(Clone)]
+pub struct CommandLog {
     tool: String,
     level: u8,
     shown: Rc<RefCell<Box<dyn Write>>>,
 }
 
-impl<R: Runner> Logged<R> {
-    pub fn new(inner: R, tool: &str, level: u8, shown: Box<dyn Write>) -> Logged<R> {
-        Logged { inner, tool: tool.to_string(), level, shown: Rc::new(RefCell::new(shown)) }
-    }
-
-    fn started(&self, cmd: &Cmd) -> Option<Timing> {
+impl CommandLog {
+    /// Starts timing `cmd` (saying so at `-vv`); `None` when nothing is to be shown.
+    pub fn start(&self, cmd: &Cmd) -> Option<Timing> {
         if self.level == 0 {
             return None;
         }
@@ -323,8 +345,8 @@ impl<R: Runner> Logged<R> {
     }
 }
 
-/// A command being timed for [`Logged`].
-struct Timing {
+/// A command being timed for a [`CommandLog`].
+pub struct Timing {
     start: Instant,
     line: String,
     tool: String,
@@ -333,7 +355,7 @@ struct Timing {
 
 impl Timing {
     /// Writes `TOOL: CMD (S s[, how it failed])`.
-    fn done(self, failure: Option<String>) {
+    pub fn done(self, failure: Option<String>) {
         let secs = self.start.elapsed().as_secs_f64();
         let how = failure.map(|f| format!(", {f}")).unwrap_or_default();
         show(&self.shown, &format!("{}: {} ({secs:.2} s{how})\n", self.tool, self.line));
@@ -353,7 +375,7 @@ fn failure_of(out: &Output) -> Option<String> {
 
 impl<R: Runner> Runner for Logged<R> {
     fn outputs(&self, cmds: &[&Cmd]) -> Vec<Result<Output, RunError>> {
-        let timings: Vec<Option<Timing>> = cmds.iter().map(|c| self.started(c)).collect();
+        let timings: Vec<Option<Timing>> = cmds.iter().map(|c| self.log.start(c)).collect();
         let res = self.inner.outputs(cmds);
         for (t, r) in timings.into_iter().zip(&res) {
             if let Some(t) = t {
@@ -367,7 +389,7 @@ impl<R: Runner> Runner for Logged<R> {
     }
 
     fn output(&self, cmd: &Cmd) -> Result<Output, RunError> {
-        let timing = self.started(cmd);
+        let timing = self.log.start(cmd);
         let res = self.inner.output(cmd);
         if let Some(t) = timing {
             t.done(match &res {
@@ -379,7 +401,7 @@ impl<R: Runner> Runner for Logged<R> {
     }
 
     fn stream(&self, cmd: &Cmd) -> Result<Box<dyn Read>, RunError> {
-        let timing = self.started(cmd);
+        let timing = self.log.start(cmd);
         match self.inner.stream(cmd) {
             Ok(r) => match timing {
                 Some(t) => Ok(Box::new(TimedReader { inner: r, timing: Some(t) })),
@@ -400,6 +422,10 @@ impl<R: Runner> Runner for Logged<R> {
 
     fn show_change(&self, what: &str) -> io::Result<()> {
         self.inner.show_change(what)
+    }
+
+    fn command_log(&self) -> Option<CommandLog> {
+        Some(self.log.clone())
     }
 }
 

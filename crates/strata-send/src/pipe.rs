@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use strata_core::runner::Cmd;
+use strata_core::runner::{Cmd, CommandLog, Timing};
 use strata_zfs::send::parse_estimate;
 
 /// How much of a child's stderr is kept for the error message.
@@ -39,30 +39,24 @@ pub struct Transfer<'a> {
     pub estimate: Option<&'a Cmd>,
     /// At most this many bytes a second.
     pub rate: Option<u64>,
-    /// `-v`: each command and its time on stderr, as `TOOL: CMD (0.21 s)` like every other
-    /// command strata runs; `-vv` also when each starts.
-    pub verbose: u8,
-    pub tool: &'a str,
+    /// `-v`: each command and its time, as the runner says them for every other command.
+    pub log: Option<CommandLog>,
 }
 
 impl Transfer<'_> {
-    fn started(&self, cmd: &Cmd) -> Instant {
-        if self.verbose > 1 {
-            self.say(&format!("running {}", cmd.display()));
-        }
-        Instant::now()
+    fn start(&self, cmd: &Cmd) -> Option<Timing> {
+        self.log.as_ref().and_then(|l| l.start(cmd))
     }
+}
 
-    fn done(&self, cmd: &Cmd, since: Instant, how: Option<&str>) {
-        if self.verbose > 0 {
-            let how = how.map(|h| format!(", {h}")).unwrap_or_default();
-            self.say(&format!("{} ({:.2} s{how})", cmd.display(), since.elapsed().as_secs_f64()));
-        }
-    }
-
-    fn say(&self, line: &str) {
-        let line = strata_core::sanitize::for_terminal(line);
-        let _ = strata_core::progress::eprint(&format!("{}: {line}\n", self.tool));
+/// Ends a command's `-v` line, with how it failed when it did.
+fn done(timing: Option<Timing>, status: Option<Result<&ExitStatus, &io::Error>>) {
+    if let Some(t) = timing {
+        t.done(match status {
+            Some(Ok(s)) if !s.success() => Some(status_text(s)),
+            Some(Err(_)) => Some("cannot wait for it".to_string()),
+            _ => None,
+        });
     }
 }
 
@@ -300,18 +294,17 @@ pub fn transfer(
     // The estimate starts first and is waited for (while the two sides start up) before the
     // first progress line, so that line has the total; one that fails only leaves it unknown.
     let estimate = job.estimate.and_then(|cmd| {
-        let since = job.started(cmd);
-        spawn(cmd, Stdio::null(), Stdio::piped()).ok().map(|child| (cmd, since, child))
+        let timing = job.start(cmd);
+        spawn(cmd, Stdio::null(), Stdio::piped()).ok().map(|child| (timing, child))
     });
-    let send_since = job.started(send);
+    let send_timing = job.start(send);
     let mut sender = spawn(send, Stdio::null(), Stdio::piped())?;
     let send_err = sender.stderr.take().map(collect);
     let mut from = sender
         .stdout
         .take()
         .ok_or_else(|| PipeError::Spawn { cmd: send.display(), source: io::Error::other("no stdout") })?;
-    let dest_cmd: Option<&Cmd> = if let Dest::Command(cmd) = &dest { Some(*cmd) } else { None };
-    let recv_since = dest_cmd.map_or_else(Instant::now, |cmd| job.started(cmd));
+    let recv_timing = if let Dest::Command(cmd) = &dest { job.start(cmd) } else { None };
     let (mut receiver, recv_err, recv_cmd) = match &dest {
         Dest::Command(cmd) => match spawn(cmd, Stdio::piped(), Stdio::null()) {
             Ok(mut r) => {
@@ -336,14 +329,9 @@ pub fn transfer(
         Dest::Writer(w) => Some(w),
         Dest::Command(_) => None,
     };
-    if let Some((cmd, since, child)) = estimate {
+    if let Some((timing, child)) = estimate {
         let out = child.wait_with_output();
-        let how = match &out {
-            Ok(o) if o.status.success() => None,
-            Ok(o) => Some(status_text(&o.status)),
-            Err(_) => Some("cannot wait for it".to_string()),
-        };
-        job.done(cmd, since, how.as_deref());
+        done(timing, Some(out.as_ref().map(|o| &o.status)));
         if let Some(t) = out.ok().filter(|o| o.status.success()).and_then(|o| parse_estimate(&o.stdout)) {
             progress.set_total(t);
         }
@@ -431,11 +419,9 @@ pub fn transfer(
     drop(from);
     drop(to_child);
     let send_status = sender.wait();
-    job.done(send, send_since, send_status.as_ref().ok().filter(|s| !s.success()).map(status_text).as_deref());
+    done(send_timing, Some(send_status.as_ref()));
     let recv_status = receiver.as_mut().map(Child::wait);
-    if let (Some(cmd), Some(st)) = (dest_cmd, &recv_status) {
-        job.done(cmd, recv_since, st.as_ref().ok().filter(|s| !s.success()).map(status_text).as_deref());
-    }
+    done(recv_timing, recv_status.as_ref().map(|s| s.as_ref()));
     let send_stderr = send_err.and_then(|h| h.join().ok()).unwrap_or_default();
     let recv_stderr = recv_err.and_then(|h| h.join().ok()).unwrap_or_default();
     progress.finish(bytes, started.elapsed());
@@ -489,7 +475,7 @@ mod tests {
     }
 
     fn job(send: &Cmd) -> Transfer<'_> {
-        Transfer { send, estimate: None, rate: None, verbose: 0, tool: "strata-send" }
+        Transfer { send, estimate: None, rate: None, log: None }
     }
 
     #[test]

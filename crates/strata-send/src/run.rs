@@ -304,8 +304,8 @@ fn estimate_now(ctx: &Ctx, src: &Location, cmd: Option<&Cmd>) -> Result<Option<u
     Ok(zsend::parse_estimate(&out.stdout))
 }
 
-fn transfer_job<'a>(cli: &Cli, ctx: &'a Ctx, send: &'a Cmd, estimate: Option<&'a Cmd>) -> pipe::Transfer<'a> {
-    pipe::Transfer { send, estimate, rate: cli.rate_limit, verbose: ctx.verbose, tool: ctx.tool }
+fn transfer_job<'a>(cli: &Cli, ctx: &Ctx, send: &'a Cmd, estimate: Option<&'a Cmd>) -> pipe::Transfer<'a> {
+    pipe::Transfer { send, estimate, rate: cli.rate_limit, log: ctx.runner.command_log() }
 }
 
 fn write_record(ctx: &mut Ctx, rec: &SendRecord, on_stderr: bool) -> Result<()> {
