@@ -129,6 +129,11 @@ impl Lab {
         Ok(run(Command::new("zfs").args(args), None).ok()?.out())
     }
 
+    /// Runs `zpool ARGS`, which must succeed; returns its stdout.
+    pub fn zpool(&self, args: &[&str]) -> Result<String> {
+        Ok(run(Command::new("zpool").args(args), None).ok()?.out())
+    }
+
     /// Runs `zfs ARGS` whatever its exit code.
     pub fn zfs_run(&self, args: &[&str]) -> Run {
         run(Command::new("zfs").args(args), None)

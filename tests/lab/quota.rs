@@ -31,11 +31,7 @@ fn num(lab: &Lab, prop: &str, ds: &str) -> Result<u64> {
 
 /// Flushes pending writes so that `used` is up to date.
 fn sync(lab: &Lab) -> Result<()> {
-    let st = std::process::Command::new("zpool").args(["sync", &lab.pool]).status().context("zpool sync")?;
-    if !st.success() {
-        bail!("zpool sync {} failed: {st}", lab.pool);
-    }
-    Ok(())
+    lab.zpool(&["sync", &lab.pool]).map(drop)
 }
 
 /// The record of `ds` among `recs`.

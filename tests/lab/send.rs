@@ -436,21 +436,25 @@ fn bad_input(lab: &Lab) -> Result<()> {
 }
 
 /// strata-send to a local target against `zfs send | zfs recv -u` of the same snapshot of
-/// random data (192 MiB, or `STRATA_BENCH_SEND_MB`), alternated three times, strata with progress
-/// on (json, as a bar needs a terminal). Prints the whole command's time and the data path's own
-/// (the record's `seconds`), and `-v`'s time of each command strata ran in the first round;
-/// asserts nothing on time.
+/// random data (192 MiB, or `STRATA_BENCH_SEND_MB`), alternated five times (or
+/// `STRATA_BENCH_SEND_ROUNDS`), strata with progress on (json, as a bar needs a terminal). Each
+/// received copy is destroyed and its space freed (`zpool wait -t free`) before the next run, so
+/// no run pays for the one before. Prints the medians of the whole command's time and of the data
+/// path's own (the record's `seconds`), every round, and `-v`'s time of each command strata ran
+/// in the first round; asserts nothing on time.
 fn bench_local(lab: &Lab) -> Result<()> {
     let mb: u32 = std::env::var("STRATA_BENCH_SEND_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(192);
     let src = source_with_data(lab, "src", mb, "s1")?;
+    let rounds: u32 = std::env::var("STRATA_BENCH_SEND_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5).max(1);
     let snap = format!("{src}@s1");
     let (mut raw, mut whole, mut path) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..3 {
+    for round in 0..rounds {
         let dst = lab.ds(&format!("raw{round}"));
         let t0 = std::time::Instant::now();
         lab.sh(&format!("set -o pipefail 2>/dev/null; zfs send '{snap}' | zfs recv -u '{dst}'"))?;
         raw.push(t0.elapsed().as_secs_f64());
         lab.zfs(&["destroy", "-r", &dst])?;
+        settle(lab)?;
 
         let dst = lab.ds(&format!("strata{round}"));
         let t0 = std::time::Instant::now();
@@ -462,20 +466,36 @@ fn bench_local(lab: &Lab) -> Result<()> {
                 println!("bench send-local: {line}");
             }
         }
+        println!(
+            "bench send-local: round {}: raw {:.3} s, strata-send {:.3} s (data path {:.3} s)",
+            round + 1,
+            raw[raw.len() - 1],
+            whole[whole.len() - 1],
+            path[path.len() - 1]
+        );
         check_eq(guid(lab, &format!("{dst}@s1"))?, guid(lab, &snap)?, "received")?;
         lab.zfs(&["destroy", "-r", &dst])?;
         lab.zfs(&["destroy", &bookmark(&src, &dst)])?;
+        settle(lab)?;
     }
-    let median = |v: &mut Vec<f64>| {
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let (r, w, p) = (median(&mut raw), median(&mut whole), median(&mut path));
+    let (r, w, p) = (median(&raw), median(&whole), median(&path));
     println!(
-        "bench send-local ({mb} MiB): raw zfs send | zfs recv -u {r:.3} s, strata-send {w:.3} s (its data path {p:.3} s); \
-         strata-send is {:.3}x raw's speed ({:.3}x for the data path alone); rounds raw {raw:.3?}, strata {whole:.3?}",
+        "bench send-local ({mb} MiB, {rounds} rounds, medians): raw zfs send | zfs recv -u {r:.3} s, strata-send \
+         {w:.3} s (its data path {p:.3} s); strata-send is {:.3}x raw's speed ({:.3}x for the data path alone)",
         r / w,
         r / p
     );
     Ok(())
+}
+
+/// Waits until the pool has synced and freed what was destroyed, so the next timed run does not
+/// pay for it.
+fn settle(lab: &Lab) -> Result<()> {
+    lab.zpool(&["sync", &lab.pool])?;
+    lab.zpool(&["wait", "-t", "free", &lab.pool]).map(drop)
 }
