@@ -56,7 +56,8 @@ impl World {
                  \x20    sed \"s|^backup/a|$last|; s|\\$|\\t-\\t-|\" \"$here/tgt.tsv\";;\n\
                  \x20 esac;;\n\
                  send)\n\
-                 \x20 case \"$2\" in -n) printf 'full\\t%s\\t5000\\nsize\\t5000\\n' \"$last\"; exit 0;; esac\n\
+                 \x20 case \"$2\" in -n) printf 'full\\t%s\\t5000\\nsize\\t5000\\n' \"$last\"; exit 0;;\n\
+                 \x20 -P) printf 'full\\t%s\\t5000\\nsize\\t5000\\n' \"$last\" >&2;; esac\n\
                  \x20 [ -e \"$here/send.sh\" ] && . \"$here/send.sh\"\n\
                  \x20 cat \"$here/stream\";;\n\
                  recv)\n\
@@ -138,7 +139,7 @@ fn a_missing_target_gets_the_newest_snapshot_in_full_read_only_then_the_bookmark
     assert_eq!(
         w.actions(),
         [
-            "send|tank/a@s3|".to_string(),
+            "send|-P|tank/a@s3|".to_string(),
             "recv|-s|-u|-o|readonly=on|backup/a|".into(),
             format!("bookmark|tank/a@s3|{}|", bookmark()),
         ]
@@ -157,7 +158,7 @@ fn a_missing_target_gets_the_newest_snapshot_in_full_read_only_then_the_bookmark
     // Without a format: silent, like every action command.
     let w = World::new(SRC_ROWS, None);
     w.send(&["tank/a@s2", "--to", "backup/a", "--writable"]).assert().success().stdout("").stderr("");
-    assert_eq!(w.actions()[..2], ["send|tank/a@s2|".to_string(), "recv|-s|backup/a|".into()]);
+    assert_eq!(w.actions()[..2], ["send|-P|tank/a@s2|".to_string(), "recv|-s|backup/a|".into()]);
 }
 
 #[test]
@@ -166,12 +167,12 @@ fn the_base_is_found_by_guid_and_intermediates_are_sent() {
     // The target's newest has the guid of s1 under another name.
     let w = World::new(SRC_ROWS, Some("backup/a@other-name\t101\t5\n"));
     let out = w.send(&["tank/a", "--to", "backup/a", "--json"]).assert().success().get_output().clone();
-    assert_eq!(w.actions()[..2], ["send|-I|tank/a@s1|tank/a@s3|".to_string(), "recv|-s|-u|backup/a|".into()]);
+    assert_eq!(w.actions()[..2], ["send|-P|-I|tank/a@s1|tank/a@s3|".to_string(), "recv|-s|-u|backup/a|".into()]);
     let r = &ndjson(&out.stdout)[0];
     assert_eq!((r["mode"].as_str(), r["from"].as_str()), (Some("incremental"), Some("tank/a@s1")));
     let w = World::new(SRC_ROWS, Some("backup/a@s1\t101\t5\n"));
     w.send(&["tank/a", "--to", "backup/a", "--no-intermediates"]).assert().success();
-    assert_eq!(w.actions()[0], "send|-i|tank/a@s1|tank/a@s3|");
+    assert_eq!(w.actions()[0], "send|-P|-i|tank/a@s1|tank/a@s3|");
 }
 
 #[test]
@@ -181,7 +182,7 @@ fn a_bookmark_is_the_base_once_the_snapshot_is_pruned() {
     let w = World::new(&src, Some("backup/a@s1\t101\t5\n"));
     w.send(&["tank/a", "--to", "backup/a"]).assert().success();
     let actions = w.actions();
-    assert_eq!(actions[0], format!("send|-i|{}|tank/a@s3|", bookmark()), "a bookmark takes -i");
+    assert_eq!(actions[0], format!("send|-P|-i|{}|tank/a@s3|", bookmark()), "a bookmark takes -i");
     // The old bookmark is replaced by one at the sent snapshot.
     assert_eq!(actions[2..], [format!("destroy|{}|", bookmark()), format!("bookmark|tank/a@s3|{}|", bookmark())]);
 }
@@ -220,7 +221,7 @@ fn a_diverged_target_is_refused_naming_its_own_snapshots_and_forced_only_with_co
     assert!(w.actions().is_empty());
     std::fs::remove_file(w.dir().join("holds.tsv")).unwrap();
     w.send(&["tank/a", "--to", "backup/a", "--force", "--confirm=backup/a"]).assert().success();
-    assert_eq!(w.actions()[..2], ["send|-I|tank/a@s1|tank/a@s3|".to_string(), "recv|-s|-F|-u|backup/a|".into()]);
+    assert_eq!(w.actions()[..2], ["send|-P|-I|tank/a@s1|tank/a@s3|".to_string(), "recv|-s|-F|-u|backup/a|".into()]);
 }
 
 #[test]
@@ -229,7 +230,7 @@ fn dry_run_shows_both_sides_and_changes_nothing() {
     let w = World::new(SRC_ROWS, Some("backup/a@s1\t101\t5\n"));
     let out = w.send(&["tank/a", "--to", "backup/a", "--dry-run", "--json"]).assert().success().get_output().clone();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(err.contains("dry-run: zfs send -I tank/a@s1 tank/a@s3\n"), "{err}");
+    assert!(err.contains("dry-run: zfs send -P -I tank/a@s1 tank/a@s3\n"), "{err}");
     assert!(err.contains("dry-run: zfs recv -s -u backup/a\n"), "{err}");
     assert!(err.contains(&format!("dry-run: zfs bookmark tank/a@s3 '{}'\n", bookmark())), "{err}");
     assert!(w.actions().is_empty(), "{:?}", w.actions());
@@ -257,13 +258,13 @@ fn over_ssh_names_with_spaces_arrive_whole() {
     let w = World::new(SRC_ROWS, None);
     w.send(&["src:tank/a", "--to", "backup/a"]).assert().success();
     let ssh = w.ssh_log();
-    assert!(ssh.iter().any(|l| l.ends_with("|src|zfs send tank/a@s3|")), "{ssh:?}");
+    assert!(ssh.iter().any(|l| l.ends_with("|src|zfs send -P tank/a@s3|")), "{ssh:?}");
     assert!(ssh.iter().any(|l| l.contains("|src|zfs bookmark tank/a@s3 ")), "{ssh:?}");
     // Remote to remote: strata in the middle of both pipes.
     let w = World::new(SRC_ROWS, None);
     w.send(&["src:tank/a", "--to", "dst:backup/a"]).assert().success();
     let ssh = w.ssh_log();
-    assert!(ssh.iter().any(|l| l.ends_with("|src|zfs send tank/a@s3|")), "{ssh:?}");
+    assert!(ssh.iter().any(|l| l.ends_with("|src|zfs send -P tank/a@s3|")), "{ssh:?}");
     assert!(ssh.iter().any(|l| l.ends_with("|dst|zfs recv -s -u -o readonly=on backup/a|")), "{ssh:?}");
     assert_eq!(std::fs::read(w.dir().join("received")).unwrap(), stream_bytes());
 }
@@ -317,7 +318,7 @@ fn a_stale_token_is_refused_until_abort_resume() {
     w.send(&["tank/a", "--to", "backup/a", "--abort-resume"]).assert().success();
     assert_eq!(
         w.actions()[..3],
-        ["recv|-A|backup/a|".to_string(), "send|tank/a@s3|".into(), "recv|-s|-u|-o|readonly=on|backup/a|".into()]
+        ["recv|-A|backup/a|".to_string(), "send|-P|tank/a@s3|".into(), "recv|-s|-u|-o|readonly=on|backup/a|".into()]
     );
 }
 
@@ -349,8 +350,8 @@ fn a_live_token_is_resumed_then_the_rest_is_sent() {
     assert_eq!(modes, ["resume", "incremental"]);
     assert_eq!(recs[0]["from"], "tank/a@s1");
     let a = w.actions();
-    assert_eq!(a[..2], [format!("send|-t|{token}|"), "recv|-s|-u|backup/a|".to_string()]);
-    assert!(a.contains(&"send|-I|tank/a@s2|tank/a@s3|".to_string()), "{a:?}");
+    assert_eq!(a[..2], [format!("send|-P|-t|{token}|"), "recv|-s|-u|backup/a|".to_string()]);
+    assert!(a.contains(&"send|-P|-I|tank/a@s2|tank/a@s3|".to_string()), "{a:?}");
 }
 
 /// A receive that was creating the dataset is resumed with its `-o readonly=on`: ZFS applies
@@ -377,7 +378,7 @@ fn resuming_a_new_dataset_gives_its_properties_again() {
     )
     .unwrap();
     w.send(&["tank/a", "--to", "backup/a"]).assert().success();
-    assert_eq!(w.actions()[..2], [format!("send|-t|{token}|"), "recv|-s|-u|-o|readonly=on|backup/a|".to_string()]);
+    assert_eq!(w.actions()[..2], [format!("send|-P|-t|{token}|"), "recv|-s|-u|-o|readonly=on|backup/a|".to_string()]);
 }
 
 #[test]
@@ -386,14 +387,14 @@ fn encrypted_sources_go_raw_unless_no_raw() {
     let w = World::new(SRC_ROWS, None);
     std::fs::write(w.dir().join("enc"), "aes-256-gcm").unwrap();
     w.send(&["tank/a", "--to", "backup/a"]).assert().success();
-    assert_eq!(w.actions()[0], "send|-w|tank/a@s3|");
+    assert_eq!(w.actions()[0], "send|-P|-w|tank/a@s3|");
     let w = World::new(SRC_ROWS, None);
     std::fs::write(w.dir().join("enc"), "aes-256-gcm").unwrap();
     w.send(&["tank/a", "--to", "backup/a", "--no-raw"]).assert().success();
-    assert_eq!(w.actions()[0], "send|tank/a@s3|");
+    assert_eq!(w.actions()[0], "send|-P|tank/a@s3|");
     let w = World::new(SRC_ROWS, None);
     w.send(&["tank/a", "--to", "backup/a", "--raw"]).assert().success();
-    assert_eq!(w.actions()[0], "send|-w|tank/a@s3|");
+    assert_eq!(w.actions()[0], "send|-P|-w|tank/a@s3|");
 }
 
 #[test]
@@ -442,8 +443,7 @@ fn verbose_names_every_command_of_a_send_with_its_time() {
     let err = String::from_utf8_lossy(&out.stderr);
     for cmd in [
         "zfs list -Hp -t filesystem,volume,snapshot,bookmark",
-        "zfs send -n -P tank/a@s3 (",
-        "zfs send tank/a@s3 (",
+        "zfs send -P tank/a@s3 (",
         "zfs recv -s -u -o readonly=on backup/a (",
         "zfs bookmark tank/a@s3",
     ] {
@@ -498,7 +498,7 @@ fn records_on_stdin_one_send_per_dataset() {
     let input = "{\"snapshot\":\"tank/a@s1\",\"created\":\"2024-01-01T00:00:00Z\",\"createtxg\":10}\n\
                  {\"snapshot\":\"tank/a@s2\",\"created\":\"2024-01-02T00:00:00Z\",\"createtxg\":20}\n";
     w.send(&["--to", "backup/a"]).write_stdin(input).assert().success();
-    assert_eq!(w.actions()[0], "send|tank/a@s2|", "the newest listed snapshot");
+    assert_eq!(w.actions()[0], "send|-P|tank/a@s2|", "the newest listed snapshot");
     w.send(&["--to", "backup/a"])
         .write_stdin("{\"snapshot\":1}\n")
         .assert()
@@ -559,13 +559,13 @@ fn recursive_sends_each_dataset_under_the_target_by_its_relative_name() {
     let w = World::new(SRC_ROWS, None);
     w.send(&["-r", "tank/a@s2", "--to", "backup/a"]).assert().success();
     let a = w.actions();
-    let sends: Vec<&String> = a.iter().filter(|l| l.starts_with("send|") || l.starts_with("recv|")).collect();
+    let sends: Vec<&String> = a.iter().filter(|l| l.starts_with("send|-P|") || l.starts_with("recv|")).collect();
     assert_eq!(
         sends,
         [
-            "send|tank/a@s2|",
+            "send|-P|tank/a@s2|",
             "recv|-s|-u|-o|readonly=on|backup/a|",
-            "send|tank/a/c d@s2|",
+            "send|-P|tank/a/c d@s2|",
             "recv|-s|-u|-o|readonly=on|backup/a/c d|"
         ],
         "the parent first, each on its own"

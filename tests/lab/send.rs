@@ -172,7 +172,7 @@ fn dry_run(lab: &Lab) -> Result<()> {
     let r = record(&run)?;
     check_eq((r["dry_run"].as_bool(), r["mode"].as_str()), (Some(true), Some("full")), "a full dry run")?;
     run.check(r["bytes"].as_u64().is_some_and(|b| b > 1 << 20), "the zfs send -nP estimate")?;
-    run.check(run.err().contains(&format!("dry-run: zfs send {src}@s1")), "the send side")?;
+    run.check(run.err().contains(&format!("dry-run: zfs send -P {src}@s1")), "the send side")?;
     run.check(run.err().contains("dry-run: zfs recv -s -u -o readonly=on"), "the receive side")?;
     let exists = lab.zfs_run(&["list", &dst]);
     check_eq(exists.code, 1, "no target made")?;

@@ -25,7 +25,7 @@ fn main() {
         let t0 = Instant::now();
         // Progress as --progress json does it, its lines going to a sink.
         let mut progress = Progress::Json { total: Some(bytes), last: None };
-        let job = Transfer { send: &send, estimate: None, rate: None, log: None };
+        let job = Transfer { send: &send, rate: None, log: None };
         let t = transfer(&job, Dest::Command(&recv), &mut progress, &AtomicBool::new(false))
             .unwrap_or_else(|e| panic!("transfer: {e}"));
         strata.push(t0.elapsed().as_secs_f64());

@@ -291,7 +291,11 @@ pub static PROGRESS_DOC: RecordDoc = RecordDoc {
     fields: &[
         FieldDoc { name: "type", ty: "string", doc: "always \"progress\"" },
         FieldDoc { name: "bytes", ty: "integer", doc: "bytes copied so far" },
-        FieldDoc { name: "total", ty: "integer|null", doc: "the zfs send -nP estimate; null when unknown" },
+        FieldDoc {
+            name: "total",
+            ty: "integer|null",
+            doc: "the stream's size as zfs send -P prints it before the stream; null when unknown",
+        },
         FieldDoc { name: "rate", ty: "integer", doc: "bytes a second since the start" },
     ],
 };

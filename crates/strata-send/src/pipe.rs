@@ -5,10 +5,11 @@
 //! strata-send never leaves a `zfs send` writing into nothing, and the receive keeps its
 //! resumable state.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -32,11 +33,10 @@ pub enum Dest<'a> {
 
 /// What to run for a transfer besides its destination.
 pub struct Transfer<'a> {
-    /// `zfs send ...` (maybe through ssh).
+    /// `zfs send -P ...` (maybe through ssh): `-P` prints the stream's size on stderr before
+    /// the stream (`size<TAB>BYTES`, what `zfs send -n -P` says), the progress total, with no
+    /// command of its own.
     pub send: &'a Cmd,
-    /// `zfs send -n -P ...` for the progress total, started with the transfer rather than before
-    /// it (one command's start-up less on the way); `None` when no progress is shown.
-    pub estimate: Option<&'a Cmd>,
     /// At most this many bytes a second.
     pub rate: Option<u64>,
     /// `-v`: each command and its time, as the runner says them for every other command.
@@ -202,26 +202,92 @@ fn grow_pipe(fd: &impl std::os::fd::AsRawFd) {
 }
 
 /// Reads a child's stderr on a thread, keeping its last [`STDERR_KEPT`] bytes.
-fn collect(mut r: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut kept = Vec::new();
-        let mut buf = [0u8; 8192];
-        loop {
-            match r.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    kept.extend_from_slice(&buf[..n]);
-                    if kept.len() > 2 * STDERR_KEPT {
-                        kept.drain(..kept.len() - STDERR_KEPT);
-                    }
+fn collect(r: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || keep_tail(r, Vec::new()))
+}
+
+/// Reads `r` to its end after `kept`, returning the last [`STDERR_KEPT`] bytes of both.
+fn keep_tail(mut r: impl Read, mut kept: Vec<u8>) -> Vec<u8> {
+    let mut buf = [0u8; 8192];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                kept.extend_from_slice(&buf[..n]);
+                if kept.len() > 2 * STDERR_KEPT {
+                    kept.drain(..kept.len() - STDERR_KEPT);
                 }
             }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
         }
-        if kept.len() > STDERR_KEPT {
-            kept.drain(..kept.len() - STDERR_KEPT);
+    }
+    if kept.len() > STDERR_KEPT {
+        kept.drain(..kept.len() - STDERR_KEPT);
+    }
+    kept
+}
+
+/// Reads the send's stderr on a thread: its `-P` header, the lines up to `size<TAB>BYTES`, sends
+/// the size to `total` and is left out of what is kept for an error; the rest is kept as
+/// [`collect`] keeps it (all of it when no size line comes, as then the first lines are zfs's
+/// error).
+fn collect_send(r: impl Read + Send + 'static, total: Sender<u64>) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut r = io::BufReader::new(r);
+        let mut header = Vec::new();
+        loop {
+            let start = header.len();
+            match r.read_until(b'\n', &mut header) {
+                Ok(0) | Err(_) => return keep_tail(io::empty(), header),
+                Ok(_) => {}
+            }
+            let line = &header[start..];
+            if line.ends_with(b"\n")
+                && let Some(size) = parse_estimate(line)
+            {
+                let _ = total.send(size);
+                return keep_tail(r, Vec::new());
+            }
+            if header.len() > STDERR_KEPT {
+                return keep_tail(r, header);
+            }
         }
-        kept
     })
+}
+
+/// Whether `fd` has something to read (or its end) within `wait`.
+fn readable(fd: &impl std::os::fd::AsRawFd, wait: Duration) -> bool {
+    let mut p = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: one pollfd that lives across the call.
+    let n = unsafe { libc::poll(&mut p, 1, wait.as_millis().try_into().unwrap_or(libc::c_int::MAX)) };
+    n > 0
+}
+
+/// The send's size from its header. zfs prints it before the stream, so it is waited for until
+/// the stream's first bytes are there (then briefly, for the reading thread to pass it on) or
+/// the send's stderr ends; `None` when it does not come (the total is then unknown, or set
+/// later by [`late_total`]).
+fn first_total(total: &Receiver<u64>, stream: &impl std::os::fd::AsRawFd, interrupted: &AtomicBool) -> Option<u64> {
+    while !interrupted.load(Ordering::Relaxed) {
+        match total.recv_timeout(Duration::from_millis(10)) {
+            Ok(t) => return Some(t),
+            Err(RecvTimeoutError::Disconnected) => return None,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if readable(stream, Duration::ZERO) {
+            return total.recv_timeout(Duration::from_millis(200)).ok();
+        }
+    }
+    None
+}
+
+/// A size that came after the stream had started (over ssh the two outputs can cross).
+fn late_total(total: &Receiver<u64>, progress: &mut Progress, known: &mut bool) {
+    if !*known && let Ok(t) = total.try_recv() {
+        progress.set_total(t);
+        *known = true;
+    }
 }
 
 fn status_text(s: &ExitStatus) -> String {
@@ -291,15 +357,10 @@ pub fn transfer(
 ) -> Result<Transferred, PipeError> {
     let (send, rate) = (job.send, job.rate);
     let started = Instant::now();
-    // The estimate starts first and is waited for (while the two sides start up) before the
-    // first progress line, so that line has the total; one that fails only leaves it unknown.
-    let estimate = job.estimate.and_then(|cmd| {
-        let timing = job.start(cmd);
-        spawn(cmd, Stdio::null(), Stdio::piped()).ok().map(|child| (timing, child))
-    });
     let send_timing = job.start(send);
     let mut sender = spawn(send, Stdio::null(), Stdio::piped())?;
-    let send_err = sender.stderr.take().map(collect);
+    let (total_tx, total_rx) = mpsc::channel();
+    let send_err = sender.stderr.take().map(|e| collect_send(e, total_tx));
     let mut from = sender
         .stdout
         .take()
@@ -329,12 +390,13 @@ pub fn transfer(
         Dest::Writer(w) => Some(w),
         Dest::Command(_) => None,
     };
-    if let Some((timing, child)) = estimate {
-        let out = child.wait_with_output();
-        done(timing, Some(out.as_ref().map(|o| &o.status)));
-        if let Some(t) = out.ok().filter(|o| o.status.success()).and_then(|o| parse_estimate(&o.stdout)) {
-            progress.set_total(t);
-        }
+    // The first progress line has the total: the size zfs prints before the stream.
+    let mut total_known = false;
+    if !matches!(progress, Progress::None)
+        && let Some(t) = first_total(&total_rx, &from, interrupted)
+    {
+        progress.set_total(t);
+        total_known = true;
     }
     progress.update(0, started.elapsed(), true);
     let chunk = rate.map_or(BUF, |r| (r / 20).clamp(4096, BUF as u64) as usize);
@@ -354,6 +416,7 @@ pub fn transfer(
                 Ok(n) => {
                     bytes += n as u64;
                     pace(bytes, rate, started);
+                    late_total(&total_rx, progress, &mut total_known);
                     progress.update(bytes, started.elapsed(), false);
                     continue;
                 }
@@ -401,6 +464,7 @@ pub fn transfer(
         }
         bytes += n as u64;
         pace(bytes, rate, started);
+        late_total(&total_rx, progress, &mut total_known);
         progress.update(bytes, started.elapsed(), false);
     }
     if let Some(w) = writer.as_mut()
@@ -475,7 +539,7 @@ mod tests {
     }
 
     fn job(send: &Cmd) -> Transfer<'_> {
-        Transfer { send, estimate: None, rate: None, log: None }
+        Transfer { send, rate: None, log: None }
     }
 
     #[test]
@@ -528,32 +592,37 @@ mod tests {
     }
 
     #[test]
-    fn the_estimate_runs_with_the_transfer_and_gives_the_total() {
+    fn the_size_zfs_prints_before_the_stream_is_the_total_and_not_an_error() {
         let recv = Cmd::mutate("sh").args(["-c", "cat >/dev/null"]);
-        let send = sh("printf abc");
-        let estimate = sh("printf 'full\\ttank/a@s\\t5000\\nsize\\t5000\\n'");
+        let send = sh("printf 'full\\ttank/a@s\\t5000\\nsize\\t5000\\n' >&2; printf abc");
         let mut progress = Progress::Json { total: None, last: None };
-        let t = transfer(
-            &Transfer { estimate: Some(&estimate), ..job(&send) },
-            Dest::Command(&recv),
-            &mut progress,
-            &AtomicBool::new(false),
-        )
-        .unwrap();
+        let t = transfer(&job(&send), Dest::Command(&recv), &mut progress, &AtomicBool::new(false)).unwrap();
         assert_eq!(t.bytes, 3);
         assert!(matches!(progress, Progress::Json { total: Some(5000), .. }));
-        // An estimate that fails leaves the total unknown and the transfer as it is.
+        // Without a size line the total stays unknown and the transfer is as it was.
         let mut progress = Progress::Json { total: None, last: None };
-        let failing = sh("echo no >&2; exit 1");
-        let t = transfer(
-            &Transfer { estimate: Some(&failing), ..job(&send) },
-            Dest::Command(&recv),
-            &mut progress,
-            &AtomicBool::new(false),
-        )
-        .unwrap();
+        let t =
+            transfer(&job(&sh("printf abc")), Dest::Command(&recv), &mut progress, &AtomicBool::new(false)).unwrap();
         assert_eq!(t.bytes, 3);
         assert!(matches!(progress, Progress::Json { total: None, .. }));
+        // A stream that is there before any size (no header at all) is not held back.
+        let mut v = Vec::new();
+        let mut progress = Progress::Json { total: None, last: None };
+        let send = sh("head -c 3000000 /dev/zero; sleep 2; echo late >&2");
+        let t = transfer(&job(&send), Dest::Writer(&mut v), &mut progress, &AtomicBool::new(false)).unwrap();
+        assert_eq!(t.bytes, 3_000_000);
+        // The header is not part of a failure's message; what zfs says after it is.
+        let send = sh("printf 'full\\ttank/a@s\\t5000\\nsize\\t5000\\n' >&2; echo 'broken pipe, say' >&2; exit 1");
+        let e = transfer(&job(&send), Dest::Command(&recv), &mut Progress::None, &AtomicBool::new(false))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e.rsplit_once("`: ").map(|(_, said)| said), Some("broken pipe, say"), "{e}");
+        // Without a size line, everything zfs said is kept.
+        let send = sh("echo \"cannot open 'tank/a@s': dataset does not exist\" >&2; exit 1");
+        let e = transfer(&job(&send), Dest::Command(&recv), &mut Progress::None, &AtomicBool::new(false))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dataset does not exist"), "{e}");
     }
 
     #[test]

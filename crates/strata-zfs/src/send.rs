@@ -120,9 +120,11 @@ pub enum Stream {
     Resume { token: String },
 }
 
-/// `zfs send [-w] ...` of `stream`; `raw` sends encrypted blocks as they are (`-w`).
+/// `zfs send -P [-w] ...` of `stream`; `raw` sends encrypted blocks as they are (`-w`).
+/// `-P` prints the stream's size on stderr before the stream (`size<TAB>BYTES`, the figure of
+/// [`estimate_command`]), for progress without a command of its own.
 pub fn send_command(stream: &Stream, raw: bool) -> Cmd {
-    send_args(zfs_read().arg("send"), stream, raw)
+    send_args(zfs_read().args(["send", "-P"]), stream, raw)
 }
 
 /// `zfs send -n -P ...`: the size the send would have (a read; nothing is sent).
@@ -198,15 +200,15 @@ mod tests {
         );
         assert_eq!(children_command("tank").display(), "zfs list -H -o name -t filesystem,volume -d 1 tank");
         let full = Stream::Full { snapshot: "tank/a@s1".into() };
-        assert_eq!(send_command(&full, false).display(), "zfs send tank/a@s1");
-        assert_eq!(send_command(&full, true).display(), "zfs send -w tank/a@s1");
+        assert_eq!(send_command(&full, false).display(), "zfs send -P tank/a@s1");
+        assert_eq!(send_command(&full, true).display(), "zfs send -P -w tank/a@s1");
         let incr = Stream::Incremental { from: "tank/a@s1".into(), snapshot: "tank/a@s3".into(), intermediates: true };
-        assert_eq!(send_command(&incr, true).display(), "zfs send -w -I tank/a@s1 tank/a@s3");
+        assert_eq!(send_command(&incr, true).display(), "zfs send -P -w -I tank/a@s1 tank/a@s3");
         assert_eq!(estimate_command(&incr, false).display(), "zfs send -n -P -I tank/a@s1 tank/a@s3");
         let book = Stream::Incremental { from: "tank/a#b".into(), snapshot: "tank/a@s3".into(), intermediates: false };
-        assert_eq!(send_command(&book, false).display(), "zfs send -i 'tank/a#b' tank/a@s3");
+        assert_eq!(send_command(&book, false).display(), "zfs send -P -i 'tank/a#b' tank/a@s3");
         let resume = Stream::Resume { token: "1-ab-cd-ef".into() };
-        assert_eq!(send_command(&resume, true).display(), "zfs send -t 1-ab-cd-ef");
+        assert_eq!(send_command(&resume, true).display(), "zfs send -P -t 1-ab-cd-ef");
         assert_eq!(estimate_command(&resume, false).display(), "zfs send -n -P -t 1-ab-cd-ef");
         assert_eq!(recv_command("b/a", RecvOptions::default()).display(), "zfs recv -s b/a");
         assert_eq!(
