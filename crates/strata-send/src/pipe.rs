@@ -229,28 +229,30 @@ fn keep_tail(mut r: impl Read, mut kept: Vec<u8>) -> Vec<u8> {
 }
 
 /// Reads the send's stderr on a thread: its `-P` header, the lines up to `size<TAB>BYTES`, sends
-/// the size to `total` and is left out of what is kept for an error; the rest is kept as
-/// [`collect`] keeps it (all of it when no size line comes, as then the first lines are zfs's
-/// error).
+/// the size to `total` and is left out of what is kept for an error (a `-I` over many snapshots
+/// has a line for each); the rest is kept as [`collect`] keeps it (all of it when no size line
+/// comes, as then the lines are zfs's error).
 fn collect_send(r: impl Read + Send + 'static, total: Sender<u64>) -> JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
         let mut r = io::BufReader::new(r);
-        let mut header = Vec::new();
+        let mut kept = Vec::new();
+        let mut line = Vec::new();
         loop {
-            let start = header.len();
-            match r.read_until(b'\n', &mut header) {
-                Ok(0) | Err(_) => return keep_tail(io::empty(), header),
+            line.clear();
+            // A line is read at most 8 KiB at a time: a longer one is no header line.
+            match r.by_ref().take(8192).read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => return keep_tail(io::empty(), kept),
                 Ok(_) => {}
             }
-            let line = &header[start..];
             if line.ends_with(b"\n")
-                && let Some(size) = parse_estimate(line)
+                && let Some(size) = parse_estimate(&line)
             {
                 let _ = total.send(size);
                 return keep_tail(r, Vec::new());
             }
-            if header.len() > STDERR_KEPT {
-                return keep_tail(r, header);
+            kept.extend_from_slice(&line);
+            if kept.len() > 2 * STDERR_KEPT {
+                kept.drain(..kept.len() - STDERR_KEPT);
             }
         }
     })
@@ -599,6 +601,13 @@ mod tests {
         let t = transfer(&job(&send), Dest::Command(&recv), &mut progress, &AtomicBool::new(false)).unwrap();
         assert_eq!(t.bytes, 3);
         assert!(matches!(progress, Progress::Json { total: Some(5000), .. }));
+        // A header longer than what is kept of stderr (a -I over thousands of snapshots).
+        let mut progress = Progress::Json { total: None, last: None };
+        let send = sh("i=0; while [ $i -lt 3000 ]; do printf 'incremental\\ts%d\\ttank/a@s%d\\t10\\n' $i $i; \
+                       i=$((i+1)); done >&2; printf 'size\\t30000\\n' >&2; printf abc");
+        let t = transfer(&job(&send), Dest::Command(&recv), &mut progress, &AtomicBool::new(false)).unwrap();
+        assert_eq!(t.bytes, 3);
+        assert!(matches!(progress, Progress::Json { total: Some(30000), .. }));
         // Without a size line the total stays unknown and the transfer is as it was.
         let mut progress = Progress::Json { total: None, last: None };
         let t =
