@@ -206,26 +206,34 @@ fn collect(r: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
     std::thread::spawn(move || keep_tail(r, Vec::new()))
 }
 
+/// Adds `more` to `kept`, which holds on to no more than about the last [`STDERR_KEPT`] bytes.
+fn keep(kept: &mut Vec<u8>, more: &[u8]) {
+    kept.extend_from_slice(more);
+    if kept.len() > 2 * STDERR_KEPT {
+        kept.drain(..kept.len() - STDERR_KEPT);
+    }
+}
+
+/// The last [`STDERR_KEPT`] bytes of `kept`.
+fn last_kept(mut kept: Vec<u8>) -> Vec<u8> {
+    if kept.len() > STDERR_KEPT {
+        kept.drain(..kept.len() - STDERR_KEPT);
+    }
+    kept
+}
+
 /// Reads `r` to its end after `kept`, returning the last [`STDERR_KEPT`] bytes of both.
 fn keep_tail(mut r: impl Read, mut kept: Vec<u8>) -> Vec<u8> {
     let mut buf = [0u8; 8192];
     loop {
         match r.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => {
-                kept.extend_from_slice(&buf[..n]);
-                if kept.len() > 2 * STDERR_KEPT {
-                    kept.drain(..kept.len() - STDERR_KEPT);
-                }
-            }
+            Ok(n) => keep(&mut kept, &buf[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => break,
         }
     }
-    if kept.len() > STDERR_KEPT {
-        kept.drain(..kept.len() - STDERR_KEPT);
-    }
-    kept
+    last_kept(kept)
 }
 
 /// Reads the send's stderr on a thread: its `-P` header, the lines up to `size<TAB>BYTES`, sends
@@ -241,7 +249,7 @@ fn collect_send(r: impl Read + Send + 'static, total: Sender<u64>) -> JoinHandle
             line.clear();
             // A line is read at most 8 KiB at a time: a longer one is no header line.
             match r.by_ref().take(8192).read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => return keep_tail(io::empty(), kept),
+                Ok(0) | Err(_) => return last_kept(kept),
                 Ok(_) => {}
             }
             if line.ends_with(b"\n")
@@ -250,10 +258,7 @@ fn collect_send(r: impl Read + Send + 'static, total: Sender<u64>) -> JoinHandle
                 let _ = total.send(size);
                 return keep_tail(r, Vec::new());
             }
-            kept.extend_from_slice(&line);
-            if kept.len() > 2 * STDERR_KEPT {
-                kept.drain(..kept.len() - STDERR_KEPT);
-            }
+            keep(&mut kept, &line);
         }
     })
 }
@@ -284,11 +289,11 @@ fn first_total(total: &Receiver<u64>, stream: &impl std::os::fd::AsRawFd, interr
     None
 }
 
-/// A size that came after the stream had started (over ssh the two outputs can cross).
-fn late_total(total: &Receiver<u64>, progress: &mut Progress, known: &mut bool) {
-    if !*known && let Ok(t) = total.try_recv() {
+/// A size that came after the stream had started (over ssh the two outputs can cross); the
+/// size comes once, so once taken there is nothing more to receive.
+fn late_total(total: &Receiver<u64>, progress: &mut Progress) {
+    if let Ok(t) = total.try_recv() {
         progress.set_total(t);
-        *known = true;
     }
 }
 
@@ -393,12 +398,10 @@ pub fn transfer(
         Dest::Command(_) => None,
     };
     // The first progress line has the total: the size zfs prints before the stream.
-    let mut total_known = false;
     if !matches!(progress, Progress::None)
         && let Some(t) = first_total(&total_rx, &from, interrupted)
     {
         progress.set_total(t);
-        total_known = true;
     }
     progress.update(0, started.elapsed(), true);
     let chunk = rate.map_or(BUF, |r| (r / 20).clamp(4096, BUF as u64) as usize);
@@ -418,7 +421,7 @@ pub fn transfer(
                 Ok(n) => {
                     bytes += n as u64;
                     pace(bytes, rate, started);
-                    late_total(&total_rx, progress, &mut total_known);
+                    late_total(&total_rx, progress);
                     progress.update(bytes, started.elapsed(), false);
                     continue;
                 }
@@ -466,7 +469,7 @@ pub fn transfer(
         }
         bytes += n as u64;
         pace(bytes, rate, started);
-        late_total(&total_rx, progress, &mut total_known);
+        late_total(&total_rx, progress);
         progress.update(bytes, started.elapsed(), false);
     }
     if let Some(w) = writer.as_mut()
