@@ -212,28 +212,15 @@ fn list(ctx: &Ctx, ssh: &Ssh, loc: &Location) -> Result<Listing> {
     Ok(zsend::parse_guid_list(&out.stdout, &loc.dataset)?)
 }
 
-/// Both sides' listings, side by side (over ssh, one round trip instead of two). A local
-/// target's parent is listed in the same round, as its children tell a missing target from one
-/// that cannot be listed; that costs one more local zfs call, where over ssh it would cost a
-/// connection, so a remote target's parent is listed only after the target's listing fails.
+/// Both sides' listings, side by side (over ssh, one round trip instead of two).
 fn list_both(ctx: &Ctx, ssh: &Ssh, src: &Location, tgt: &Location) -> Result<(Listing, TargetState)> {
     let src_cmd = at(ssh, src.host.as_ref(), zsend::guid_list_command(&src.dataset))?;
     let tgt_cmd = at(ssh, tgt.host.as_ref(), zsend::guid_list_command(&tgt.dataset))?;
-    let parent_cmd = match (&tgt.host, tgt.dataset.rsplit_once('/')) {
-        (None, Some((parent, _))) => Some(zsend::children_command(parent)),
-        _ => None,
-    };
-    let mut cmds = vec![&src_cmd, &tgt_cmd];
-    cmds.extend(parent_cmd.as_ref());
-    let mut outs = ctx.runner.outputs(&cmds).into_iter();
+    let mut outs = ctx.runner.outputs(&[&src_cmd, &tgt_cmd]).into_iter();
     let (src_out, tgt_out) = (outs.next().context("no listing")?, outs.next().context("no listing")?);
-    let parent = match (&parent_cmd, outs.next()) {
-        (Some(cmd), Some(out)) => Some((cmd, out)),
-        _ => None,
-    };
     let src_out = src_out.and_then(|o| if o.success() { Ok(o) } else { Err(RunError::failed(&src_cmd, &o)) });
     let source = zsend::parse_guid_list(&src_out.map_err(|e| side_error(e, src))?.stdout, &src.dataset)?;
-    let state = target_state_of(ctx, ssh, tgt, &tgt_cmd, tgt_out.map_err(|e| side_error(e, tgt))?, parent)?;
+    let state = target_state_of(ctx, ssh, tgt, &tgt_cmd, tgt_out.map_err(|e| side_error(e, tgt))?)?;
     Ok((source, state))
 }
 
@@ -241,19 +228,11 @@ fn list_both(ctx: &Ctx, ssh: &Ssh, src: &Location, tgt: &Location) -> Result<(Li
 fn target_state(ctx: &Ctx, ssh: &Ssh, t: &Location) -> Result<TargetState> {
     let cmd = at(ssh, t.host.as_ref(), zsend::guid_list_command(&t.dataset))?;
     let out = ctx.runner.output(&cmd).map_err(|e| side_error(e, t))?;
-    target_state_of(ctx, ssh, t, &cmd, out, None)
+    target_state_of(ctx, ssh, t, &cmd, out)
 }
 
-/// [`target_state`] from the target's listing `out` (by `cmd`), whatever its exit, and the
-/// listing of its parent's children when that ran already (by that command).
-fn target_state_of(
-    ctx: &Ctx,
-    ssh: &Ssh,
-    t: &Location,
-    cmd: &Cmd,
-    out: Output,
-    parent: Option<(&Cmd, Result<Output, RunError>)>,
-) -> Result<TargetState> {
+/// [`target_state`] from the target's listing `out` (by `cmd`), whatever its exit.
+fn target_state_of(ctx: &Ctx, ssh: &Ssh, t: &Location, cmd: &Cmd, out: Output) -> Result<TargetState> {
     if out.success() {
         let listing = zsend::parse_guid_list(&out.stdout, &t.dataset)?;
         let snapshots = listing.entries.into_iter().filter(|e| e.kind == Kind::Snapshot).collect();
@@ -264,21 +243,14 @@ fn target_state_of(
         return Err(listing_failed());
     }
     // Tell a missing target from a listing that failed by its parent's children, not by zfs's words.
-    let Some((parent_name, _)) = t.dataset.rsplit_once('/') else {
+    let Some((parent, _)) = t.dataset.rsplit_once('/') else {
         return Err(listing_failed());
     };
-    let (kids, kids_out) = match parent {
-        Some((kids, out)) => (kids.clone(), out),
-        None => {
-            let kids = at(ssh, t.host.as_ref(), zsend::children_command(parent_name))?;
-            let out = ctx.runner.output(&kids);
-            (kids, out)
-        }
-    };
-    let kids_out = kids_out.map_err(|e| side_error(e, t))?;
+    let kids = at(ssh, t.host.as_ref(), zsend::children_command(parent))?;
+    let kids_out = ctx.runner.output(&kids).map_err(|e| side_error(e, t))?;
     if !kids_out.success() {
         return Err(side_error(RunError::failed(&kids, &kids_out), t).context(format!(
-            "the target's parent {}{parent_name} cannot be listed; a receive needs it to exist",
+            "the target's parent {}{parent} cannot be listed; a receive needs it to exist",
             t.prefix()
         )));
     }
@@ -696,79 +668,6 @@ mod tests {
             .expect(&argv(zsend::children_command("backup")), Output::failed(1, "no such pool\n"));
         let e = target_state(&ctx(fake), &Ssh::default(), &t).unwrap_err();
         assert!(format!("{e:#}").contains("the target's parent backup cannot be listed"), "{e:#}");
-    }
-
-    /// A runner that answers as `fake` does and records which commands ran in one round.
-    struct Rounds {
-        fake: FakeRunner,
-        rounds: std::sync::Arc<std::sync::Mutex<Vec<Vec<String>>>>,
-    }
-
-    impl strata_core::runner::Runner for Rounds {
-        fn output(&self, cmd: &Cmd) -> Result<Output, RunError> {
-            self.rounds.lock().unwrap().push(vec![cmd.display()]);
-            self.fake.output(cmd)
-        }
-        fn outputs(&self, cmds: &[&Cmd]) -> Vec<Result<Output, RunError>> {
-            self.rounds.lock().unwrap().push(cmds.iter().map(|c| c.display()).collect());
-            cmds.iter().map(|c| self.fake.output(c)).collect()
-        }
-        fn stream(&self, cmd: &Cmd) -> Result<Box<dyn std::io::Read>, RunError> {
-            self.fake.stream(cmd)
-        }
-    }
-
-    #[test]
-    fn a_local_targets_parent_is_listed_with_both_sides_and_a_remote_ones_only_when_needed() {
-        let listing = "tank/a\t1\t1\toff\t-\ntank/a@s1\t7\t3\toff\t-\n";
-        let run = |target: &str, fake: FakeRunner| {
-            let rounds = std::sync::Arc::default();
-            let runner = Rounds { fake, rounds: std::sync::Arc::clone(&rounds) };
-            let clock = Box::new(strata_core::clock::SystemClock);
-            let ctx = Ctx::for_test(Box::new(runner), clock, Box::new(Vec::new()), Format::Json);
-            let src = Location::source("tank/a").unwrap();
-            let state = list_both(&ctx, &Ssh::default(), &src, &Location::target(target).unwrap()).unwrap().1;
-            let rounds = rounds.lock().unwrap().clone();
-            (state, rounds)
-        };
-        let src_list = zsend::guid_list_command("tank/a");
-        let (state, rounds) = run(
-            "backup/a b",
-            FakeRunner::new()
-                .expect(&argv(src_list.clone()), Output::ok(listing))
-                .expect(&argv(zsend::guid_list_command("backup/a b")), Output::failed(1, "no such dataset\n"))
-                .expect(&argv(zsend::children_command("backup")), Output::ok("backup\n")),
-        );
-        assert_eq!(state, TargetState::Missing);
-        let local = vec![
-            src_list.display(),
-            zsend::guid_list_command("backup/a b").display(),
-            zsend::children_command("backup").display(),
-        ];
-        assert_eq!(rounds, [local], "one round for the three listings");
-        // Over ssh the parent costs a connection: listed only once the target's listing failed.
-        let ssh = Ssh::default();
-        let host = Some(Host("h".into()));
-        let tgt_list = ssh.at(host.as_ref(), zsend::guid_list_command("backup/a")).unwrap();
-        let kids = ssh.at(host.as_ref(), zsend::children_command("backup")).unwrap();
-        let (state, rounds) = run(
-            "h:backup/a",
-            FakeRunner::new()
-                .expect(&argv(src_list.clone()), Output::ok(listing))
-                .expect(&argv(tgt_list.clone()), Output::failed(1, "no such dataset\n"))
-                .expect(&argv(kids.clone()), Output::ok("backup\n")),
-        );
-        assert_eq!(state, TargetState::Missing);
-        assert_eq!(rounds, [vec![src_list.display(), tgt_list.display()], vec![kids.display()]]);
-        // A present remote target needs no third call at all.
-        let (state, rounds) = run(
-            "h:backup/a",
-            FakeRunner::new()
-                .expect(&argv(src_list.clone()), Output::ok(listing))
-                .expect(&argv(tgt_list.clone()), Output::ok("backup/a\t1\t1\toff\t-\n")),
-        );
-        assert!(matches!(state, TargetState::Present { .. }), "{state:?}");
-        assert_eq!(rounds.len(), 1);
     }
 
     #[test]
